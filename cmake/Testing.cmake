@@ -1,0 +1,19 @@
+# Test helpers. Labels say what a test needs:
+#   unit        no root, no sleeps, fake clock
+#   root        integration against this machine's kernel, inside network namespaces the test makes
+#   vm          real IPVS inside a small VM booted with Debian's kernel (tests/vm)
+# A test that cannot run here (not root, no VM) prints why and is reported by CTest as skipped.
+
+# lvscare_add_gtest(name LABEL unit|root SOURCES... DEPS...)
+function(lvscare_add_gtest name)
+  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main lvscare_warnings)
+  if(NOT ARG_LABEL)
+    set(ARG_LABEL unit)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS ${ARG_LABEL} SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
+    DISCOVERY_TIMEOUT 30)
+endfunction()

@@ -1,0 +1,54 @@
+// Errors are values: every fallible call returns Result<T>. No exceptions cross a layer.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace lvscare {
+
+enum class Errc {
+  InvalidArgument,  // bad input from a user or caller
+  NotFound,         // the kernel or a store has no such object (ENOENT, ESRCH)
+  Exists,           // the object is there already (EEXIST)
+  Permission,       // EPERM / EACCES: the message names the capability needed
+  Unsupported,      // the kernel lacks the feature (module missing, family unknown)
+  Kernel,           // any other error the kernel returned
+  Malformed,        // a reply or input that does not parse
+  Io,               // socket or file I/O failed
+  Timeout,
+};
+
+std::string_view toString(Errc code);
+
+struct Error {
+  Errc code = Errc::Kernel;
+  int sysErrno = 0;     // errno from the kernel or libc, 0 when none
+  std::string message;  // one line, names what is wrong (includes the kernel's extended ACK text)
+
+  // "message (errno 17: File exists)" or just "message".
+  std::string describe() const;
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(Errc code, std::string message, int sysErrno = 0) {
+  return tl::unexpected<Error>(Error{code, sysErrno, std::move(message)});
+}
+
+// Maps an errno to the nearest Errc (EEXIST -> Exists, ENOENT/ESRCH -> NotFound, EPERM -> Permission...).
+Errc errcFromErrno(int err);
+
+// A failure from errno, e.g. failErrno(errno, "bind netlink socket").
+tl::unexpected<Error> failErrno(int err, std::string what);
+
+// Prefixes context to an error as it travels up: "add real server 10.0.0.2:6443: <inner>".
+inline Error withContext(Error e, std::string_view context) {
+  e.message = std::string(context) + ": " + e.message;
+  return e;
+}
+
+}  // namespace lvscare

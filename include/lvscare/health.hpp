@@ -1,0 +1,88 @@
+// Health checking: what to probe, how often, and the per-server verdict that drives the care loop.
+// Contract between src/health (which implements it) and src/care (which consumes it). Timing goes
+// through a Dispatcher so that logic tests run on a fake clock with no sleeps.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lvscare/endpoint.hpp"
+#include "lvscare/result.hpp"
+
+namespace lvscare::health {
+
+using SteadyClock = std::chrono::steady_clock;
+using TimePoint = SteadyClock::time_point;
+using Duration = std::chrono::nanoseconds;
+
+// A one-shot timer owned by whoever created it; destroying it cancels it.
+class Timer {
+ public:
+  virtual ~Timer() = default;
+  virtual void arm(Duration delay) = 0;  // re-arming replaces the previous deadline
+  virtual void cancel() = 0;
+  virtual bool armed() const = 0;
+};
+
+// Time and timers. The real one is an epoll loop on the steady clock; tests use a fake one whose
+// clock moves only when the test advances it.
+class Dispatcher {
+ public:
+  virtual ~Dispatcher() = default;
+  virtual TimePoint now() const = 0;
+  virtual std::unique_ptr<Timer> createTimer(std::function<void()> callback) = 0;
+};
+
+enum class Scheme : std::uint8_t { Http, Https, Tcp };
+
+// What one probe does. Defaults are LVScare's.
+struct ProbeConfig {
+  Scheme scheme = Scheme::Https;
+  std::string path = "/healthz";
+  std::string method = "GET";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<int> extraHealthyStatuses;  // statuses >= 400 that still count as healthy (k3s: 401)
+  Duration timeout = std::chrono::seconds(10);
+  // TLS
+  bool insecureSkipVerify = true;
+  std::string caFile;
+  std::string certFile;
+  std::string keyFile;
+  std::string serverName;  // SNI and the name verified; empty = the target's IP
+};
+
+// When to probe and how many results flip a verdict. Defaults reproduce LVScare: one failure marks
+// a server unhealthy, one success healthy, a fixed interval, no jitter.
+struct CheckPolicy {
+  Duration interval = std::chrono::seconds(5);
+  int rise = 1;             // consecutive successes to become healthy
+  int fall = 1;             // consecutive failures to become unhealthy
+  Duration fastInterval{};  // re-check interval while a server is changing state; 0 = interval
+  double jitter = 0.0;      // each interval is spread by up to +/- this fraction (0..0.5)
+};
+
+struct ProbeResult {
+  bool healthy = false;
+  std::string detail;  // "HTTP 200", "HTTP 503", "connect: Connection refused", "timed out after 10s"
+  Duration latency{};
+};
+
+enum class Verdict : std::uint8_t { Unknown, Healthy, Unhealthy };
+
+// Reported after every completed check of one server.
+struct CheckEvent {
+  Endpoint target;
+  ProbeResult result;
+  Verdict verdict = Verdict::Unknown;  // after this check
+  bool changed = false;                // verdict differs from before this check
+  int consecutiveSuccesses = 0;
+  int consecutiveFailures = 0;
+};
+
+}  // namespace lvscare::health

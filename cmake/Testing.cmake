@@ -17,3 +17,5 @@ function(lvscare_add_gtest name)
     PROPERTIES LABELS ${ARG_LABEL} SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
     DISCOVERY_TIMEOUT 30)
 endfunction()
+
+include(${CMAKE_CURRENT_LIST_DIR}/VmTest.cmake)

@@ -28,7 +28,7 @@ struct Error {
   int sysErrno = 0;     // errno from the kernel or libc, 0 when none
   std::string message;  // one line, names what is wrong (includes the kernel's extended ACK text)
 
-  // "message (errno 17: File exists)" or just "message".
+  // "message (errno 17)" or just "message". The message itself already says what errno means.
   std::string describe() const;
 };
 
@@ -42,7 +42,8 @@ inline tl::unexpected<Error> fail(Errc code, std::string message, int sysErrno =
 // Maps an errno to the nearest Errc (EEXIST -> Exists, ENOENT/ESRCH -> NotFound, EPERM -> Permission...).
 Errc errcFromErrno(int err);
 
-// A failure from errno, e.g. failErrno(errno, "bind netlink socket").
+// A failure from errno: failErrno(EADDRINUSE, "bind netlink socket") has the message
+// "bind netlink socket: Address already in use".
 tl::unexpected<Error> failErrno(int err, std::string what);
 
 // Prefixes context to an error as it travels up: "add real server 10.0.0.2:6443: <inner>".

@@ -22,7 +22,7 @@ std::string_view toString(Errc code) {
 
 std::string Error::describe() const {
   if (sysErrno == 0) return message;
-  return message + " (errno " + std::to_string(sysErrno) + ": " + std::strerror(sysErrno) + ")";
+  return message + " (errno " + std::to_string(sysErrno) + ")";
 }
 
 Errc errcFromErrno(int err) {
@@ -44,7 +44,7 @@ Errc errcFromErrno(int err) {
 }
 
 tl::unexpected<Error> failErrno(int err, std::string what) {
-  return fail(errcFromErrno(err), std::move(what), err);
+  return fail(errcFromErrno(err), std::move(what) + ": " + std::strerror(err), err);
 }
 
 }  // namespace lvscare

@@ -1,0 +1,325 @@
+#include "netlink/socket.hpp"
+
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+
+namespace lvscare::netlink {
+namespace {
+
+constexpr std::size_t kReceiveBufferSize = 64 * 1024;
+constexpr int kDumpAttempts = 3;
+// One send call carries at most this many bytes of pipelined requests.
+constexpr std::size_t kMaxSendChunk = 64 * 1024;
+
+void setFlag(Message& message, std::uint16_t flag) {
+  const std::uint16_t flags = message.flags() | flag;
+  std::memcpy(message.bytes.data() + offsetof(nlmsghdr, nlmsg_flags), &flags, sizeof flags);
+}
+
+// Both the forced (root, CAP_NET_ADMIN) and the plain variant: the plain one is capped by
+// net.core.[rw]mem_max but needs no privilege.
+void setBuffer(int fd, int forcedOption, int plainOption, std::size_t bytes) {
+  const int value = static_cast<int>(std::min<std::size_t>(bytes, 1u << 30));
+  if (setsockopt(fd, SOL_SOCKET, forcedOption, &value, sizeof value) != 0) {
+    setsockopt(fd, SOL_SOCKET, plainOption, &value, sizeof value);
+  }
+}
+
+}  // namespace
+
+Result<Socket> Socket::open(int protocol) {
+  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (fd < 0) return failErrno(errno, "open netlink socket (protocol " + std::to_string(protocol) + ")");
+  Socket socket(fd);
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return failErrno(errno, "bind netlink socket");
+  const int on = 1;
+  // Both are best effort: older kernels lack them and we then get plain errors, still correct.
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
+  setBuffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, 4u << 20);
+  // Sequence numbers start somewhere unpredictable so a stale reply from an earlier process that
+  // reused our port id can never match.
+  socket.sequence_ = static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return socket;
+}
+
+Socket::Socket(int fd) : fd_(fd), receiveBuffer_(kReceiveBufferSize) {}
+
+Socket::Socket(Socket&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      sequence_(other.sequence_),
+      timeout_(other.timeout_),
+      window_(other.window_),
+      receiveBuffer_(std::move(other.receiveBuffer_)) {}
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    sequence_ = other.sequence_;
+    timeout_ = other.timeout_;
+    window_ = other.window_;
+    receiveBuffer_ = std::move(other.receiveBuffer_);
+  }
+  return *this;
+}
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> Socket::growBuffers(std::size_t sendBytes, std::size_t receiveBytes) {
+  setBuffer(fd_, SO_SNDBUFFORCE, SO_SNDBUF, sendBytes);
+  setBuffer(fd_, SO_RCVBUFFORCE, SO_RCVBUF, receiveBytes);
+  return {};
+}
+
+Result<void> Socket::sendAll(std::span<const std::uint8_t> bytes) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const ssize_t sent = ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+    if (sent == static_cast<ssize_t>(bytes.size())) return {};
+    if (sent >= 0) return fail(Errc::Io, "short netlink send: " + std::to_string(sent) + " of " + std::to_string(bytes.size()));
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return failErrno(errno, "send netlink request");
+    pollfd waiter{fd_, POLLOUT, 0};
+    if (::poll(&waiter, 1, static_cast<int>(timeout_.count())) == 0) return fail(Errc::Timeout, "netlink send timed out");
+  }
+  return fail(Errc::Io, "netlink send kept being interrupted");
+}
+
+Result<void> Socket::sendMessages(std::span<Message> messages) {
+  std::vector<std::uint8_t> joined;
+  for (const auto& message : messages) joined.insert(joined.end(), message.bytes.begin(), message.bytes.end());
+  if (joined.size() > 200 * 1024) growBuffers(joined.size() + 4096, 0);
+  return sendAll(joined);
+}
+
+Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageView&)>& onMessage) {
+  ssize_t received = -1;
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    iovec vector{receiveBuffer_.data(), receiveBuffer_.size()};
+    sockaddr_nl from{};
+    msghdr header{};
+    header.msg_name = &from;
+    header.msg_namelen = sizeof from;
+    header.msg_iov = &vector;
+    header.msg_iovlen = 1;
+    received = ::recvmsg(fd_, &header, 0);
+    if (received >= 0) {
+      if (header.msg_flags & MSG_TRUNC) return fail(Errc::Malformed, "netlink reply larger than the receive buffer");
+      if (from.nl_pid != 0) continue;  // only the kernel talks to us
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == ENOBUFS) return fail(Errc::Io, "netlink receive buffer overran: replies were lost", ENOBUFS);
+    if (errno != EAGAIN) return failErrno(errno, "receive netlink reply");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return fail(Errc::Timeout, "no netlink reply within " + std::to_string(timeout_.count()) + " ms");
+    pollfd waiter{fd_, POLLIN, 0};
+    ::poll(&waiter, 1, static_cast<int>(left.count()) + 1);
+  }
+  if (received < 0) return fail(Errc::Io, "netlink receive kept being interrupted");
+  auto messages = splitMessages(Bytes(receiveBuffer_.data(), static_cast<std::size_t>(received)));
+  if (!messages) return tl::unexpected(messages.error());
+  for (const auto& message : *messages) {
+    auto handled = onMessage(message);
+    if (!handled) return handled;
+  }
+  return {};
+}
+
+Result<void> Socket::request(Message message, const ReplyHandler& onReply) {
+  const std::uint32_t seq = nextSequence();
+  message.setSequence(seq);
+  setFlag(message, NLM_F_REQUEST | NLM_F_ACK);
+  if (auto sent = sendAll(message.bytes); !sent) return sent;
+  bool done = false;
+  Result<void> outcome;
+  for (int reads = 0; !done && reads < 100000; ++reads) {
+    auto received = receiveOnce([&](const MessageView& reply) -> Result<void> {
+      if (reply.sequence != seq || done) return {};  // stale or unrelated: skip
+      if (reply.type == NLMSG_ERROR) {
+        auto ack = parseAck(reply);
+        if (!ack) return tl::unexpected(ack.error());
+        done = true;
+        if (ack->error != 0) outcome = tl::unexpected(errorFromAck(*ack));
+        return {};
+      }
+      if (reply.type == NLMSG_DONE || !onReply) return {};
+      auto handled = onReply(reply);
+      if (!handled) outcome = handled;  // keep reading up to the ACK so nothing stale is left behind
+      return {};
+    });
+    if (!received) return received;
+  }
+  if (!done) return fail(Errc::Timeout, "no netlink ACK");
+  return outcome;
+}
+
+Result<Dump> Socket::dump(const Message& request) {
+  for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
+    Message message = request;
+    const std::uint32_t seq = nextSequence();
+    message.setSequence(seq);
+    setFlag(message, NLM_F_REQUEST | NLM_F_DUMP);
+    if (auto sent = sendAll(message.bytes); !sent) return tl::unexpected(sent.error());
+    Dump dump;
+    bool done = false;
+    bool interrupted = false;
+    std::optional<Error> failure;
+    for (int reads = 0; !done && reads < 1000000; ++reads) {
+      auto received = receiveOnce([&](const MessageView& reply) -> Result<void> {
+        if (reply.sequence != seq || done) return {};
+        if (reply.flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (reply.type == NLMSG_DONE || reply.type == NLMSG_ERROR) {
+          done = true;
+          auto ack = parseAck(reply);
+          if (!ack) return tl::unexpected(ack.error());
+          if (ack->error != 0) failure = errorFromAck(*ack);
+          return {};
+        }
+        dump.messages.push_back(reply);  // points into receiveBuffer_: rebased below
+        return {};
+      });
+      if (!received) return tl::unexpected(received.error());
+      // Copy this datagram's messages out of the shared receive buffer.
+      for (auto& view : dump.messages) {
+        const auto* base = receiveBuffer_.data();
+        if (view.payload.data() >= base && view.payload.data() < base + receiveBuffer_.size()) {
+          dump.buffers.emplace_back(view.payload.begin(), view.payload.end());
+          view.payload = Bytes(dump.buffers.back().data(), dump.buffers.back().size());
+        }
+      }
+    }
+    if (!done) return fail(Errc::Timeout, "netlink dump did not finish");
+    if (failure) return tl::unexpected(*failure);
+    if (!interrupted) return dump;
+  }
+  return fail(Errc::Kernel, "netlink dump kept being interrupted by concurrent changes");
+}
+
+std::vector<Result<void>> Socket::pipeline(std::span<Message> messages) {
+  std::vector<Result<void>> results(messages.size(), fail(Errc::Timeout, "no netlink ACK"));
+  growBuffers(kMaxSendChunk + 4096, 4u << 20);
+  std::size_t next = 0;
+  while (next < messages.size()) {
+    // A window of requests, sent in as few send calls as fit, then all their ACKs.
+    std::map<std::uint32_t, std::size_t> pending;  // sequence -> index
+    const std::size_t end = std::min(messages.size(), next + window_);
+    std::size_t chunkStart = next;
+    std::size_t chunkBytes = 0;
+    for (std::size_t i = next; i < end; ++i) {
+      messages[i].setSequence(nextSequence());
+      setFlag(messages[i], NLM_F_REQUEST | NLM_F_ACK);
+      pending[messages[i].sequence()] = i;
+      chunkBytes += messages[i].bytes.size();
+      const bool last = i + 1 == end;
+      if (last || chunkBytes + messages[i + 1].bytes.size() > kMaxSendChunk) {
+        auto sent = sendMessages(messages.subspan(chunkStart, i + 1 - chunkStart));
+        if (!sent) {
+          for (std::size_t j = chunkStart; j < messages.size(); ++j) results[j] = sent;
+          return results;
+        }
+        chunkStart = i + 1;
+        chunkBytes = 0;
+      }
+    }
+    for (int reads = 0; !pending.empty() && reads < 100000; ++reads) {
+      auto received = receiveOnce([&](const MessageView& reply) -> Result<void> {
+        const auto found = pending.find(reply.sequence);
+        if (found == pending.end() || reply.type != NLMSG_ERROR) return {};
+        auto ack = parseAck(reply);
+        if (!ack) {
+          results[found->second] = tl::unexpected(ack.error());
+        } else if (ack->error != 0) {
+          results[found->second] = tl::unexpected(errorFromAck(*ack));
+        } else {
+          results[found->second] = {};
+        }
+        pending.erase(found);
+        return {};
+      });
+      if (!received) {
+        for (const auto& [seq, index] : pending) results[index] = received;
+        for (std::size_t j = end; j < messages.size(); ++j) results[j] = received;
+        return results;
+      }
+    }
+    next = end;
+  }
+  return results;
+}
+
+std::vector<Result<void>> Socket::batch(std::span<Message> messages, std::uint16_t subsystem) {
+  if (messages.empty()) return {};
+  std::vector<Message> framed;
+  framed.reserve(messages.size() + 2);
+  framed.push_back(MessageBuilder(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST).nfgenHeader(0, subsystem).finish());
+  for (auto& message : messages) framed.push_back(message);
+  framed.push_back(MessageBuilder(NFNL_MSG_BATCH_END, NLM_F_REQUEST).nfgenHeader(0, subsystem).finish());
+  const std::uint32_t first = nextSequence();
+  for (std::size_t i = 0; i < framed.size(); ++i) {
+    framed[i].setSequence(first + static_cast<std::uint32_t>(i));
+    setFlag(framed[i], NLM_F_REQUEST);
+  }
+  sequence_ = first + static_cast<std::uint32_t>(framed.size() - 1);
+  // Only the last message asks for an ACK: errors come back whether asked for or not, in order, so
+  // the last ACK says the whole batch has been answered without one reply per message.
+  Message& lastInner = framed[framed.size() - 2];
+  setFlag(lastInner, NLM_F_ACK);
+  const std::uint32_t lastSeq = lastInner.sequence();
+
+  std::size_t total = 0;
+  for (const auto& message : framed) total += message.bytes.size();
+  growBuffers(total + 4096, 4u << 20);
+  std::vector<std::uint8_t> joined;
+  joined.reserve(total);
+  for (const auto& message : framed) joined.insert(joined.end(), message.bytes.begin(), message.bytes.end());
+
+  auto failAll = [&](const Error& error) { return std::vector<Result<void>>(messages.size(), tl::unexpected(error)); };
+  if (auto sent = sendAll(joined); !sent) return failAll(sent.error());
+
+  std::optional<Error> firstFailure;
+  bool answered = false;
+  const std::uint32_t lastFramed = first + static_cast<std::uint32_t>(framed.size() - 1);
+  for (int reads = 0; !answered && reads < 100000; ++reads) {
+    auto received = receiveOnce([&](const MessageView& reply) -> Result<void> {
+      if (reply.sequence < first || reply.sequence > lastFramed || reply.type != NLMSG_ERROR) return {};
+      auto ack = parseAck(reply);
+      if (!ack) return tl::unexpected(ack.error());
+      if (ack->error != 0 && !firstFailure) {
+        Error error = errorFromAck(*ack);
+        const std::uint32_t index = reply.sequence - first;
+        if (index >= 1 && index <= messages.size()) {
+          error.message = "message " + std::to_string(index) + " of " + std::to_string(messages.size()) + ": " + error.message;
+        }
+        firstFailure = std::move(error);
+      }
+      // The ACK of the last message, or an error on BEGIN (the subsystem refused the whole batch).
+      if (reply.sequence == lastSeq || (reply.sequence == first && ack->error != 0)) answered = true;
+      return {};
+    });
+    if (!received) return failAll(received.error());
+  }
+  if (!answered) return failAll(Error{Errc::Timeout, 0, "no answer to the nfnetlink batch"});
+  if (firstFailure) return failAll(withContext(*firstFailure, "transaction aborted"));
+  return std::vector<Result<void>>(messages.size());
+}
+
+}  // namespace lvscare::netlink

@@ -1,0 +1,147 @@
+// Route mode against this machine's kernel, inside a private network namespace: a veth pair gives
+// the gateway (10.77.0.2 / fd77::2), `ip -j route` cross-checks what we did.
+#include <linux/rtnetlink.h>
+
+#include <gtest/gtest.h>
+
+#include "host/routes.hpp"
+#include "shell.hpp"
+#include "support/netns.hpp"
+
+namespace lvscare::host {
+namespace {
+
+using testing::run;
+
+IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+
+class RoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::isRoot()) GTEST_SKIP() << "needs root: route changes need CAP_NET_ADMIN";
+    netns_ = std::make_unique<testing::PrivateNetns>();
+    ASSERT_TRUE(netns_->ok()) << netns_->error();
+    auto setup = run(
+        "ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && "
+        "ip -6 addr add fd77::1/64 dev v0 nodad && ip link set v0 up && ip link set v1 up");
+    ASSERT_EQ(setup.status, 0) << setup.output;
+    auto socket = netlink::Socket::open(NETLINK_ROUTE);
+    ASSERT_TRUE(socket) << socket.error().describe();
+    rtnl_ = std::make_unique<netlink::Socket>(std::move(*socket));
+  }
+
+  static std::string routes(const char* prefix) { return run(std::string("ip -j route show ") + prefix).output; }
+  static std::string routes6(const char* prefix) { return run(std::string("ip -j -6 route show ") + prefix).output; }
+
+  std::unique_ptr<testing::PrivateNetns> netns_;
+  std::unique_ptr<netlink::Socket> rtnl_;
+  const RouteSpec spec_{ip("10.77.1.1"), ip("10.77.0.2")};
+};
+
+constexpr const char* kOurs = R"("dst":"10.77.1.1","gateway":"10.77.0.2","dev":"v0","protocol":"76","metric":50)";
+
+TEST_F(RoutesTest, EnsureCreatesOnceThenLeavesItAlone) {
+  auto created = ensureRoute(*rtnl_, spec_);
+  ASSERT_TRUE(created) << created.error().describe();
+  EXPECT_EQ(*created, Change::Created);
+  EXPECT_NE(routes("10.77.1.1/32").find(kOurs), std::string::npos) << routes("10.77.1.1/32");
+  EXPECT_TRUE(hasRoute(*rtnl_, spec_).value());
+  auto again = ensureRoute(*rtnl_, spec_);
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_EQ(*again, Change::Unchanged);
+  EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 1u);
+}
+
+TEST_F(RoutesTest, Ipv6RouteIsAHostRoute) {
+  const RouteSpec spec{ip("fd77:1::1"), ip("fd77::2")};
+  auto created = ensureRoute(*rtnl_, spec);
+  ASSERT_TRUE(created) << created.error().describe();
+  EXPECT_NE(routes6("fd77:1::1/128").find(R"("dst":"fd77:1::1","gateway":"fd77::2","dev":"v0","protocol":"76","metric":50)"),
+            std::string::npos)
+      << routes6("fd77:1::1/128");
+  EXPECT_TRUE(hasRoute(*rtnl_, spec).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, spec).value(), Change::Unchanged);
+  EXPECT_EQ(removeRoute(*rtnl_, spec.vip, spec.gateway).value(), Change::Removed);
+  EXPECT_EQ(routes6("fd77:1::1/128"), "[]\n");
+}
+
+TEST_F(RoutesTest, RepairsAfterSomeoneDeletesIt) {
+  ASSERT_TRUE(ensureRoute(*rtnl_, spec_));
+  ASSERT_EQ(run("ip route del 10.77.1.1/32").status, 0);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, spec_).value(), Change::Created);
+  EXPECT_TRUE(hasRoute(*rtnl_, spec_).value());
+}
+
+TEST_F(RoutesTest, ForeignRoutesToTheVipAreNeverTouched) {
+  ASSERT_EQ(run("ip route add 10.77.1.1/32 via 10.77.0.3 metric 100 proto static").status, 0);
+  ASSERT_EQ(run("ip route add 10.77.1.1/32 via 10.77.0.4 metric 60").status, 0);  // proto boot, not LVScare's shape
+  ASSERT_EQ(run("ip route add 10.77.1.0/24 via 10.77.0.3 metric 50").status, 0);
+  ASSERT_EQ(ensureRoute(*rtnl_, spec_).value(), Change::Created);
+  EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 3u);
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.gateway).value(), Change::Removed);
+  const auto left = routes("10.77.1.1/32");
+  EXPECT_EQ(left.find(R"("protocol":"76")"), std::string::npos) << left;
+  EXPECT_NE(left.find(R"("gateway":"10.77.0.3","dev":"v0","protocol":"static","metric":100)"), std::string::npos) << left;
+  EXPECT_NE(left.find(R"("gateway":"10.77.0.4","dev":"v0","metric":60)"  /* ip omits proto boot */), std::string::npos) << left;
+  EXPECT_NE(routes("10.77.1.0/24").find(R"("dst":"10.77.1.0/24")"), std::string::npos);
+}
+
+TEST_F(RoutesTest, ForeignRouteAtOurMetricIsRefusedNotReplaced) {
+  ASSERT_EQ(run("ip route add 10.77.1.1/32 via 10.77.0.3 metric 50 proto static").status, 0);
+  auto result = ensureRoute(*rtnl_, spec_);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::Exists);
+  EXPECT_EQ(result.error().message,
+            "cannot add route 10.77.1.1/32 via 10.77.0.2 metric 50: a route that is not ours holds that metric "
+            "(10.77.1.1/32 via 10.77.0.3 metric 50 proto 4 table 254); left alone");
+  EXPECT_NE(routes("10.77.1.1/32").find(R"("gateway":"10.77.0.3","dev":"v0","protocol":"static","metric":50)"),
+            std::string::npos);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.gateway).value(), Change::Unchanged);
+}
+
+TEST_F(RoutesTest, StaleRouteOfOursIsReplacedWhenTheNodeIpChanges) {
+  ASSERT_EQ(ensureRoute(*rtnl_, spec_).value(), Change::Created);
+  const RouteSpec moved{spec_.vip, ip("10.77.0.3")};
+  auto replaced = ensureRoute(*rtnl_, moved);
+  ASSERT_TRUE(replaced) << replaced.error().describe();
+  EXPECT_EQ(*replaced, Change::Replaced);
+  auto all = vipRoutes(*rtnl_, spec_.vip).value();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].gateway, moved.gateway);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
+  EXPECT_TRUE(hasRoute(*rtnl_, moved).value());
+}
+
+TEST_F(RoutesTest, LvscaresOwnRouteIsAdoptedAndCleaned) {
+  // What Go LVScare leaves behind: same shape, protocol boot.
+  ASSERT_EQ(run("ip route add 10.77.1.1/32 via 10.77.0.2 metric 50").status, 0);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, spec_).value(), Change::Replaced);
+  EXPECT_NE(routes("10.77.1.1/32").find(kOurs), std::string::npos) << routes("10.77.1.1/32");
+  EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 1u);
+
+  // -C right after LVScare (never adopted) removes it too, when the node IP is known.
+  ASSERT_EQ(run("ip route replace 10.77.1.1/32 via 10.77.0.2 metric 50 proto boot").status, 0);
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, std::nullopt).value(), Change::Unchanged) << "no node IP: not provably ours";
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.gateway).value(), Change::Removed);
+  EXPECT_EQ(routes("10.77.1.1/32"), "[]\n");
+}
+
+TEST_F(RoutesTest, RemoveWithoutNodeIpFindsOursByItsTag) {
+  ASSERT_TRUE(ensureRoute(*rtnl_, spec_));
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, std::nullopt).value(), Change::Removed);
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, std::nullopt).value(), Change::Unchanged);
+  EXPECT_EQ(routes("10.77.1.1/32"), "[]\n");
+}
+
+TEST_F(RoutesTest, UnreachableGatewayIsAClearKernelError) {
+  auto result = ensureRoute(*rtnl_, RouteSpec{spec_.vip, ip("192.0.2.1")});  // no connected route to it
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("add route 10.77.1.1/32 via 192.0.2.1 metric 50: "), std::string::npos)
+      << result.error().message;
+}
+
+}  // namespace
+}  // namespace lvscare::host

@@ -1,0 +1,153 @@
+// Route messages for route mode: what goes on the wire and how dump entries are classified.
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "host/route_codec.hpp"
+#include "netlink/attributes.hpp"
+
+namespace lvscare::host {
+namespace {
+
+IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+
+// The request seen as the kernel would: header fields plus attributes.
+struct Decoded {
+  nlmsghdr header{};
+  rtmsg route{};
+  netlink::AttributeTable attributes;
+};
+
+Decoded decode(const netlink::Message& message) {
+  Decoded out;
+  std::memcpy(&out.header, message.bytes.data(), sizeof out.header);
+  std::memcpy(&out.route, message.bytes.data() + NLMSG_HDRLEN, sizeof out.route);
+  const std::size_t offset = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(rtmsg));
+  out.attributes = netlink::AttributeTable::parse(
+                       netlink::Bytes(message.bytes.data() + offset, message.bytes.size() - offset), RTA_MAX)
+                       .value();
+  return out;
+}
+
+std::vector<std::uint8_t> bytesOf(const netlink::Attribute* attribute) {
+  return {attribute->payload.begin(), attribute->payload.end()};
+}
+
+TEST(RouteCodecTest, AddCarriesOurProtocolMetricTableAndExclusiveCreate) {
+  const RouteSpec spec{ip("10.103.97.12"), ip("192.168.0.2")};
+  const auto d = decode(buildRouteAdd(spec, false));
+  EXPECT_EQ(d.header.nlmsg_type, RTM_NEWROUTE);
+  EXPECT_EQ(d.header.nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_REPLACE), NLM_F_CREATE | NLM_F_EXCL);
+  EXPECT_EQ(d.route.rtm_family, AF_INET);
+  EXPECT_EQ(d.route.rtm_dst_len, 32);
+  EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
+  EXPECT_EQ(d.route.rtm_table, RT_TABLE_MAIN);
+  EXPECT_EQ(d.route.rtm_type, RTN_UNICAST);
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_DST)), (std::vector<std::uint8_t>{10, 103, 97, 12}));
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_GATEWAY)), (std::vector<std::uint8_t>{192, 168, 0, 2}));
+  EXPECT_EQ(d.attributes.requireU32(RTA_PRIORITY, "metric").value(), 50u);
+  EXPECT_EQ(d.attributes.requireU32(RTA_TABLE, "table").value(), static_cast<std::uint32_t>(RT_TABLE_MAIN));
+}
+
+TEST(RouteCodecTest, ReplaceSwapsExclForReplace) {
+  const auto d = decode(buildRouteAdd(RouteSpec{ip("10.0.0.1"), ip("10.0.0.2")}, true));
+  EXPECT_EQ(d.header.nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_REPLACE), NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+TEST(RouteCodecTest, Ipv6IsAHostRouteOf128Bits) {
+  const auto d = decode(buildRouteAdd(RouteSpec{ip("fd00::12"), ip("fd00::2")}, false));
+  EXPECT_EQ(d.route.rtm_family, AF_INET6);
+  EXPECT_EQ(d.route.rtm_dst_len, 128);
+  EXPECT_EQ(d.attributes.find(RTA_DST)->payload.size(), 16u);
+  EXPECT_EQ(d.attributes.find(RTA_GATEWAY)->payload.size(), 16u);
+}
+
+TEST(RouteCodecTest, SpecRejectsMixedFamilies) {
+  auto valid = RouteSpec{ip("fd00::12"), ip("10.0.0.2")}.validate();
+  ASSERT_FALSE(valid);
+  EXPECT_EQ(valid.error().code, Errc::InvalidArgument);
+  EXPECT_EQ(valid.error().message, "node IP 10.0.0.2 and VIP fd00::12 are of different address families");
+}
+
+// A dump entry as the kernel sends it, built with our own builder (same layout).
+netlink::MessageView view(const netlink::Message& message) {
+  auto messages = netlink::splitMessages(netlink::Bytes(message.bytes));
+  return messages.value().at(0);
+}
+
+RouteInfo roundTrip(const RouteSpec& spec) {
+  auto message = buildRouteAdd(spec, false);
+  std::uint16_t type = RTM_NEWROUTE;
+  std::memcpy(message.bytes.data() + offsetof(nlmsghdr, nlmsg_type), &type, sizeof type);
+  return parseRoute(view(message)).value();
+}
+
+TEST(RouteCodecTest, ParsesWhatItBuildsAndRecognisesItAsExact) {
+  const RouteSpec spec{ip("10.103.97.12"), ip("192.168.0.2")};
+  const RouteInfo route = roundTrip(spec);
+  EXPECT_EQ(route.destination, spec.vip);
+  EXPECT_EQ(route.gateway, spec.gateway);
+  EXPECT_EQ(route.metric, 50u);
+  EXPECT_EQ(route.protocol, kRouteProtocol);
+  EXPECT_TRUE(isVipRoute(route, spec.vip));
+  EXPECT_TRUE(isExactRoute(route, spec));
+  EXPECT_EQ(classifyRoute(route, std::nullopt), RouteOwner::Ours);
+  EXPECT_FALSE(isExactRoute(route, RouteSpec{spec.vip, ip("192.168.0.3")}));
+  EXPECT_FALSE(isVipRoute(route, ip("10.103.97.13")));
+  EXPECT_EQ(route.toString(), "10.103.97.12/32 via 192.168.0.2 metric 50 proto 76 table 254");
+}
+
+TEST(RouteCodecTest, OwnershipRule) {
+  RouteInfo route = roundTrip(RouteSpec{ip("10.0.0.1"), ip("192.168.0.2")});
+  const auto node = std::optional<IpAddress>(ip("192.168.0.2"));
+  route.protocol = RTPROT_BOOT;  // what Go LVScare and `ip route add` write
+  EXPECT_EQ(classifyRoute(route, node), RouteOwner::Legacy);
+  EXPECT_EQ(classifyRoute(route, std::nullopt), RouteOwner::Foreign) << "no node IP: cannot tell it is LVScare's";
+  EXPECT_EQ(classifyRoute(route, ip("192.168.0.3")), RouteOwner::Foreign) << "another gateway";
+  route.metric = 100;
+  EXPECT_EQ(classifyRoute(route, node), RouteOwner::Foreign) << "another metric";
+  route.metric = 50;
+  route.protocol = RTPROT_STATIC;
+  EXPECT_EQ(classifyRoute(route, node), RouteOwner::Foreign) << "another protocol";
+  route.protocol = kRouteProtocol;
+  route.gateway = ip("192.168.0.9");
+  route.metric = 7;
+  EXPECT_EQ(classifyRoute(route, node), RouteOwner::Ours) << "our tag decides, whatever the gateway";
+}
+
+TEST(RouteCodecTest, OnlyMainTableHostRoutesCount) {
+  RouteInfo route = roundTrip(RouteSpec{ip("10.0.0.1"), ip("192.168.0.2")});
+  route.table = 100;
+  EXPECT_FALSE(isVipRoute(route, ip("10.0.0.1")));
+  route.table = RT_TABLE_MAIN;
+  route.prefixLength = 24;
+  EXPECT_FALSE(isVipRoute(route, ip("10.0.0.1")));
+}
+
+TEST(RouteCodecTest, DeleteNamesTheRouteExactly) {
+  RouteInfo route = roundTrip(RouteSpec{ip("10.0.0.1"), ip("192.168.0.2")});
+  route.outputInterface = 3;
+  const auto d = decode(buildRouteDelete(route));
+  EXPECT_EQ(d.header.nlmsg_type, RTM_DELROUTE);
+  EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_GATEWAY)), (std::vector<std::uint8_t>{192, 168, 0, 2}));
+  EXPECT_EQ(d.attributes.requireU32(RTA_PRIORITY, "metric").value(), 50u);
+  EXPECT_EQ(d.attributes.requireU32(RTA_OIF, "oif").value(), 3u);
+}
+
+TEST(RouteCodecTest, TruncatedGatewayIsMalformed) {
+  auto message = netlink::MessageBuilder(RTM_NEWROUTE, 0)
+                     .header(rtmsg{AF_INET, 32, 0, 0, RT_TABLE_MAIN, 0, 0, RTN_UNICAST, 0})
+                     .putBytes(RTA_GATEWAY, std::vector<std::uint8_t>{1, 2, 3})
+                     .finish();
+  auto route = parseRoute(view(message));
+  ASSERT_FALSE(route);
+  EXPECT_EQ(route.error().code, Errc::Malformed);
+  EXPECT_EQ(route.error().message, "route attribute RTA_GATEWAY has 3 bytes, expected 4");
+}
+
+}  // namespace
+}  // namespace lvscare::host

@@ -12,7 +12,7 @@ packages=(
   # integration tests and independent cross-checks (never used by the product)
   iproute2 nftables conntrack kmod procps python3 python3-yaml openssl curl
   # real-kernel IPVS tests: Debian's kernel in a software-emulated VM
-  qemu-system-x86 busybox-static ipvsadm cpio
+  qemu-system-x86 busybox-static ipvsadm cpio xz-utils
   # benchmark anchors
   haproxy
 )

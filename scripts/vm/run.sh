@@ -89,10 +89,11 @@ if [[ $mode == host ]] || { [[ $mode == auto ]] && host_has_ipvs; }; then
   exit "$rc"
 fi
 
-[[ -f $cache/kernel/ready && -f $cache/initramfs.cpio ]] || "$here/prepare.sh" "$cache"
 "$here/prepare.sh" "$cache" # cheap when cached; rebuilds the initramfs if init changed
 cache=$(cd "$cache" && pwd)
 kver=$(cat "$cache/kernel/version")
+kernel=$cache/kernel/vmlinux
+[[ -f $kernel ]] || kernel=$cache/kernel/boot/vmlinuz-$kver
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/lvscare-vm.XXXXXX")
 qemu_pid="" tail_pids=()
@@ -128,7 +129,7 @@ start=$EPOCHREALTIME
 qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu max -m 1024 -smp 2 -no-reboot -nic none \
   -display none -monitor none -serial "file:$run/console.log" \
-  -kernel "$cache/kernel/boot/vmlinuz-$kver" -initrd "$cache/initramfs.cpio" \
+  -kernel "$kernel" -initrd "$cache/initramfs.cpio" \
   -append "console=ttyS0 quiet panic=-1 rdinit=/init" \
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$run,mount_tag=out,security_model=none,multidevs=remap" \
@@ -164,5 +165,5 @@ if [[ ! -s $run/rc ]]; then
   exit 125
 fi
 rc=$(cat "$run/rc")
-echo "run.sh: VM run took ${elapsed} s (kernel $kver), exit $rc" >&2
+echo "run.sh: VM (kernel $kver) ready in $(cat "$run/ready" 2>/dev/null || echo '?') s of guest time; whole run ${elapsed} s; exit $rc" >&2
 exit "$rc"

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -84,5 +85,34 @@ struct CheckEvent {
   int consecutiveSuccesses = 0;
   int consecutiveFailures = 0;
 };
+
+// One probe at a time against one target. start() begins a probe; `done` runs exactly once, later,
+// from the dispatcher (never from inside start()), unless cancel() or the destructor comes first.
+// Timeouts are not the prober's business: the check session cancels a probe that runs too long, so
+// that the rule "a probe's timeout never exceeds the interval" lives in one place.
+using ProbeCallback = std::function<void(ProbeResult)>;
+
+class Prober {
+ public:
+  virtual ~Prober() = default;
+  virtual void start(ProbeCallback done) = 0;
+  virtual void cancel() = 0;
+  // Where an unfinished probe stands ("connecting", "TLS handshake", "waiting for response
+  // headers"), so a timeout can say what it was waiting for. Empty when idle or unknown.
+  virtual std::string_view stage() const { return {}; }
+};
+
+// Makes the prober for one target. Real ones come from makeProberFactory() (probers.hpp); tests
+// and the care loop's tests use FakeProbers (fake_prober.hpp).
+using ProberFactory = std::function<std::unique_ptr<Prober>(const Endpoint& target)>;
+
+// Checks a policy the way a user gave it: rise/fall >= 1, interval > 0, fastInterval >= 0,
+// jitter within 0..0.5. The message names the field and the value.
+Result<void> validatePolicy(const CheckPolicy& policy);
+
+// "10s", "500ms", "1500ms", "250us": for detail strings and logs.
+std::string formatDuration(Duration d);
+
+std::string_view toString(Verdict verdict);
 
 }  // namespace lvscare::health

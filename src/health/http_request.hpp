@@ -1,0 +1,25 @@
+// The request side of the narrow HTTP/1.1 client: validation of the user's method, path and
+// headers, and the request bytes. Pure, so both are unit-tested directly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lvscare/endpoint.hpp"
+#include "lvscare/health.hpp"
+#include "lvscare/result.hpp"
+
+namespace lvscare::health {
+
+Result<void> validateHttpRequest(const ProbeConfig& config);
+
+// The whole request for one target, for a config validateHttpRequest() accepted:
+//   <METHOD> <path> HTTP/1.1 / Host / User-Agent / user headers / Content-Length / Connection: close
+// Host is serverName (else the target's address) with the port; a user's Host or User-Agent header
+// replaces ours. Content-Length is sent with a body, and as 0 for POST, PUT and PATCH without one.
+std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target);
+
+// LVScare's rule: healthy below 400, or when listed as an extra healthy status.
+bool isHealthyStatus(int status, const std::vector<int>& extraHealthyStatuses);
+
+}  // namespace lvscare::health

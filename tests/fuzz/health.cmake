@@ -1,0 +1,1 @@
+lvscare_add_fuzzer(http_response_fuzz SOURCES http_response_fuzz.cpp DEPS lvscare_health)

@@ -1,10 +1,45 @@
 // lvscare: keeps a virtual server pointing only at healthy real servers.
+//   lvscare care [flags]       the care loop (LVScare's flags, CARE_<FLAG> environment fallback)
+//   lvscare version [--short]  version JSON, or one line
+#include <algorithm>
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
+#include "cli/care_command.hpp"
+#include "cli/version.hpp"
+
 int main(int argc, char** argv) {
+  using namespace lvscare;
   CLI::App app{"lvscare: keeps a Kubernetes apiserver VIP pointing only at healthy masters", "lvscare"};
   app.require_subcommand(0, 1);
-  CLI11_PARSE(app, argc, argv);
-  if (argc == 1) std::fputs(app.help().c_str(), stdout);
+  CLI::App* care = app.add_subcommand("care", "keep the virtual server pointing at healthy real servers");
+  const cli::CareFlags careFlags(*care, "CARE");
+  CLI::App* version = app.add_subcommand("version", "print the version as JSON");
+  bool shortVersion = false;
+  version->add_flag("--short", shortVersion, "print only the version");
+
+  if (argc <= 1) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
+  std::vector<std::string> args = cli::splitEmptyAssignments({argv + 1, argv + argc});
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "lvscare: %s\n", e.what());
+    return care::kExitUsage;
+  }
+  if (version->parsed()) {
+    std::puts((shortVersion ? cli::versionShort() : cli::versionJson()).c_str());
+    return 0;
+  }
+  if (care->parsed()) return cli::runCareCommand(careFlags, "lvscare");
+  std::fputs(app.help().c_str(), stdout);
   return 0;
 }

@@ -1,0 +1,51 @@
+// Desired state vs kernel state -> the ops that close the gap -> one apply() call. The diff is a
+// pure function; reconcile() adds one read of our virtual server and one batch of ops, so it is
+// cheap enough to run several times a second (that is how foreign deletions get repaired fast).
+// Only our virtual server is ever read or changed: other virtual servers are never touched.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "lvscare/datapath.hpp"
+
+namespace lvscare::care {
+
+// Our virtual server as the kernel has it. (A flag rather than std::optional: g++ 12 warns
+// falsely about moving an optional VirtualServer.)
+struct KernelState {
+  bool exists = false;  // false: no such virtual server; the other fields are empty
+  VirtualServer service;
+  std::vector<RealServerStatus> reals;
+};
+
+// Reads our virtual server and its real servers. A missing virtual server is not an error.
+Result<KernelState> readKernelState(Datapath& datapath, const ServiceKey& key);
+
+// The ops that make `kernel` equal `desired` + `desiredReals`, in an order the kernel accepts:
+// the virtual server first, then deletions, updates and additions of real servers. Real servers in
+// the kernel that are not desired (including foreign ones on our virtual server) are deleted.
+std::vector<DatapathOp> diff(const VirtualServer& desired, std::span<const RealServer> desiredReals,
+                             const KernelState& kernel);
+
+// Adding what exists and deleting what is absent are success here: someone (or our previous run)
+// got there first and the next read shows the truth.
+bool alreadyDone(const DatapathOp& op, const Error& error);
+
+struct ApplyReport {
+  std::vector<DatapathOp> applied;                      // ops that took effect (or were already done)
+  std::vector<std::pair<DatapathOp, Error>> failures;  // ops that failed for real
+};
+ApplyReport applyOps(Datapath& datapath, std::span<const DatapathOp> ops);
+
+struct ReconcileReport {
+  bool serviceWasMissing = false;  // our virtual server had to be created
+  ApplyReport apply;
+  bool changed() const { return !apply.applied.empty(); }
+};
+
+// read -> diff -> apply. Fails only when the kernel cannot be read; failed ops are in the report.
+Result<ReconcileReport> reconcile(Datapath& datapath, const VirtualServer& desired,
+                                  std::span<const RealServer> desiredReals);
+
+}  // namespace lvscare::care

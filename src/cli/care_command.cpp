@@ -1,0 +1,20 @@
+#include "cli/care_command.hpp"
+
+#include <cstdio>
+
+namespace lvscare::cli {
+
+CareSources processSources() { return CareSources{}; }
+
+int runCareCommand(const CareFlags& flags, std::string_view program) {
+  auto invocation = flags.resolve(processSources());
+  if (!invocation) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 invocation.error().message.c_str());
+    return care::kExitUsage;
+  }
+  setLogLevel(invocation->logLevel);
+  return care::runCare(invocation->config);
+}
+
+}  // namespace lvscare::cli

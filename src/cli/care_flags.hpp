@@ -1,0 +1,68 @@
+// The flags of `lvscare care` (and `sealctl ipvs`): LVScare's names and defaults plus ours, with a
+// fallback to <PREFIX>_<FLAG> environment variables for every flag not given on the command line.
+// Everything is read as text and converted here, so every malformed value gets one line naming
+// the flag (or the variable) and the value.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "lvscare/care.hpp"
+#include "lvscare/log.hpp"
+#include "lvscare/result.hpp"
+
+namespace lvscare::cli {
+
+// Where values not on the command line come from; tests inject their own.
+struct CareSources {
+  std::function<std::optional<std::string>(const std::string& name)> getenv;  // empty: the process env
+  // The node IP recorded in the hosts file (Sealos' `lvscare.node.ip`), consulted in route mode
+  // when --ip is not given; empty function: none.
+  std::function<Result<std::optional<IpAddress>>()> hostsNodeIp;
+};
+
+struct CareInvocation {
+  care::CareConfig config;
+  LogLevel logLevel = LogLevel::Info;
+};
+
+class CareFlags {
+ public:
+  // Registers the flags on `command`. `envPrefix` is "CARE" for lvscare, "IPVS" for sealctl.
+  CareFlags(CLI::App& command, std::string envPrefix);
+  CareFlags(const CareFlags&) = delete;
+  CareFlags& operator=(const CareFlags&) = delete;
+
+  // After the command line has parsed: environment fallback, conversion and validation of every
+  // value. Touches nothing but the environment and the hosts file.
+  Result<CareInvocation> resolve(const CareSources& sources) const;
+
+  // "CARE_HEALTH_PATH" for "health-path".
+  std::string envName(std::string_view flag) const;
+
+ private:
+  struct Flag {
+    std::string name;  // long name without dashes
+    CLI::Option* option = nullptr;
+    std::string text;                // single-valued flags
+    std::vector<std::string> items;  // repeatable flags, one entry per occurrence
+    bool repeatable = false;
+  };
+  Flag& add(CLI::App& command, std::string names, std::string defaultValue, std::string help);
+  Flag& addRepeatable(CLI::App& command, std::string names, std::string help);
+  Flag& addBool(CLI::App& command, std::string names, bool defaultValue, std::string help);
+
+  std::string envPrefix_;
+  std::map<std::string, Flag> flags_;  // by long name; node-based, so Option targets stay put
+};
+
+// CLI11 reads `--mode=` (an empty value) as a missing value; pflag reads it as "". Rewrites
+// `--name=` into `--name ""` so `--mode=` and `--mode ""` both mean "rules only".
+std::vector<std::string> splitEmptyAssignments(std::vector<std::string> args);
+
+}  // namespace lvscare::cli

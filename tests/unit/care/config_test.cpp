@@ -1,0 +1,99 @@
+#include <gtest/gtest.h>
+
+#include "lvscare/care.hpp"
+
+namespace lvscare::care {
+namespace {
+
+Endpoint ep(const char* text) { return *Endpoint::parse(text); }
+
+CareConfig valid() {
+  CareConfig config;
+  config.virtualServer = ep("10.103.97.12:6443");
+  config.realServers = {ep("192.168.0.2:6443"), ep("192.168.0.3:6443")};
+  return config;
+}
+
+std::string errorOf(const CareConfig& config) {
+  auto result = validateConfig(config);
+  return result ? std::string() : result.error().message;
+}
+
+TEST(CareConfigTest, DefaultsAreLvscares) {
+  const CareConfig config;
+  EXPECT_EQ(config.scheduler, "rr");
+  EXPECT_EQ(config.interfaceName, "lvscare");
+  EXPECT_EQ(config.mode, Mode::Route);
+  EXPECT_FALSE(config.runOnce);
+  EXPECT_FALSE(config.clean);
+  EXPECT_EQ(config.masqueradeBit, 0);
+  EXPECT_EQ(config.policy.interval, std::chrono::seconds(5));
+  EXPECT_EQ(config.policy.rise, 1);
+  EXPECT_EQ(config.policy.fall, 1);
+  EXPECT_EQ(config.probe.scheme, health::Scheme::Https);
+  EXPECT_EQ(config.probe.path, "/healthz");
+  EXPECT_EQ(config.probe.timeout, std::chrono::seconds(10));
+  EXPECT_TRUE(config.probe.insecureSkipVerify);
+  EXPECT_EQ(config.datapath, DatapathChoice::Auto);
+  EXPECT_TRUE(validateConfig(valid()));
+}
+
+TEST(CareConfigTest, EachInvalidFieldNamesItsFlagAndValue) {
+  CareConfig c = valid();
+  c.realServers.clear();
+  EXPECT_EQ(errorOf(c), "--rs: required unless -C is given");
+  c.clean = true;
+  EXPECT_EQ(errorOf(c), "");
+
+  c = valid();
+  c.realServers.push_back(ep("[fd00::2]:6443"));
+  EXPECT_EQ(errorOf(c), "--rs \"[fd00::2]:6443\": an IPv6 real server for the IPv4 --vs 10.103.97.12:6443");
+  c = valid();
+  c.realServers.push_back(ep("192.168.0.2:6443"));
+  EXPECT_EQ(errorOf(c), "--rs \"192.168.0.2:6443\": given twice");
+  c = valid();
+  c.scheduler = "sed";
+  EXPECT_EQ(errorOf(c), "--scheduler \"sed\": want one of rr, lc, dh, sh, wrr, wlc");
+  c = valid();
+  c.interfaceName = "a-very-long-interface-name";
+  EXPECT_NE(errorOf(c).find("--iface \"a-very-long-interface-name\""), std::string::npos);
+  c.interfaceName = "eth0:1";
+  EXPECT_NE(errorOf(c).find("--iface \"eth0:1\""), std::string::npos);
+  c = valid();
+  c.masqueradeBit = 32;
+  EXPECT_EQ(errorOf(c), "--masqueradebit 32: want a bit number from 0 to 31");
+  c = valid();
+  c.nodeIp = IpAddress::parse("fd00::1").value();
+  EXPECT_EQ(errorOf(c), "--ip fd00::1: an IPv6 node IP for the IPv4 --vs 10.103.97.12:6443");
+  c = valid();
+  c.policy.rise = 0;
+  EXPECT_EQ(errorOf(c), "--health-rise 0: must be at least 1");
+  c = valid();
+  c.policy.jitter = 0.9;
+  EXPECT_EQ(errorOf(c), "--health-jitter 0.9: want a fraction from 0 to 0.5");
+}
+
+TEST(CareConfigTest, ModesAndDatapathsParse) {
+  EXPECT_EQ(parseMode("").value(), Mode::None);
+  EXPECT_EQ(parseMode("route").value(), Mode::Route);
+  EXPECT_EQ(parseMode("link").value(), Mode::Link);
+  EXPECT_EQ(parseMode("bridge").error().message, "--mode \"bridge\": want route, link or \"\"");
+  EXPECT_EQ(parseDatapathChoice("ipvs").value(), DatapathChoice::Ipvs);
+  EXPECT_EQ(parseDatapathChoice("nftables").value(), DatapathChoice::Nftables);
+  EXPECT_EQ(parseDatapathChoice("auto").value(), DatapathChoice::Auto);
+  EXPECT_FALSE(parseDatapathChoice("xdp"));
+  for (Mode m : {Mode::None, Mode::Route, Mode::Link}) EXPECT_EQ(parseMode(toString(m)).value(), m);
+}
+
+TEST(CareConfigTest, VirtualServerOfUsesTcpAndTheScheduler) {
+  CareConfig c = valid();
+  c.scheduler = "wlc";
+  const VirtualServer vs = virtualServerOf(c);
+  EXPECT_EQ(vs.key.protocol, Protocol::Tcp);
+  EXPECT_EQ(vs.key.endpoint, c.virtualServer);
+  EXPECT_EQ(vs.scheduler, "wlc");
+  EXPECT_EQ(vs.flags, 0u);
+}
+
+}  // namespace
+}  // namespace lvscare::care

@@ -1,0 +1,328 @@
+#include "cli/care_flags.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cli/flag_values.hpp"
+
+namespace lvscare::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Parsed {
+  Result<CareInvocation> result = fail(Errc::InvalidArgument, "not parsed");
+  std::string parseError;  // CLI11's own complaint, if any
+};
+
+// Parses `lvscare care <args>` with `env` as the whole environment.
+Parsed parse(std::vector<std::string> args, std::map<std::string, std::string> env = {},
+             std::optional<IpAddress> hostsIp = std::nullopt, std::string prefix = "CARE") {
+  CLI::App app{"test", "lvscare"};
+  CLI::App* care = app.add_subcommand("care");
+  CareFlags flags(*care, prefix);
+  args.insert(args.begin(), "care");
+  args = splitEmptyAssignments(std::move(args));
+  std::reverse(args.begin(), args.end());
+  Parsed out;
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    out.parseError = e.what();
+    return out;
+  }
+  CareSources sources;
+  sources.getenv = [env](const std::string& name) -> std::optional<std::string> {
+    const auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  sources.hostsNodeIp = [hostsIp]() -> Result<std::optional<IpAddress>> { return hostsIp; };
+  out.result = flags.resolve(sources);
+  return out;
+}
+
+std::string errorOf(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  auto parsed = parse(std::move(args), std::move(env));
+  if (!parsed.parseError.empty()) return "parse: " + parsed.parseError;
+  return parsed.result ? std::string() : parsed.result.error().message;
+}
+
+Endpoint ep(const char* text) { return *Endpoint::parse(text); }
+
+TEST(CareFlagsTest, TheIssuesCommandLinesParseUnchanged) {
+  auto a = parse({"--vs", "10.103.97.12:6443", "--rs", "192.168.0.2:6443", "--rs", "192.168.0.3:6443", "--rs",
+                  "192.168.0.4:6443", "--interval", "5", "--mode", "route"});
+  ASSERT_TRUE(a.result) << a.parseError << a.result.error().message;
+  EXPECT_EQ(a.result->config.virtualServer, ep("10.103.97.12:6443"));
+  EXPECT_EQ(a.result->config.realServers.size(), 3u);
+  EXPECT_EQ(a.result->config.policy.interval, 5s);
+  EXPECT_EQ(a.result->config.mode, care::Mode::Route);
+
+  auto b = parse({"--vs", "169.254.0.1:80", "--rs", "127.0.0.1:8081", "--rs", "127.0.0.1:8082", "--rs",
+                  "127.0.0.1:8083", "--logger", "DEBG", "--health-schem", "http", "--health-path", "/"});
+  ASSERT_TRUE(b.result) << b.parseError;
+  EXPECT_EQ(b.result->logLevel, LogLevel::Debug);
+  EXPECT_EQ(b.result->config.probe.scheme, health::Scheme::Http);
+  EXPECT_EQ(b.result->config.probe.path, "/");
+
+  auto c = parse({"--vs", "169.254.0.1:80", "--logger", "DEBG", "-C"});
+  ASSERT_TRUE(c.result) << c.parseError;
+  EXPECT_TRUE(c.result->config.clean);
+  EXPECT_TRUE(c.result->config.realServers.empty());
+
+  auto d = parse({"--run-once", "--vs", "10.103.97.12:6443", "--rs", "192.168.0.2:6443", "--rs", "192.168.0.3:6443"});
+  ASSERT_TRUE(d.result) << d.parseError;
+  EXPECT_TRUE(d.result->config.runOnce);
+  EXPECT_FALSE(d.result->config.clean);
+}
+
+TEST(CareFlagsTest, DefaultsAreLvscares) {
+  auto p = parse({"--vs", "10.0.0.1:6443", "--rs", "10.0.0.2:6443"});
+  ASSERT_TRUE(p.result) << p.parseError;
+  const auto& c = p.result->config;
+  EXPECT_EQ(p.result->logLevel, LogLevel::Info);
+  EXPECT_EQ(c.scheduler, "rr");
+  EXPECT_EQ(c.interfaceName, "lvscare");
+  EXPECT_EQ(c.mode, care::Mode::Route);
+  EXPECT_FALSE(c.runOnce);
+  EXPECT_FALSE(c.clean);
+  EXPECT_EQ(c.policy.interval, 5s);
+  EXPECT_EQ(c.masqueradeBit, 0);
+  EXPECT_EQ(c.probe.path, "/healthz");
+  EXPECT_EQ(c.probe.scheme, health::Scheme::Https);
+  EXPECT_EQ(c.probe.method, "GET");
+  EXPECT_EQ(c.probe.body, "");
+  EXPECT_TRUE(c.probe.headers.empty());
+  EXPECT_TRUE(c.probe.extraHealthyStatuses.empty());
+  EXPECT_TRUE(c.probe.insecureSkipVerify);
+  EXPECT_EQ(c.probe.timeout, 10s);
+  EXPECT_EQ(c.policy.rise, 1);
+  EXPECT_EQ(c.policy.fall, 1);
+  EXPECT_EQ(c.policy.jitter, 0.0);
+  EXPECT_EQ(c.datapath, care::DatapathChoice::Auto);
+  EXPECT_FALSE(c.nodeIp);
+}
+
+TEST(CareFlagsTest, RealServersRepeatableOrCommaSeparatedDuplicatesOnce) {
+  auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80,10.0.0.3:80", "--rs", "10.0.0.4:80", "--rs",
+                  "10.0.0.2:80"});
+  ASSERT_TRUE(p.result) << p.parseError;
+  EXPECT_EQ(p.result->config.realServers,
+            (std::vector<Endpoint>{ep("10.0.0.2:80"), ep("10.0.0.3:80"), ep("10.0.0.4:80")}));
+}
+
+TEST(CareFlagsTest, Ipv6EndpointsInBrackets) {
+  auto p = parse({"--vs", "[fd00::10]:6443", "--rs", "[fd00::2]:6443,[fd00::3]:6443", "--ip", "fd00::1"});
+  ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
+  EXPECT_TRUE(p.result->config.virtualServer.address.isV6());
+  EXPECT_EQ(p.result->config.realServers.size(), 2u);
+  EXPECT_EQ(p.result->config.nodeIp->toString(), "fd00::1");
+}
+
+TEST(CareFlagsTest, IntervalIsSecondsOrADuration) {
+  const auto interval = [](const char* text) {
+    auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--interval", text});
+    EXPECT_TRUE(p.result) << text;
+    return p.result ? p.result->config.policy.interval : health::Duration{};
+  };
+  EXPECT_EQ(interval("5"), 5s);
+  EXPECT_EQ(interval("500ms"), 500ms);
+  EXPECT_EQ(interval("1m"), 60s);
+  EXPECT_EQ(interval("1m30s"), 90s);
+  EXPECT_EQ(interval("1.5s"), 1500ms);
+  EXPECT_EQ(interval("0"), 5s);  // LVScare: 0 means the default
+}
+
+TEST(CareFlagsTest, HealthFlags) {
+  auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--health-path", "livez", "--health-req-method", "POST",
+                  "--health-req-body", "{}", "--health-req-headers", "Host=api,X-A=1", "--health-req-headers", "X-B=a=b",
+                  "--health-status", "401,403", "--health-insecure-skip-verify=false", "--health-timeout", "2s",
+                  "--health-rise", "2", "--health-fall", "3", "--health-fast-interval", "1s", "--health-jitter", "0.1",
+                  "--health-ca-file", "/ca.pem", "--health-cert-file", "/c.pem", "--health-key-file", "/k.pem",
+                  "--health-server-name", "kubernetes", "--datapath", "nftables"});
+  ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
+  const auto& c = p.result->config;
+  EXPECT_EQ(c.probe.path, "/livez");
+  EXPECT_EQ(c.probe.method, "POST");
+  EXPECT_EQ(c.probe.body, "{}");
+  const std::vector<std::pair<std::string, std::string>> headers = {{"Host", "api"}, {"X-A", "1"}, {"X-B", "a=b"}};
+  EXPECT_EQ(c.probe.headers, headers);
+  EXPECT_EQ(c.probe.extraHealthyStatuses, (std::vector<int>{401, 403}));
+  EXPECT_FALSE(c.probe.insecureSkipVerify);
+  EXPECT_EQ(c.probe.timeout, 2s);
+  EXPECT_EQ(c.policy.rise, 2);
+  EXPECT_EQ(c.policy.fall, 3);
+  EXPECT_EQ(c.policy.fastInterval, 1s);
+  EXPECT_DOUBLE_EQ(c.policy.jitter, 0.1);
+  EXPECT_EQ(c.probe.caFile, "/ca.pem");
+  EXPECT_EQ(c.probe.certFile, "/c.pem");
+  EXPECT_EQ(c.probe.keyFile, "/k.pem");
+  EXPECT_EQ(c.probe.serverName, "kubernetes");
+  EXPECT_EQ(c.datapath, care::DatapathChoice::Nftables);
+}
+
+TEST(CareFlagsTest, ModeEmptyMeansRulesOnlyInEitherSpelling) {
+  for (auto args : {std::vector<std::string>{"--mode", ""}, std::vector<std::string>{"--mode="}}) {
+    args.insert(args.end(), {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"});
+    auto p = parse(args);
+    ASSERT_TRUE(p.result) << p.parseError;
+    EXPECT_EQ(p.result->config.mode, care::Mode::None);
+  }
+  auto link = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--mode", "link", "-i", "kube-vip0",
+                     "--masqueradebit", "14"});
+  ASSERT_TRUE(link.result) << link.parseError;
+  EXPECT_EQ(link.result->config.mode, care::Mode::Link);
+  EXPECT_EQ(link.result->config.interfaceName, "kube-vip0");
+  EXPECT_EQ(link.result->config.masqueradeBit, 14);
+}
+
+TEST(CareFlagsTest, BoolFlagsTakePflagSpellings) {
+  auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--run-once=true", "--clean=F"});
+  ASSERT_TRUE(p.result) << p.parseError;
+  EXPECT_TRUE(p.result->config.runOnce);
+  EXPECT_FALSE(p.result->config.clean);
+}
+
+TEST(CareFlagsTest, EnvironmentFillsFlagsNotGiven) {
+  auto p = parse({"--interval", "7"}, {{"CARE_VS", "10.0.0.1:6443"},
+                                      {"CARE_RS", "10.0.0.2:6443,10.0.0.3:6443"},
+                                      {"CARE_INTERVAL", "9"},  // the command line wins
+                                      {"CARE_HEALTH_PATH", "readyz"},
+                                      {"CARE_RUN_ONCE", "true"},
+                                      {"CARE_CLEAN", "false"},
+                                      {"CARE_MODE", "link"},
+                                      {"CARE_IFACE", "vip0"},
+                                      {"CARE_HEALTH_STATUS", "401"},
+                                      {"CARE_HEALTH_INSECURE_SKIP_VERIFY", "false"},
+                                      {"CARE_LOGGER", "DEBG"}});
+  ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
+  const auto& c = p.result->config;
+  EXPECT_EQ(c.virtualServer, ep("10.0.0.1:6443"));
+  EXPECT_EQ(c.realServers, (std::vector<Endpoint>{ep("10.0.0.2:6443"), ep("10.0.0.3:6443")}));
+  EXPECT_EQ(c.policy.interval, 7s);
+  EXPECT_EQ(c.probe.path, "/readyz");
+  EXPECT_TRUE(c.runOnce);
+  EXPECT_EQ(c.mode, care::Mode::Link);
+  EXPECT_EQ(c.interfaceName, "vip0");
+  EXPECT_EQ(c.probe.extraHealthyStatuses, std::vector<int>{401});
+  EXPECT_FALSE(c.probe.insecureSkipVerify);
+  EXPECT_EQ(p.result->logLevel, LogLevel::Debug);
+}
+
+TEST(CareFlagsTest, CommandLineRealServersReplaceTheEnvironments) {
+  auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.9:80"}, {{"CARE_RS", "10.0.0.2:80,10.0.0.3:80"}});
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->config.realServers, std::vector<Endpoint>{ep("10.0.0.9:80")});
+}
+
+TEST(CareFlagsTest, SealctlUsesTheIpvsPrefix) {
+  auto p = parse({"-C"}, {{"IPVS_VS", "10.0.0.1:80"}, {"CARE_VS", "10.0.0.2:80"}}, std::nullopt, "IPVS");
+  ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
+  EXPECT_EQ(p.result->config.virtualServer, ep("10.0.0.1:80"));
+}
+
+TEST(CareFlagsTest, BadEnvironmentValuesNameTheVariable) {
+  EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"}, {{"CARE_INTERVAL", "soon"}}),
+            "CARE_INTERVAL \"soon\": not a number of seconds or a duration (want e.g. 5, 500ms, 1m)");
+  EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}, {{"CARE_RS", "10.0.0.2"}}),
+            "CARE_RS: '10.0.0.2': missing port, want host:port");
+}
+
+TEST(CareFlagsTest, NodeIpFromFlagThenHostsFileThenEnvironment) {
+  const std::vector<std::string> base = {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};
+  auto hosts = IpAddress::parse("192.168.0.7").value();
+  auto withFlag = base;
+  withFlag.insert(withFlag.end(), {"--ip", "192.168.0.9"});
+  auto p = parse(withFlag, {{"LVSCARE_NODE_IP", "192.168.0.8"}}, hosts);
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->config.nodeIp->toString(), "192.168.0.9");
+  p = parse(base, {{"LVSCARE_NODE_IP", "192.168.0.8"}}, hosts);
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->config.nodeIp->toString(), "192.168.0.7");
+  p = parse(base, {{"LVSCARE_NODE_IP", "192.168.0.8"}});
+  ASSERT_TRUE(p.result);
+  EXPECT_EQ(p.result->config.nodeIp->toString(), "192.168.0.8");
+  p = parse(base);
+  ASSERT_TRUE(p.result);
+  EXPECT_FALSE(p.result->config.nodeIp);
+  EXPECT_EQ(errorOf(base, {{"LVSCARE_NODE_IP", "node-1"}}), "LVSCARE_NODE_IP: 'node-1' is not an IP address");
+}
+
+// Every malformed value: one line naming the flag and the value.
+TEST(CareFlagsTest, EveryMalformedValueNamesTheFlagAndTheValue) {
+  const std::vector<std::string> base = {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--interval", "abc"}, "--interval \"abc\""},
+      {{"--interval", "-5"}, "--interval \"-5\""},
+      {{"--interval", "5x"}, "--interval \"5x\""},
+      {{"--vs", "10.0.0.1"}, "--vs: '10.0.0.1'"},
+      {{"--vs", "10.0.0.1:0"}, "--vs: '10.0.0.1:0'"},
+      {{"--rs", "host:80"}, "--rs: 'host:80'"},
+      {{"--rs", "10.0.0.3:99999"}, "--rs: '10.0.0.3:99999'"},
+      {{"--rs", "[fd00::1]:80"}, "--rs \"[fd00::1]:80\""},
+      {{"--scheduler", "sed"}, "--scheduler \"sed\""},
+      {{"--iface", "this-name-is-too-long"}, "--iface \"this-name-is-too-long\""},
+      {{"--logger", "LOUD"}, "--logger \"LOUD\""},
+      {{"--mode", "bridge"}, "--mode \"bridge\""},
+      {{"--run-once=maybe"}, "--run-once \"maybe\""},
+      {{"--clean=2"}, "--clean \"2\""},
+      {{"--ip", "300.1.1.1"}, "--ip: '300.1.1.1'"},
+      {{"--ip", "fd00::1"}, "--ip fd00::1"},
+      {{"--masqueradebit", "32"}, "--masqueradebit \"32\""},
+      {{"--masqueradebit", "x"}, "--masqueradebit \"x\""},
+      {{"--health-schem", "ftp"}, "--health-schem \"ftp\""},
+      {{"--health-req-method", ""}, "--health-req-method"},
+      {{"--health-req-headers", "novalue"}, "--health-req-headers \"novalue\""},
+      {{"--health-req-headers", "=v"}, "--health-req-headers \"=v\""},
+      {{"--health-status", "200"}, "--health-status \"200\""},
+      {{"--health-status", "abc"}, "--health-status \"abc\""},
+      {{"--health-insecure-skip-verify=yes"}, "--health-insecure-skip-verify \"yes\""},
+      {{"--health-timeout", "0"}, "--health-timeout \"0\""},
+      {{"--health-timeout", "ten"}, "--health-timeout \"ten\""},
+      {{"--health-rise", "0"}, "--health-rise \"0\""},
+      {{"--health-fall", "-1"}, "--health-fall \"-1\""},
+      {{"--health-fast-interval", "fast"}, "--health-fast-interval \"fast\""},
+      {{"--health-jitter", "0.7"}, "--health-jitter \"0.7\""},
+      {{"--datapath", "xdp"}, "--datapath \"xdp\""},
+  };
+  for (const auto& [extra, expected] : cases) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::string message = errorOf(args);
+    EXPECT_EQ(message.rfind(expected, 0), 0u) << "args: " << extra[0] << " message: " << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  EXPECT_EQ(errorOf({"--rs", "10.0.0.2:80"}), "--vs: required (host:port, e.g. 10.103.97.12:6443)");
+  EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}), "--rs: required unless -C is given");
+}
+
+TEST(FlagValuesTest, GoDurations) {
+  EXPECT_EQ(parseGoDuration("--x", "300ms").value(), 300ms);
+  EXPECT_EQ(parseGoDuration("--x", "2h45m").value(), 2h + 45min);
+  EXPECT_EQ(parseGoDuration("--x", "1.5h").value(), 90min);
+  EXPECT_EQ(parseGoDuration("--x", "250us").value(), 250us);
+  EXPECT_EQ(parseGoDuration("--x", "0").value(), 0s);
+  EXPECT_EQ(parseGoDuration("--x", "+1s").value(), 1s);
+  for (const char* bad : {"", "s", "1", "1.s.", "1q", "-1s", "1e3s", ".s"})
+    EXPECT_FALSE(parseGoDuration("--x", bad)) << bad;
+}
+
+TEST(FlagValuesTest, ListsReadLikePflagStringSlice) {
+  EXPECT_EQ(splitList("--x", "a,b").value(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(splitList("--x", "\"a,b\",c").value(), (std::vector<std::string>{"a,b", "c"}));
+  EXPECT_EQ(splitList("--x", "a,").value(), (std::vector<std::string>{"a", ""}));
+  EXPECT_TRUE(splitList("--x", "").value().empty());
+  EXPECT_FALSE(splitList("--x", "\"a"));
+  EXPECT_FALSE(splitList("--x", "a\"b"));
+}
+
+TEST(FlagValuesTest, SplitEmptyAssignments) {
+  EXPECT_EQ(splitEmptyAssignments({"--mode=", "--vs", "a", "--", "--x="}),
+            (std::vector<std::string>{"--mode", "", "--vs", "a", "--", "--x="}));
+}
+
+}  // namespace
+}  // namespace lvscare::cli

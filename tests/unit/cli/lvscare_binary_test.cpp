@@ -1,0 +1,127 @@
+// Runs the built lvscare binary: bad input exits 2 with one line on stderr and nothing else.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string readAll(int fd) {
+  std::string data;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  return data;
+}
+
+// Runs lvscare with `args` and an environment of only `env`; the output is small, so reading
+// stdout to the end and then stderr cannot deadlock.
+Outcome run(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  args.insert(args.begin(), LVSCARE_BINARY);
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& entry : env) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  int out[2], err[2];
+  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  pid_t pid = 0;
+  Outcome result;
+  const int spawned = posix_spawn(&pid, LVSCARE_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  ::close(err[1]);
+  EXPECT_EQ(spawned, 0);
+  result.out = readAll(out[0]);
+  result.err = readAll(err[0]);
+  ::close(out[0]);
+  ::close(err[0]);
+  int status = 0;
+  if (spawned == 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) result.status = WEXITSTATUS(status);
+  return result;
+}
+
+int lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+TEST(LvscareBinaryTest, MalformedValuesExit2WithOneLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--interval", "abc"},          {"--vs", "10.0.0.1"},          {"--rs", "10.0.0.2"},
+      {"--masqueradebit", "99"},      {"--mode", "bridge"},          {"--run-once=maybe"},
+      {"--health-status", "200"},     {"--health-req-headers", "x"}, {"--scheduler", "sed"},
+      {"--ip", "1.2.3"},              {"--health-timeout", "-1s"},   {"--logger", "LOUD"},
+      {"--health-schem", "gopher"},   {"--datapath", "xdp"},         {"--no-such-flag"},
+      {"--iface", "a/b"},             {"--health-rise", "0"},        {"--vs"},
+  };
+  for (const auto& extra : cases) {
+    std::vector<std::string> args = {"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome r = run(args);
+    EXPECT_EQ(r.status, 2) << extra[0] << ": " << r.err;
+    EXPECT_EQ(lines(r.err), 1) << extra[0] << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("lvscare: ", 0), 0u) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST(LvscareBinaryTest, MissingRequiredFlagsExit2) {
+  Outcome r = run({"care", "--rs", "10.0.0.2:80"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "lvscare: --vs: required (host:port, e.g. 10.103.97.12:6443)\n");
+  r = run({"care", "--vs", "10.0.0.1:80"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "lvscare: --rs: required unless -C is given\n");
+}
+
+TEST(LvscareBinaryTest, EnvironmentFallbackIsValidatedToo) {
+  const Outcome r = run({"care"}, {"CARE_VS=10.0.0.1:80", "CARE_RS=10.0.0.2:80", "CARE_INTERVAL=later"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "lvscare: CARE_INTERVAL \"later\": not a number of seconds or a duration (want e.g. 5, 500ms, 1m)\n");
+}
+
+TEST(LvscareBinaryTest, VersionJsonAndShort) {
+  Outcome r = run({"version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out.rfind("{\"gitVersion\":\"v", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\"gitCommit\":"), std::string::npos);
+  EXPECT_EQ(lines(r.out), 1);
+  r = run({"version", "--short"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out.rfind("v", 0), 0u);
+  EXPECT_EQ(lines(r.out), 1);
+  EXPECT_EQ(r.out.find('{'), std::string::npos);
+}
+
+TEST(LvscareBinaryTest, HelpListsLvscaresFlags) {
+  const Outcome r = run({"care", "--help"});
+  EXPECT_EQ(r.status, 0);
+  for (const char* flag : {"--vs", "--rs", "--scheduler", "--iface", "--logger", "--mode", "--run-once", "--clean",
+                           "--interval", "--ip", "--masqueradebit", "--health-path", "--health-schem",
+                           "--health-req-method", "--health-req-body", "--health-req-headers", "--health-status",
+                           "--health-insecure-skip-verify", "--health-timeout", "--datapath"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+}
+
+}  // namespace

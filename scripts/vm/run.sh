@@ -76,7 +76,11 @@ mode=${LVSCARE_VM:-auto}
 if [[ $mode == host ]] || { [[ $mode == auto ]] && host_has_ipvs; }; then
   # Host mode: the same command, here, in a fresh network namespace so that it never touches the
   # host's own IPVS table, links or routes.
-  echo "run.sh: this kernel has IPVS: running on the host in a new network namespace (LVSCARE_VM=force to use the VM)" >&2
+  if [[ $mode == host ]]; then
+    echo "run.sh: LVSCARE_VM=host: running on the host in a new network namespace" >&2
+  else
+    echo "run.sh: this kernel has IPVS: running on the host in a new network namespace (LVSCARE_VM=force to use the VM)" >&2
+  fi
   if ((preload)); then
     for m in "${full_preload[@]}"; do modprobe -q "$m" 2>/dev/null || true; done
   fi
@@ -105,8 +109,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM
 
-: > "$run/stdout"
-: > "$run/stderr"
 {
   printf 'VM_LIBDIR=%q\n' "$(readlink -f /lib)"
   printf 'VM_KERNEL=%q\n' "$cache/kernel"
@@ -125,33 +127,49 @@ trap 'exit 143' INT TERM
 
 share_args=()
 [[ -n $share_out ]] && share_args=(-virtfs "local,path=$share_out,mount_tag=share,security_model=none,multidevs=remap")
-start=$EPOCHREALTIME
-qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -m 1024 -smp 2 -no-reboot -nic none \
-  -display none -monitor none -serial "file:$run/console.log" \
-  -kernel "$kernel" -initrd "$cache/initramfs.cpio" \
-  -append "console=ttyS0 quiet panic=-1 rdinit=/init" \
-  -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
-  -virtfs "local,path=$run,mount_tag=out,security_model=none,multidevs=remap" \
-  "${share_args[@]}" < /dev/null > "$run/qemu.log" 2>&1 &
-qemu_pid=$!
-# Stream the command's output while it runs; each tail ends soon after qemu does.
-tail --pid="$qemu_pid" -s 0.2 -n +1 -f "$run/stdout" & tail_pids+=($!)
-tail --pid="$qemu_pid" -s 0.2 -n +1 -f "$run/stderr" >&2 & tail_pids+=($!)
 
-# Bounded wait: poll qemu, kill it at the deadline.
+# One boot, bounded by the overall deadline. Sets timed_out and qemu_rc.
+boot_once() {
+  : > "$run/stdout"
+  : > "$run/stderr"
+  rm -f "$run/ready" "$run/rc" "$run/dmesg"
+  # no_timer_check: under a loaded host the emulated timer can miss the kernel's boot-time IO-APIC
+  # timer check, which then panics ("IO-APIC + timer doesn't work!"). Seen here at load 15.
+  # pdeathsig: should run.sh itself be killed outright (SIGKILL, no trap), qemu dies with it.
+  setpriv --pdeathsig KILL -- qemu-system-x86_64 \
+    -accel tcg,thread=multi -cpu max -m 1024 -smp 2 -no-reboot -nic none \
+    -display none -monitor none -serial "file:$run/console.log" \
+    -kernel "$kernel" -initrd "$cache/initramfs.cpio" \
+    -append "console=ttyS0 quiet panic=-1 no_timer_check rdinit=/init" \
+    -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$run,mount_tag=out,security_model=none,multidevs=remap" \
+    "${share_args[@]}" < /dev/null > "$run/qemu.log" 2>&1 &
+  qemu_pid=$!
+  # Stream the command's output while it runs; each tail ends soon after qemu does.
+  tail --pid="$qemu_pid" -s 0.2 -n +1 -f "$run/stdout" & tail_pids+=($!)
+  tail --pid="$qemu_pid" -s 0.2 -n +1 -f "$run/stderr" >&2 & tail_pids+=($!)
+  while kill -0 "$qemu_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  timed_out=0
+  if kill -0 "$qemu_pid" 2>/dev/null; then
+    timed_out=1
+    kill -9 "$qemu_pid" 2>/dev/null || true
+  fi
+  qemu_rc=0
+  { wait "$qemu_pid"; } 2> /dev/null || qemu_rc=$? # no job-control "Killed" line on timeout
+  qemu_pid=""
+  wait "${tail_pids[@]}" 2>/dev/null || true
+  tail_pids=()
+}
+
+start=$EPOCHREALTIME
 deadline=$((SECONDS + timeout_s))
-while kill -0 "$qemu_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-timed_out=0
-if kill -0 "$qemu_pid" 2>/dev/null; then
-  timed_out=1
-  kill -9 "$qemu_pid" 2>/dev/null || true
-fi
-qemu_rc=0
-wait "$qemu_pid" || qemu_rc=$?
-qemu_pid=""
-wait "${tail_pids[@]}" 2>/dev/null || true
-tail_pids=()
+for attempt in 1 2 3; do
+  boot_once
+  # Retry only a VM that died before the command started (a boot failure): nothing ran twice.
+  if ((timed_out)) || [[ -s $run/rc || -e $run/ready || $attempt -eq 3 ]]; then break; fi
+  echo "run.sh: the VM failed to boot (attempt $attempt), retrying; qemu and console tail:" >&2
+  tail -n 5 "$run/qemu.log" "$run/console.log" >&2 || true
+done
 elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}')
 
 if ((timed_out)); then
@@ -165,5 +183,11 @@ if [[ ! -s $run/rc ]]; then
   exit 125
 fi
 rc=$(cat "$run/rc")
+# A kernel warning or oops during the run is worth seeing even when the command passed.
+splat='WARNING:|BUG:|Oops|general protection fault|Call Trace:|UBSAN|KASAN'
+if grep -qE "$splat" "$run/dmesg" 2>/dev/null; then
+  echo "run.sh: the guest kernel logged warnings during the run:" >&2
+  grep -E -A12 "$splat" "$run/dmesg" | head -n 60 >&2
+fi
 echo "run.sh: VM (kernel $kver) ready in $(cat "$run/ready" 2>/dev/null || echo '?') s of guest time; whole run ${elapsed} s; exit $rc" >&2
 exit "$rc"

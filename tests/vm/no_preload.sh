@@ -5,8 +5,8 @@ set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 loaded() { grep -q "^$1 " /proc/modules; }
 
-if [[ ${LVSCARE_VM_MODE:-} == host ]] && loaded ip_vs; then
-  echo "skipped: ip_vs is already loaded on this host, so 'not preloaded' cannot be checked" >&2
+if [[ ${LVSCARE_VM_MODE:-} == host ]]; then
+  echo "skipped: no-preload/no-autoload are VM modes; this host's own module state is left alone" >&2
   exit 77
 fi
 [[ ! -e /proc/net/ip_vs ]] || fail "/proc/net/ip_vs exists before anything loaded ip_vs"

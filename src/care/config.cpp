@@ -53,7 +53,8 @@ bool validInterfaceName(std::string_view name) {
   });
 }
 
-Result<void> validatePolicy(const health::CheckPolicy& policy) {
+// Like health::validatePolicy(), with the messages naming the flags.
+Result<void> validatePolicyFlags(const health::CheckPolicy& policy) {
   using namespace std::chrono;
   if (policy.interval <= health::Duration::zero())
     return invalid("--interval: must be more than 0");
@@ -90,7 +91,7 @@ Result<void> validateConfig(const CareConfig& config) {
                                familyName(*config.nodeIp), familyName(vip), config.virtualServer.toString()));
   if (config.probe.timeout <= health::Duration::zero()) return invalid("--health-timeout: must be more than 0");
   if (config.reconcileInterval <= health::Duration::zero()) return invalid("reconcile interval: must be more than 0");
-  return validatePolicy(config.policy);
+  return validatePolicyFlags(config.policy);
 }
 
 VirtualServer virtualServerOf(const CareConfig& config) {

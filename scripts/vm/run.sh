@@ -112,6 +112,7 @@ trap 'exit 143' INT TERM
 {
   printf 'VM_LIBDIR=%q\n' "$(readlink -f /lib)"
   printf 'VM_KERNEL=%q\n' "$cache/kernel"
+  printf 'VM_CWD=%q\n' "$PWD"
   printf 'VM_SHARE_OUT=%q\n' "$share_out"
   printf 'VM_AUTOLOAD=%q\n' "$autoload"
   if ((preload)); then printf 'VM_PRELOAD=%q\n' "${full_preload[*]}"; else echo 'VM_PRELOAD='; fi
@@ -122,7 +123,7 @@ trap 'exit 143' INT TERM
   printf 'cd %q || exit 125\n' "$PWD"
   printf 'exec'; printf ' %q' "$@"; echo
 } > "$run/cmd.sh"
-[[ $PWD == /tmp || $PWD == /tmp/* || $PWD == /run/* ]] &&
+[[ $PWD == /tmp || $PWD == /run || $PWD == /run/* ]] &&
   echo "run.sh: warning: $PWD is hidden in the guest (fresh tmpfs on /tmp and /run)" >&2
 
 share_args=()

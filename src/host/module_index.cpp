@@ -3,37 +3,27 @@
 #include <algorithm>
 #include <cctype>
 
+#include "host/text.hpp"
+
 namespace lvscare::host {
 namespace {
 
 constexpr std::size_t kMaxModuleName = 55;  // MODULE_NAME_LEN (64 - sizeof(unsigned long)) - 1
 constexpr int kMaxDepth = 64;               // far beyond any real chain; stops a cyclic index
 
-// Calls `onLine` for every line without its newline, trailing '\r' or surrounding blanks.
-template <class F>
-void forEachLine(std::string_view text, F&& onLine) {
-  std::size_t line = 0;
-  while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    std::string_view current = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-    ++line;
-    while (!current.empty() && std::isspace(static_cast<unsigned char>(current.back()))) current.remove_suffix(1);
-    while (!current.empty() && std::isspace(static_cast<unsigned char>(current.front()))) current.remove_prefix(1);
-    if (!current.empty() && current.front() != '#') onLine(current, line);
-  }
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
 }
 
-std::vector<std::string_view> words(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    const std::size_t start = i;
-    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i > start) out.push_back(text.substr(start, i - start));
-  }
-  return out;
+// Every line that is neither blank nor a comment, trimmed.
+template <class F>
+void forEachEntry(std::string_view text, F&& onEntry) {
+  forEachLine(text, [&](std::string_view line, std::size_t number) {
+    line = trim(line);
+    if (!line.empty() && line.front() != '#') onEntry(line, number);
+  });
 }
 
 }  // namespace
@@ -63,14 +53,14 @@ Result<void> validateModuleName(std::string_view name) {
 
 Result<void> ModuleIndex::addDependencies(std::string_view modulesDep) {
   std::string error;
-  forEachLine(modulesDep, [&](std::string_view line, std::size_t number) {
+  forEachEntry(modulesDep, [&](std::string_view line, std::size_t number) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) {
       if (error.empty()) error = "modules.dep line " + std::to_string(number) + " has no '<path>:'";
       return;
     }
     ModuleEntry entry{std::string(line.substr(0, colon)), {}};
-    for (auto dep : words(line.substr(colon + 1))) entry.deps.emplace_back(dep);
+    for (auto dep : splitWords(line.substr(colon + 1))) entry.deps.emplace_back(dep);
     modules_.insert_or_assign(moduleNameFromPath(entry.path), std::move(entry));
   });
   if (!error.empty()) return fail(Errc::Malformed, error);
@@ -78,12 +68,12 @@ Result<void> ModuleIndex::addDependencies(std::string_view modulesDep) {
 }
 
 void ModuleIndex::addBuiltin(std::string_view modulesBuiltin) {
-  forEachLine(modulesBuiltin, [&](std::string_view line, std::size_t) { builtin_.insert(moduleNameFromPath(line)); });
+  forEachEntry(modulesBuiltin, [&](std::string_view line, std::size_t) { builtin_.insert(moduleNameFromPath(line)); });
 }
 
 void ModuleIndex::addSoftDependencies(std::string_view modulesSoftdep) {
-  forEachLine(modulesSoftdep, [&](std::string_view line, std::size_t) {
-    const auto parts = words(line);
+  forEachEntry(modulesSoftdep, [&](std::string_view line, std::size_t) {
+    const auto parts = splitWords(line);
     if (parts.size() < 3 || parts[0] != "softdep") return;
     auto& pre = softPre_[normalizeModuleName(parts[1])];
     bool inPre = false;
@@ -96,8 +86,8 @@ void ModuleIndex::addSoftDependencies(std::string_view modulesSoftdep) {
 }
 
 void ModuleIndex::addAliases(std::string_view modulesAlias) {
-  forEachLine(modulesAlias, [&](std::string_view line, std::size_t) {
-    const auto parts = words(line);
+  forEachEntry(modulesAlias, [&](std::string_view line, std::size_t) {
+    const auto parts = splitWords(line);
     if (parts.size() != 3 || parts[0] != "alias") return;
     if (parts[1].find_first_of("*?[") != std::string_view::npos) return;
     aliases_[std::string(parts[1])].push_back(normalizeModuleName(parts[2]));

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "host/routes.hpp"
-#include "shell.hpp"
-#include "support/netns.hpp"
+#include "integration/host/rtnl_netns_test.hpp"
+#include "support/run_command.hpp"
 
 namespace lvscare::host {
 namespace {
@@ -15,26 +15,20 @@ using testing::run;
 
 IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
 
-class RoutesTest : public ::testing::Test {
+class RoutesTest : public testing::RtnlNetnsTest {
  protected:
   void SetUp() override {
-    if (!testing::isRoot()) GTEST_SKIP() << "needs root: route changes need CAP_NET_ADMIN";
-    netns_ = std::make_unique<testing::PrivateNetns>();
-    ASSERT_TRUE(netns_->ok()) << netns_->error();
+    RtnlNetnsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     auto setup = run(
         "ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && "
         "ip -6 addr add fd77::1/64 dev v0 nodad && ip link set v0 up && ip link set v1 up");
     ASSERT_EQ(setup.status, 0) << setup.output;
-    auto socket = netlink::Socket::open(NETLINK_ROUTE);
-    ASSERT_TRUE(socket) << socket.error().describe();
-    rtnl_ = std::make_unique<netlink::Socket>(std::move(*socket));
   }
 
   static std::string routes(const char* prefix) { return run(std::string("ip -j route show ") + prefix).output; }
   static std::string routes6(const char* prefix) { return run(std::string("ip -j -6 route show ") + prefix).output; }
 
-  std::unique_ptr<testing::PrivateNetns> netns_;
-  std::unique_ptr<netlink::Socket> rtnl_;
   const RouteSpec spec_{ip("10.77.1.1"), ip("10.77.0.2")};
 };
 

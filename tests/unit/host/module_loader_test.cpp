@@ -1,17 +1,14 @@
 // The module loader against a fake /lib/modules tree and a fake finit_module: what it loads, in
 // which order, and what it says when it cannot.
 #include <linux/module.h>
-#include <sys/stat.h>
-
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include <gtest/gtest.h>
 
 #include "host/module_loader.hpp"
+#include "temp_dir.hpp"
 
 namespace lvscare::host {
 namespace {
@@ -22,9 +19,7 @@ constexpr const char* kRelease = "6.1.0-56-amd64";
 class ModuleLoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "lvscare-modules-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
+    root_ = temp_.path();
     dir_ = root_ / "lib/modules" / kRelease;
     fs::create_directories(dir_);
     fs::create_directories(root_ / "sys/module");
@@ -44,11 +39,8 @@ class ModuleLoaderTest : public ::testing::Test {
       write(ko, "\x7f" "ELF");
     }
   }
-  void TearDown() override { fs::remove_all(root_); }
-
   void write(const std::string& relative, const std::string& content) {
-    fs::create_directories((dir_ / relative).parent_path());
-    std::ofstream(dir_ / relative) << content;
+    temp_.write((dir_ / relative).lexically_relative(root_).string(), content);
   }
 
   // Records each load by module file name; marks it loaded in sys/module like the kernel does.
@@ -68,6 +60,7 @@ class ModuleLoaderTest : public ::testing::Test {
     return makeModuleLoader(options);
   }
 
+  testing::TempDir temp_;
   fs::path root_;
   fs::path dir_;
   std::vector<std::string> loaded_;

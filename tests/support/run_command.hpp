@@ -1,4 +1,4 @@
-// Test support: run an `ip` command as an independent cross-check. The child inherits the calling
+// Test support: run a command (`ip`, `nft`...) as an independent cross-check. The child inherits the calling
 // thread's network namespace, so inside a PrivateNetns it only sees (and changes) that namespace.
 #pragma once
 

@@ -1,0 +1,156 @@
+#include "care/care_loop.hpp"
+
+#include "care/reconciler.hpp"
+#include "lvscare/log.hpp"
+
+namespace lvscare::care {
+
+CareLoop::CareLoop(health::Dispatcher& dispatcher, Datapath& datapath, HostSetup& host, health::ProberFactory probers,
+                   CareLoopOptions options)
+    : dispatcher_(dispatcher),
+      datapath_(datapath),
+      host_(host),
+      options_(std::move(options)),
+      desired_(options_.service, options_.reals),
+      monitor_(dispatcher, std::move(probers), options_.monitor, [this](const health::CheckEvent& e) { onCheck(e); }),
+      tick_(dispatcher.createTimer([this] { onTick(); })),
+      readLog_("read " + options_.service.key.toString()),
+      applyLog_("program " + options_.service.key.toString()),
+      hostLog_(std::string("host setup ") + std::string(host.name())) {
+  monitor_.setTargets(desired_.servers());
+}
+
+CareLoop::~CareLoop() = default;
+
+Result<void> CareLoop::adopt() {
+  auto kernel = readKernelState(datapath_, options_.service.key);
+  if (!kernel) return tl::unexpected<Error>(kernel.error());
+  desired_.adopt(kernel->reals);
+  int active = 0, draining = 0;
+  for (const auto& [server, phase] : desired_.phases()) {
+    active += phase == ServerPhase::Active;
+    draining += phase == ServerPhase::Draining;
+  }
+  logf(LogLevel::Info, "adopt vs={} exists={} reals_in_kernel={} active={} draining={} pending={}",
+       logValue(options_.service.key.toString()), kernel->exists, kernel->reals.size(), active, draining,
+       desired_.phases().size() - static_cast<std::size_t>(active + draining));
+  return {};
+}
+
+Result<void> CareLoop::start() {
+  if (auto adopted = adopt(); !adopted) return adopted;
+  running_ = true;
+  (void)reconcileRules(Pass::Startup);
+  (void)reconcileHost(Pass::Startup);
+  monitor_.start();
+  tick_->arm(options_.reconcileInterval);
+  return {};
+}
+
+void CareLoop::stop() {
+  running_ = false;
+  monitor_.stop();
+  tick_->cancel();
+}
+
+void CareLoop::runOnce(std::function<void(Result<void>)> done) {
+  if (auto adopted = adopt(); !adopted) {
+    // Report from the dispatcher, as promised, not from inside this call.
+    tick_ = dispatcher_.createTimer([done, error = adopted.error()] { done(tl::unexpected<Error>(error)); });
+    tick_->arm(health::Duration::zero());
+    return;
+  }
+  monitor_.checkAllOnce([this, done](const std::vector<health::CheckEvent>&) {
+    // The events went through onCheck() already; program what they decided.
+    auto rules = reconcileRules(Pass::Startup);
+    auto host = reconcileHost(Pass::Startup);
+    if (!rules) return done(rules);
+    done(host);
+  });
+}
+
+void CareLoop::onCheck(const health::CheckEvent& event) {
+  ++counters_.checks;
+  logf(LogLevel::Debug, "check rs={} healthy={} detail={} verdict={} successes={} failures={}",
+       event.target.toString(), event.result.healthy, logValue(event.result.detail), health::toString(event.verdict),
+       event.consecutiveSuccesses, event.consecutiveFailures);
+  const auto transition = desired_.onCheck(event);
+  if (!transition) return;
+  ++counters_.transitions;
+  const auto weight = weightOf(transition->to);
+  logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(), toString(transition->from),
+       toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
+       logValue(event.result.detail));
+  // Act on the verdict at once (a failed server gets weight 0 now, not at the next tick). In
+  // run-once mode the round's end programs everything in one pass instead.
+  if (running_) (void)reconcileRules(Pass::Transition);
+}
+
+void CareLoop::onTick() {
+  if (!running_) return;
+  reconcileNow();
+  tick_->arm(options_.reconcileInterval);
+}
+
+bool CareLoop::reconcileNow() {
+  const auto rules = reconcileRules(Pass::Tick);
+  const auto host = reconcileHost(Pass::Tick);
+  return rules && host;
+}
+
+Result<void> CareLoop::reconcileRules(Pass pass) {
+  ++counters_.passes;
+  const auto reals = desired_.desiredReals();
+  auto report = reconcile(datapath_, options_.service, reals);
+  if (!report) {
+    ++counters_.failures;
+    readLog_.failed(report.error());
+    return tl::unexpected<Error>(report.error());
+  }
+  readLog_.succeeded();
+  if (!report->apply.applied.empty()) {
+    // On a tick, a difference is someone else's deletion or edit: say what was put back.
+    if (pass == Pass::Tick) ++counters_.repairs;
+    const LogLevel level = pass == Pass::Transition ? LogLevel::Debug : LogLevel::Info;
+    if (logEnabled(level)) {
+      for (const auto& op : report->apply.applied)
+        logf(level, "{} vs={} op={}", pass == Pass::Tick ? "repair" : "program",
+             logValue(options_.service.key.toString()), logValue(op.toString()));
+    }
+  }
+  if (!report->apply.failures.empty()) {
+    ++counters_.failures;
+    const auto& [op, error] = report->apply.failures.front();
+    Error described = withContext(error, op.toString());
+    applyLog_.failed(described);
+    return tl::unexpected<Error>(described);
+  }
+  applyLog_.succeeded();
+  return {};
+}
+
+Result<void> CareLoop::reconcileHost(Pass pass) {
+  auto changed = host_.ensure();
+  if (!changed) {
+    ++counters_.failures;
+    hostLog_.failed(changed.error());
+    return tl::unexpected<Error>(changed.error());
+  }
+  hostLog_.succeeded();
+  if (!changed->empty() && pass == Pass::Tick) ++counters_.repairs;
+  for (const auto& what : *changed)
+    logf(LogLevel::Info, "{} host mode={} made={}", pass == Pass::Tick ? "repair" : "setup", host_.name(), logValue(what));
+  return {};
+}
+
+Result<void> cleanUp(Datapath& datapath, HostSetup& host, const ServiceKey& key) {
+  const DatapathOp op = DatapathOp::deleteVirtualServer(key);
+  const auto report = applyOps(datapath, std::span<const DatapathOp>(&op, 1));
+  Result<void> result;
+  if (!report.failures.empty()) result = tl::unexpected<Error>(withContext(report.failures[0].second, op.toString()));
+  // The host setup goes even when the rules could not: -C should leave as little as it can.
+  if (auto removed = host.remove(); !removed && result) result = removed;
+  return result;
+}
+
+}  // namespace lvscare::care

@@ -1,0 +1,92 @@
+// The care loop: health events move each real server through LVScare's cycle (DesiredState), and a
+// reconcile pass makes the kernel match (one read of our virtual server, one batch of ops). The pass
+// runs right after every phase change and on a short tick (reconcileInterval), so anything of ours
+// deleted by someone else (ipvsadm -C, kube-proxy's flush, ip link del, ip route del, nft flush
+// ruleset) is back within a tick, without waiting for a health check.
+//
+// Everything runs on one Dispatcher; nothing blocks but the netlink round trips themselves.
+// Start-up adopts what the kernel has (no flush, no moment without rules); stop() leaves the rules.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "care/desired_state.hpp"
+#include "care/failure_log.hpp"
+#include "care/host_setup.hpp"
+#include "lvscare/datapath.hpp"
+#include "lvscare/health.hpp"
+#include "lvscare/health_monitor.hpp"
+
+namespace lvscare::care {
+
+struct CareLoopOptions {
+  VirtualServer service;
+  std::vector<Endpoint> reals;
+  health::MonitorOptions monitor;  // policy (interval, rise/fall, ...) and probe timeout
+  health::Duration reconcileInterval = std::chrono::milliseconds(250);
+};
+
+class CareLoop {
+ public:
+  // The dispatcher, datapath, host setup and the probers the factory makes must outlive the loop.
+  CareLoop(health::Dispatcher& dispatcher, Datapath& datapath, HostSetup& host, health::ProberFactory probers,
+           CareLoopOptions options);
+  ~CareLoop();
+  CareLoop(const CareLoop&) = delete;
+  CareLoop& operator=(const CareLoop&) = delete;
+
+  // Adopts the kernel's state of our virtual server, programs it (foreign real servers on it are
+  // removed, a missing virtual server is created), sets the host up, then starts health checks
+  // and the reconcile tick. Fails only when the kernel cannot be read at all.
+  Result<void> start();
+  // No more checks or ticks; the rules stay as they are.
+  void stop();
+
+  // --run-once: adopt, exactly one health round, program the result and set the host up; `done`
+  // runs from the dispatcher once that is finished, with the first error if anything failed.
+  void runOnce(std::function<void(Result<void>)> done);
+
+  // One reconcile pass of the rules and the host, now. Returns false if something failed.
+  bool reconcileNow();
+
+  const DesiredState& desired() const { return desired_; }
+
+  struct Counters {
+    std::uint64_t checks = 0;       // check events received
+    std::uint64_t transitions = 0;  // phase changes
+    std::uint64_t passes = 0;       // reconcile passes
+    std::uint64_t repairs = 0;      // passes that found the kernel or host differing and fixed it
+    std::uint64_t failures = 0;     // passes with a failure (read, op or host)
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  Result<void> adopt();
+  void onCheck(const health::CheckEvent& event);
+  void onTick();
+  enum class Pass : std::uint8_t { Startup, Transition, Tick };
+  // Returns the first error of the pass, if any.
+  Result<void> reconcileRules(Pass pass);
+  Result<void> reconcileHost(Pass pass);
+
+  health::Dispatcher& dispatcher_;
+  Datapath& datapath_;
+  HostSetup& host_;
+  CareLoopOptions options_;
+  DesiredState desired_;
+  health::HealthMonitor monitor_;
+  std::unique_ptr<health::Timer> tick_;
+  FailureLog readLog_;
+  FailureLog applyLog_;
+  FailureLog hostLog_;
+  Counters counters_;
+  bool running_ = false;
+};
+
+// -C: deletes our virtual server (if there) and undoes the host setup. Touches nothing else.
+Result<void> cleanUp(Datapath& datapath, HostSetup& host, const ServiceKey& key);
+
+}  // namespace lvscare::care

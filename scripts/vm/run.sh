@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --no-preload) preload=0; shift ;;
     --no-autoload) autoload=0; shift ;;
-    --share-out) share_out=$(cd "${2:?}" && pwd) || die "--share-out $2: no such directory"; shift 2 ;;
+    --share-out) share_out=$(cd "${2:?}" && pwd -P) || die "--share-out $2: no such directory"; shift 2 ;;
     --env) [[ ${2:?} == *=* ]] || die "--env wants K=V, got $2"; extra_env+=("$2"); shift 2 ;;
     --cache) cache=${2:?}; shift 2 ;;
     --) shift; break ;;
@@ -94,7 +94,7 @@ if [[ $mode == host ]] || { [[ $mode == auto ]] && host_has_ipvs; }; then
 fi
 
 "$here/prepare.sh" "$cache" # cheap when cached; rebuilds the initramfs if init changed
-cache=$(cd "$cache" && pwd)
+cache=$(cd "$cache" && pwd -P) # physical: the guest resolves it inside the 9p root
 kver=$(cat "$cache/kernel/version")
 kernel=$cache/kernel/vmlinux
 [[ -f $kernel ]] || kernel=$cache/kernel/boot/vmlinuz-$kver
@@ -109,10 +109,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM
 
+cwd=$(pwd -P) # physical: /tmp and /run are fresh in the guest, so resolve symlinks here
 {
   printf 'VM_LIBDIR=%q\n' "$(readlink -f /lib)"
   printf 'VM_KERNEL=%q\n' "$cache/kernel"
-  printf 'VM_CWD=%q\n' "$PWD"
+  printf 'VM_CWD=%q\n' "$cwd"
   printf 'VM_SHARE_OUT=%q\n' "$share_out"
   printf 'VM_AUTOLOAD=%q\n' "$autoload"
   if ((preload)); then printf 'VM_PRELOAD=%q\n' "${full_preload[*]}"; else echo 'VM_PRELOAD='; fi
@@ -120,11 +121,11 @@ trap 'exit 143' INT TERM
 {
   env_script
   printf 'export LVSCARE_VM_MODE=vm\n'
-  printf 'cd %q || exit 125\n' "$PWD"
+  printf 'cd %q || exit 125\n' "$cwd"
   printf 'exec'; printf ' %q' "$@"; echo
 } > "$run/cmd.sh"
-[[ $PWD == /tmp || $PWD == /run || $PWD == /run/* ]] &&
-  echo "run.sh: warning: $PWD is hidden in the guest (fresh tmpfs on /tmp and /run)" >&2
+[[ $cwd == /run || $cwd == /run/* || $cwd == /tmp ]] &&
+  echo "run.sh: warning: $cwd is hidden in the guest (fresh tmpfs on /tmp and /run)" >&2
 
 share_args=()
 [[ -n $share_out ]] && share_args=(-virtfs "local,path=$share_out,mount_tag=share,security_model=none,multidevs=remap")

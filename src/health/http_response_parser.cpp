@@ -89,7 +89,10 @@ HttpResponseParser::State HttpResponseParser::parseStatusLine(std::string_view l
   // "HTTP/1.1 200" is 12 bytes; the reason phrase after it is optional, its space too.
   const bool shapeOk = line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && isDigit(line[7]) && line[8] == ' ' &&
                        isDigit(line[9]) && isDigit(line[10]) && isDigit(line[11]) && (line.size() == 12 || line[12] == ' ');
-  if (!shapeOk) return failWith("bad status line " + excerpt(line));
+  if (!shapeOk) {
+    const bool http = line.substr(0, kPrefix.size()) == kPrefix;
+    return failWith((http ? "bad status line " : "not an HTTP response: ") + excerpt(line));
+  }
   const std::string_view reason = line.size() > 12 ? line.substr(13) : std::string_view();
   if (!isText(reason)) return failWith("control byte in status line " + excerpt(line));
   const int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');

@@ -80,7 +80,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Bad{"HTTP/1.1 20 OK\r\n", "bad status line"}, Bad{"HTTP/1.1 2000 OK\r\n", "bad status line"},
                       Bad{"HTTP/1.1  200 OK\r\n", "bad status line"}, Bad{"HTTP/1.1 abc OK\r\n", "bad status line"},
                       Bad{"HTTP/1.1 099 Low\r\n", "status 99 out of range"}, Bad{"HTTP/1.1 600 High\r\n", "status 600 out of range"},
-                      Bad{"HTTP/1.1 200 O\x01K\r\n", "control byte in status line"}, Bad{"\r\nHTTP/1.1 200 OK\r\n", "bad status line"},
+                      Bad{"HTTP/1.1 200 O\x01K\r\n", "control byte in status line"}, Bad{"\r\nHTTP/1.1 200 OK\r\n", "not an HTTP response: ''"},
                       Bad{"HTTP/1.1 200 OK\r\n folded\r\n", "obsolete header line folding"},
                       Bad{"HTTP/1.1 200 OK\r\nNoColon\r\n", "without ':'"}, Bad{"HTTP/1.1 200 OK\r\n: v\r\n", "bad header name"},
                       Bad{"HTTP/1.1 200 OK\r\nBad Name: v\r\n", "bad header name"},

@@ -72,7 +72,7 @@ Result<LinkInfo> findLink(netlink::Socket& rtnl, std::string_view name) {
 Result<std::vector<AddressInfo>> linkAddresses(netlink::Socket& rtnl, int index) {
   std::vector<AddressInfo> addresses;
   for (Family family : {Family::V4, Family::V6}) {
-    auto dump = rtnl.dump(buildAddressDump(family));
+    auto dump = rtnl.dump(buildAddressDump(family, index));
     if (!dump) return tl::unexpected(withContext(dump.error(), "list addresses"));
     for (const auto& message : dump->messages) {
       auto address = parseAddress(message);

@@ -94,9 +94,10 @@ netlink::Message buildDeleteLink(int index) {
   return netlink::MessageBuilder(RTM_DELLINK, 0).header(linkHeader(index)).finish();
 }
 
-netlink::Message buildAddressDump(Family family) {
+netlink::Message buildAddressDump(Family family, int index) {
   ifaddrmsg header{};
   header.ifa_family = static_cast<std::uint8_t>(family == Family::V4 ? AF_INET : AF_INET6);
+  header.ifa_index = static_cast<std::uint32_t>(index);
   return netlink::MessageBuilder(RTM_GETADDR, 0).header(header).finish();
 }
 

@@ -40,7 +40,9 @@ netlink::Message buildCreateDummy(std::string_view name);
 netlink::Message buildSetLinkUp(int index);
 netlink::Message buildDeleteLink(int index);
 
-netlink::Message buildAddressDump(Family family);
+// Addresses of one family on link `index` (0: every link). Like the route dump, the kernel filters
+// by link only on a strict socket; the caller filters too.
+netlink::Message buildAddressDump(Family family, int index = 0);
 // The VIP as a host address (/32, /128), global scope; IPv6 without duplicate address detection,
 // so it is usable at once. add: NLM_F_CREATE|NLM_F_EXCL.
 netlink::Message buildAddAddress(int index, const IpAddress& address);

@@ -60,9 +60,11 @@ std::string RouteInfo::toString() const {
          std::to_string(table);
 }
 
-netlink::Message buildRouteDump(Family family) {
+netlink::Message buildRouteDump(Family family, std::uint8_t protocol) {
   rtmsg header{};
   header.rtm_family = static_cast<std::uint8_t>(family == Family::V4 ? AF_INET : AF_INET6);
+  header.rtm_table = RT_TABLE_MAIN;
+  header.rtm_protocol = protocol;
   return netlink::MessageBuilder(RTM_GETROUTE, 0).header(header).finish();
 }
 

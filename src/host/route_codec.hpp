@@ -53,8 +53,10 @@ struct RouteInfo {
 
 enum class RouteOwner { Ours, Legacy, Foreign };
 
-// Requests. The dump asks for every route of the VIP's family; the caller filters with isVipRoute.
-netlink::Message buildRouteDump(Family family);
+// Requests. The dump asks for the main table's routes of one family, only those of `protocol`
+// when it is not 0. The kernel applies that filter only on a socket with strict checking (see
+// host/rtnl.hpp), so the caller still filters each entry with isVipRoute.
+netlink::Message buildRouteDump(Family family, std::uint8_t protocol = 0);
 // RTM_NEWROUTE for our route; `replace` sets NLM_F_REPLACE (swap a stale or legacy route in place),
 // otherwise NLM_F_EXCL so the kernel refuses to stack on an existing route at our metric.
 netlink::Message buildRouteAdd(const RouteSpec& spec, bool replace);

@@ -4,8 +4,10 @@
 
 namespace lvscare::host {
 
-Result<std::vector<RouteInfo>> vipRoutes(netlink::Socket& rtnl, const IpAddress& vip) {
-  auto dump = rtnl.dump(buildRouteDump(vip.family));
+namespace {
+
+Result<std::vector<RouteInfo>> vipRoutesOf(netlink::Socket& rtnl, const IpAddress& vip, std::uint8_t protocol) {
+  auto dump = rtnl.dump(buildRouteDump(vip.family, protocol));
   if (!dump) return tl::unexpected(withContext(dump.error(), "list routes"));
   std::vector<RouteInfo> routes;
   for (const auto& message : dump->messages) {
@@ -15,6 +17,10 @@ Result<std::vector<RouteInfo>> vipRoutes(netlink::Socket& rtnl, const IpAddress&
   }
   return routes;
 }
+
+}  // namespace
+
+Result<std::vector<RouteInfo>> vipRoutes(netlink::Socket& rtnl, const IpAddress& vip) { return vipRoutesOf(rtnl, vip, 0); }
 
 Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
   if (auto valid = spec.validate(); !valid) return tl::unexpected(valid.error());
@@ -39,7 +45,8 @@ Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
 }
 
 Result<bool> hasRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
-  auto routes = vipRoutes(rtnl, spec.vip);
+  // Only ours matter here: on a strict socket the kernel sends just those, however big the table.
+  auto routes = vipRoutesOf(rtnl, spec.vip, kRouteProtocol);
   if (!routes) return tl::unexpected(routes.error());
   return std::any_of(routes->begin(), routes->end(), [&](const RouteInfo& r) { return isExactRoute(r, spec); });
 }

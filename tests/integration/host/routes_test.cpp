@@ -130,6 +130,37 @@ TEST_F(RoutesTest, RemoveWithoutNodeIpFindsOursByItsTag) {
   EXPECT_EQ(routes("10.77.1.1/32"), "[]\n");
 }
 
+TEST_F(RoutesTest, PlainSocketWithoutKernelFilteringGivesTheSameAnswers) {
+  // Kernels before 4.20 ignore the dump filters: the client-side filter alone must suffice.
+  ASSERT_EQ(run("ip route add 10.77.1.1/32 via 10.77.0.3 metric 100 proto static && "
+                "ip route add 10.77.1.1/32 via 10.77.0.3 metric 50 table 100 && "
+                "ip route add 10.77.1.0/24 via 10.77.0.3 proto 76")
+                .status,
+            0);
+  auto plain = netlink::Socket::open(NETLINK_ROUTE);
+  ASSERT_TRUE(plain);
+  ASSERT_EQ(ensureRoute(*plain, spec_).value(), Change::Created);
+  EXPECT_TRUE(hasRoute(*plain, spec_).value());
+  EXPECT_TRUE(hasRoute(*rtnl_, spec_).value());
+  EXPECT_EQ(vipRoutes(*plain, spec_.vip).value().size(), 2u);
+  EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 2u);
+  EXPECT_EQ(removeRoute(*plain, spec_.vip, spec_.gateway).value(), Change::Removed);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
+  EXPECT_NE(routes("10.77.1.0/24").find(R"("protocol":"76")"), std::string::npos) << "another prefix: not ours to touch";
+  EXPECT_NE(run("ip -j route show table 100").output.find(R"("dst":"10.77.1.1")"), std::string::npos);
+}
+
+TEST_F(RoutesTest, StrictSocketLetsTheKernelFilterDumps) {
+  ASSERT_EQ(run("ip route add 10.77.2.0/24 via 10.77.0.3 && ip route add 10.77.3.0/24 via 10.77.0.3 table 100").status, 0);
+  ASSERT_TRUE(ensureRoute(*rtnl_, spec_));
+  auto ours = rtnl_->dump(buildRouteDump(Family::V4, kRouteProtocol));
+  ASSERT_TRUE(ours) << ours.error().describe();
+  EXPECT_EQ(ours->messages.size(), 1u) << "only our route, not the connected, foreign or table-100 ones";
+  auto main = rtnl_->dump(buildRouteDump(Family::V4));
+  ASSERT_TRUE(main);
+  for (const auto& message : main->messages) EXPECT_EQ(parseRoute(message).value().table, RT_TABLE_MAIN);
+}
+
 TEST_F(RoutesTest, UnreachableGatewayIsAClearKernelError) {
   auto result = ensureRoute(*rtnl_, RouteSpec{spec_.vip, ip("192.0.2.1")});  // no connected route to it
   ASSERT_FALSE(result);

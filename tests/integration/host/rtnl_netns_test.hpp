@@ -1,14 +1,12 @@
-// Test fixture: each test runs in its own private network namespace (root only) with an rtnetlink
-// socket opened inside it, so nothing it does reaches the host's links, addresses or routes.
+// Test fixture: each test runs in its own private network namespace (root only) with the product's
+// rtnetlink socket (host::openRouteSocket) opened inside it, so nothing it does reaches the host's links, addresses or routes.
 #pragma once
-
-#include <linux/netlink.h>
 
 #include <memory>
 
 #include <gtest/gtest.h>
 
-#include "netlink/socket.hpp"
+#include "host/rtnl.hpp"
 #include "support/netns.hpp"
 
 namespace lvscare::testing {
@@ -19,7 +17,7 @@ class RtnlNetnsTest : public ::testing::Test {
     if (!isRoot()) GTEST_SKIP() << "needs root: link and route changes need CAP_NET_ADMIN";
     netns_ = std::make_unique<PrivateNetns>();
     ASSERT_TRUE(netns_->ok()) << netns_->error();
-    auto socket = netlink::Socket::open(NETLINK_ROUTE);
+    auto socket = host::openRouteSocket();
     ASSERT_TRUE(socket) << socket.error().describe();
     rtnl_ = std::make_unique<netlink::Socket>(std::move(*socket));
   }

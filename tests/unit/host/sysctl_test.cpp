@@ -1,5 +1,6 @@
 // Sysctl names, paths and writes against a fake /proc/sys directory.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -56,14 +57,30 @@ TEST_F(FakeProcSysTest, MissingParameterIsNotFound) {
   EXPECT_EQ(result.error().message, "the kernel has no sysctl net.ipv4.vs.expire_nodest_conn");
 }
 
+// Root writes through file modes, so as root the check runs in a child that becomes nobody.
 TEST_F(FakeProcSysTest, ReadOnlyIsPermissionWithWhatIsNeeded) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes through file modes: this needs an unprivileged user";
+  ASSERT_EQ(::chmod(root().c_str(), 0755), 0);
   ASSERT_EQ(::chmod((root() + "/net/ipv4/vs/conntrack").c_str(), 0444), 0);
-  auto result = setSysctl("net.ipv4.vs.conntrack", "1", root());
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, Errc::Permission);
-  EXPECT_EQ(result.error().message,
-            "set sysctl net.ipv4.vs.conntrack=1: needs root with CAP_NET_ADMIN and a writable /proc/sys");
+  auto check = [this]() {
+    auto result = setSysctl("net.ipv4.vs.conntrack", "1", root());
+    return !result && result.error().code == Errc::Permission &&
+           result.error().message ==
+               "set sysctl net.ipv4.vs.conntrack=1: needs root with CAP_NET_ADMIN and a writable /proc/sys";
+  };
+  if (::geteuid() != 0) {
+    EXPECT_TRUE(check());
+    return;
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
+    ::_exit(dropped && check() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the unprivileged write was not a clear Permission error";
+  EXPECT_EQ(readSysctl("net.ipv4.vs.conntrack", root()).value(), "0");
 }
 
 TEST_F(FakeProcSysTest, BadValuesAreRejectedBeforeAnyWrite) {

@@ -1,10 +1,11 @@
 // Feeds arbitrary bytes to the nftables decoders: tables, chains, rules and their expressions, set
-// elements, userdata comments, and the load-balancer table decoder on top. Any crash or
+// elements, userdata comments, conntrack entries, and the load-balancer table decoder on top. Any crash or
 // out-of-bounds read is a bug; errors are the expected outcome for almost every input.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "nftables/conntrack.hpp"
 #include "nftables/expressions.hpp"
 #include "nftables/lb_ruleset.hpp"
 #include "nftables/objects.hpp"
@@ -23,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto parsed = parseTable(message)) table = *parsed;
     (void)parseChain(message);
     (void)parseSetElements(message);
+    (void)parseConntrackEntry(message);
     if (auto rule = parseRule(message)) {
       for (const auto& expression : rule->expressions) {
         (void)decodeCounter(expression);

@@ -1,0 +1,194 @@
+#include "nftables/nft_datapath.hpp"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "lvscare/log.hpp"
+#include "nftables/conntrack.hpp"
+#include "nftables/lb_model.hpp"
+#include "nftables/try.hpp"
+
+namespace lvscare::nftables {
+namespace {
+
+// Up to this many affected services are read one by one (two round trips each); more, and one dump
+// of every table and rule is cheaper.
+constexpr std::size_t kFewServices = 8;
+
+TableInfo tableFor(const ServiceKey& key) { return TableInfo{nfFamily(key.endpoint.address.family), lbTableName(key), 0, 0, {}}; }
+
+std::vector<Result<void>> failAll(std::size_t count, const Error& error) {
+  return std::vector<Result<void>>(count, tl::unexpected(error));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
+  NFT_TRY(socket, netlink::Socket::open(NETLINK_NETFILTER));
+  return std::unique_ptr<NftDatapath>(new NftDatapath(std::move(*socket)));
+}
+
+Result<void> NftDatapath::readTable(KernelState& state, const TableInfo& table) {
+  const auto key = parseLbTableName(table.family, table.name);
+  if (!key) return {};
+  state.tables.insert(*key);
+  NFT_TRY(dump, socket_.dump(dumpRules(table.family, table.name)));
+  std::vector<RuleInfo> rules;
+  rules.reserve(dump->messages.size());
+  for (const auto& message : dump->messages) {
+    NFT_TRY(rule, parseRule(message));
+    rules.push_back(std::move(*rule));
+  }
+  auto reading = decodeLbTable(table, rules);
+  if (!reading) {
+    // Damaged by someone else: it reads as absent, and the next add of it replaces it.
+    logf(LogLevel::Debug, "nftables table damaged name={} why={}", table.name, logValue(reading.error().message));
+    return {};
+  }
+  state.services.emplace(*key, std::move(*reading));
+  return {};
+}
+
+Result<NftDatapath::KernelState> NftDatapath::readAll() {
+  KernelState state;
+  NFT_TRY(dump, socket_.dump(dumpTables(NFPROTO_UNSPEC)));
+  for (const auto& message : dump->messages) {
+    NFT_TRY(table, parseTable(message));
+    NFT_TRY(read, readTable(state, *table));
+  }
+  return state;
+}
+
+Result<NftDatapath::KernelState> NftDatapath::readSome(const std::set<ServiceKey>& keys) {
+  if (keys.size() > kFewServices) return readAll();
+  KernelState state;
+  for (const auto& key : keys) {
+    const TableInfo wanted = tableFor(key);
+    std::optional<TableInfo> found;
+    auto got = socket_.request(getTable(wanted.family, wanted.name), [&](const netlink::MessageView& reply) -> Result<void> {
+      NFT_TRY(table, parseTable(reply));
+      found = std::move(*table);
+      return {};
+    });
+    if (!got && got.error().code == Errc::NotFound) continue;
+    if (!got) return tl::unexpected(withContext(got.error(), "read table " + wanted.name));
+    if (!found) return fail(Errc::Malformed, "no reply to the request for table " + wanted.name);
+    NFT_TRY(read, readTable(state, *found));
+  }
+  return state;
+}
+
+std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
+  lastConntrackDeleted_ = 0;
+  lastConntrackError_.reset();
+  std::set<ServiceKey> keys;
+  for (const auto& op : ops) keys.insert(op.service.key);
+  auto kernel = readSome(keys);
+  if (!kernel) return failAll(ops.size(), withContext(kernel.error(), "read nftables state"));
+
+  LbState before;
+  for (const auto& [key, reading] : kernel->services) {
+    if (keys.contains(key)) before.emplace(key, reading.lb);
+  }
+  LbState after = before;
+  std::vector<Result<void>> results;
+  results.reserve(ops.size());
+  for (const auto& op : ops) results.push_back(applyOp(after, op));
+
+  // One transaction for every table that changes: delete the old one whole (creating it first
+  // when it is absent, so the delete cannot fail on a race), then build the new one.
+  std::vector<netlink::Message> messages;
+  std::uint32_t setId = 0;
+  std::vector<std::pair<ServiceKey, std::vector<Endpoint>>> removed;
+  for (const auto& key : keys) {
+    const auto old = before.find(key);
+    const auto now = after.find(key);
+    const LbService* oldLb = old == before.end() ? nullptr : &old->second;
+    const LbService* newLb = now == after.end() ? nullptr : &now->second;
+    if (oldLb == nullptr && newLb == nullptr) continue;
+    if (oldLb != nullptr && newLb != nullptr && *oldLb == *newLb) continue;
+    const TableInfo table = tableFor(key);
+    if (kernel->tables.contains(key)) {
+      messages.push_back(newTable(TableSpec{table.family, table.name, {}, 0}));
+      messages.push_back(deleteTable(table.family, table.name));
+    }
+    if (newLb != nullptr) {
+      for (auto& message : buildLbTable(*newLb, ++setId)) messages.push_back(std::move(message));
+    }
+    if (oldLb != nullptr) {
+      auto gone = removedBackends(*oldLb, newLb);
+      if (!gone.empty()) removed.emplace_back(key, std::move(gone));
+    }
+  }
+  if (messages.empty()) return results;
+
+  const auto committed = socket_.batch(messages, NFNL_SUBSYS_NFTABLES);
+  if (!committed.empty() && !committed.front()) {
+    for (auto& result : results) {
+      if (result) result = tl::unexpected(committed.front().error());
+    }
+    return results;
+  }
+  if (conntrackCleanup_) {
+    // After the commit: no new connection can pick these backends any more.
+    for (const auto& [key, endpoints] : removed) {
+      auto deleted = deleteConntrackEntries(socket_, key, endpoints);
+      if (deleted) {
+        lastConntrackDeleted_ += *deleted;
+      } else {
+        logf(LogLevel::Debug, "nftables conntrack cleanup failed service={} error={}", logValue(key.toString()),
+             logValue(deleted.error().message));
+        lastConntrackError_ = deleted.error();
+      }
+    }
+  }
+  return results;
+}
+
+Result<std::vector<VirtualServer>> NftDatapath::listVirtualServers() {
+  NFT_TRY(kernel, readAll());
+  std::vector<VirtualServer> out;
+  out.reserve(kernel->services.size());
+  for (const auto& [key, reading] : kernel->services) out.push_back(reading.lb.service);
+  return out;
+}
+
+Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
+  NFT_TRY(kernel, readSome({key}));
+  const auto found = kernel->services.find(key);
+  if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
+  return found->second.lb.service;
+}
+
+Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const ServiceKey& key) {
+  NFT_TRY(kernel, readSome({key}));
+  const auto found = kernel->services.find(key);
+  if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
+  const auto& reading = found->second;
+  std::vector<RealServerStatus> out;
+  out.reserve(reading.lb.reals.size());
+  for (std::size_t i = 0; i < reading.lb.reals.size(); ++i) {
+    RealServerStatus status;
+    status.server = reading.lb.reals[i];
+    status.stats.connections = reading.connections[i];
+    out.push_back(status);
+  }
+  return out;
+}
+
+Result<void> NftDatapath::flush() {
+  NFT_TRY(dump, socket_.dump(dumpTables(NFPROTO_UNSPEC)));
+  std::vector<netlink::Message> messages;
+  for (const auto& message : dump->messages) {
+    NFT_TRY(table, parseTable(message));
+    if (parseLbTableName(table->family, table->name)) messages.push_back(deleteTable(table->family, table->name));
+  }
+  if (messages.empty()) return {};
+  const auto results = socket_.batch(messages, NFNL_SUBSYS_NFTABLES);
+  if (!results.front()) return tl::unexpected(withContext(results.front().error(), "flush our nftables tables"));
+  return {};
+}
+
+}  // namespace lvscare::nftables

@@ -1,0 +1,7 @@
+# CPU per HTTP health check and peak RSS, lvscare beside HAProxy (bench/health_vs_haproxy.sh).
+# A plain program: the measured process must not carry Google Benchmark's own memory.
+add_executable(health_check_bench health_check_bench.cpp)
+target_link_libraries(health_check_bench PRIVATE lvscare_health lvscare_warnings)
+if(LVSCARE_STATIC)
+  target_link_options(health_check_bench PRIVATE -static)
+endif()

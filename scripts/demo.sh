@@ -1,8 +1,338 @@
 #!/usr/bin/env bash
-# The main job. Until the demo lands: build and show lvscare's help.
+# The main job: the seed's example, end to end, in a private network namespace.
+#
+#   three HTTP echo servers on 127.0.0.1:8081-8083, a VIP 169.254.0.1:80 kept by
+#   lvscare care --vs 169.254.0.1:80 --rs 127.0.0.1:8081 --rs 127.0.0.1:8082 --rs 127.0.0.1:8083 \
+#                --logger DEBG --health-schem http --health-path /
+#   requests through the VIP (round robin), one server stopped -> weight 0 -> removed ->
+#   restarted -> back, lvscare stopped (traffic carries on), then `lvscare care --vs ... -C`.
+#
+# Run as root on Debian 12. Installs dependencies and builds lvscare if needed, then prints a
+# timeline. Uses IPVS when the kernel has it, nftables otherwise (lvscare's own choice: --datapath
+# auto). Never touches the host's own network namespace; the private one is removed on exit, on
+# failure and on Ctrl-C. Exit 0 only if every step behaved as expected; 77 when not root.
+#
+# Environment:
+#   DEMO_FAST=1      a quick run for CI: fewer requests and `--interval 1` (said in the output)
+#   LVSCARE_BIN=...  use this lvscare binary instead of building build/src/cli/lvscare
+#   DEMO_REQUESTS=N  requests per round (default 30, 9 with DEMO_FAST=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ $(id -u) -eq 0 ]] && scripts/install-deps.sh
-cmake -S . -B build -G Ninja >/dev/null
-cmake --build build --target lvscare
-build/src/cli/lvscare --help
+
+readonly VIP=169.254.0.1 VPORT=80
+readonly PORTS=(8081 8082 8083)
+readonly VICTIM=8082      # the server stopped and restarted
+readonly WAIT_LIMIT=30    # seconds, for every wait
+fast=${DEMO_FAST:-0}
+requests=${DEMO_REQUESTS:-$([[ $fast == 1 ]] && echo 9 || echo 30)}
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "demo.sh: needs root (it creates a network namespace and programs the kernel's load balancer)" >&2
+  exit 77
+fi
+
+# --- build ----------------------------------------------------------------------------------------
+if [[ -n ${LVSCARE_BIN:-} ]]; then
+  lvscare=$LVSCARE_BIN
+else
+  scripts/install-deps.sh
+  echo "== building lvscare (cmake/ninja, target lvscare only)"
+  [[ -f build/build.ninja ]] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build --target lvscare
+  lvscare=$PWD/build/src/cli/lvscare
+fi
+[[ -x $lvscare ]] || { echo "demo.sh: no lvscare binary at $lvscare" >&2; exit 1; }
+readonly PYTHON=/usr/bin/python3  # Debian's, not a pyenv shim
+
+# --- the private network namespace and everything in it ------------------------------------------
+ns=lvscare-demo-$$
+work=$(mktemp -d /tmp/lvscare-demo.XXXXXX)
+log=$work/lvscare.log
+declare -A server_pid=()
+care_pid=
+ok=0
+
+in_ns() { ip netns exec "$ns" "$@"; }
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  set +e
+  [[ -n $care_pid ]] && kill "$care_pid" 2>/dev/null
+  for pid in "${server_pid[@]}"; do kill "$pid" 2>/dev/null; done
+  if ip netns pids "$ns" >/dev/null 2>&1; then
+    # Anything still inside is ours (the namespace is); it must go before the namespace can.
+    for pid in $(ip netns pids "$ns"); do kill "$pid" 2>/dev/null; done
+    for _ in $(seq 50); do [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break; sleep 0.1; done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns del "$ns"
+  fi
+  wait 2>/dev/null
+  if ((ok)); then
+    rm -rf "$work"
+  else
+    echo "== demo files kept in $work (lvscare.log: lvscare's log)" >&2
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo; echo "== interrupted" >&2; exit 130' INT TERM
+
+start_time=$EPOCHREALTIME
+elapsed() { awk -v a="$start_time" -v b="$EPOCHREALTIME" 'BEGIN { printf "%5.1f", b - a }'; }
+say() { printf '[%ss] %s\n' "$(elapsed)" "$*"; }
+
+fail() {
+  say "FAILED: $*"
+  echo "---- datapath state: $(datapath_state 2>&1 || true)"
+  if [[ -s $log ]]; then
+    echo "---- lvscare log (last 40 lines, $log)"
+    tail -n 40 "$log"
+  fi
+  exit 1
+}
+
+# Waits until "$@" succeeds, polling every 0.2 s, for at most WAIT_LIMIT seconds.
+wait_for() {
+  local deadline=$((SECONDS + WAIT_LIMIT))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# --- HTTP echo servers ----------------------------------------------------------------------------
+read -r -d '' SERVER_PY <<'EOF' || true
+import http.server, sys
+port = int(sys.argv[1])
+body = f"server {port}\n".encode()
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Echo).serve_forever()
+EOF
+
+# Started with `ip netns exec` directly (not through a function) so that $! is the server itself.
+start_server() {
+  ip netns exec "$ns" "$PYTHON" -c "$SERVER_PY" "$1" &
+  server_pid[$1]=$!
+}
+answers_directly() { [[ $(in_ns curl -s --max-time 1 "http://127.0.0.1:$1/") == "server $1" ]]; }
+stop_server() {
+  kill "${server_pid[$1]}"
+  wait "${server_pid[$1]}" 2>/dev/null || true
+  unset "server_pid[$1]"
+}
+
+# --- requests through the VIP ---------------------------------------------------------------------
+# `send N` makes N new connections to the VIP (one curl each, 1 s connect / 2 s total timeout) and
+# sets count[8081..8083] and count[failed].
+declare -A count=()
+send() {
+  count=([failed]=0)
+  for port in "${PORTS[@]}"; do count[$port]=0; done
+  local reply
+  while read -r reply; do
+    if [[ $reply =~ ^server\ ([0-9]+)$ ]]; then
+      count[${BASH_REMATCH[1]}]=$((${count[${BASH_REMATCH[1]}]:-0} + 1))
+    else
+      count[failed]=$((count[failed] + 1))
+    fi
+  done < <(in_ns bash -c 'for ((i = 0; i < $1; i++)); do
+                            curl -s --connect-timeout 1 --max-time 2 "http://$2/" || echo failed
+                          done' _ "$1" "$VIP:$VPORT")
+}
+counts() {
+  local out="" port
+  for port in "${PORTS[@]}"; do out+="$port=${count[$port]} "; done
+  echo "${out}failed=${count[failed]}"
+}
+
+# --- the kernel's view, read with the kernel's own tools (not lvscare) ----------------------------
+readonly NFT_TABLE=lvscare_tcp_${VIP}_${VPORT}
+# Prints `port:slots` per backend of our nftables table: slots = entries of the lb map pointing at
+# the backend's chain (0 = weight 0: no new connections). Nothing when the table is absent.
+# SIGINT's default action, so that Ctrl-C here ends the demo (bash runs its INT trap only when the
+# foreground child died of SIGINT, and Python would otherwise exit through KeyboardInterrupt).
+read -r -d '' NFT_PY <<'EOF' || true
+import json, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+def walk(node, key):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield v
+            yield from walk(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            yield from walk(v, key)
+rules = [item["rule"] for item in json.load(sys.stdin)["nftables"] if "rule" in item]
+dnat, slots = {}, {}
+for rule in rules:
+    for target in walk(rule["expr"], "goto"):
+        slots[target["target"]] = slots.get(target["target"], 0) + 1
+    for d in walk(rule["expr"], "dnat"):
+        dnat[rule["chain"]] = d["port"]
+print(" ".join(f"{port}:{slots.get(chain, 0)}" for chain, port in sorted(dnat.items(), key=lambda x: x[1])))
+EOF
+
+datapath_kind() {
+  if in_ns nft list table ip "$NFT_TABLE" >/dev/null 2>&1; then
+    echo nftables
+  elif in_ns test -e /proc/net/ip_vs && in_ns ipvsadm -Ln -t "$VIP:$VPORT" >/dev/null 2>&1; then
+    echo ipvs
+  else
+    echo none
+  fi
+}
+
+# One line, `8081:1 8082:0 8083:1` (port:weight, or slots in the nftables lb map); empty when the
+# service holds no backend; "none" when there is no service at all.
+datapath_state() {
+  case $(datapath_kind) in
+    nftables) in_ns nft -j list table ip "$NFT_TABLE" | "$PYTHON" -c "$NFT_PY" ;;
+    ipvs) in_ns ipvsadm -Ln -t "$VIP:$VPORT" |
+            awk '$1 == "->" && $2 ~ /:[0-9]+$/ { split($2, a, ":"); out = out sep a[2] ":" $4; sep = " " }
+                 END { print out }' ;;
+    none) echo none ;;
+  esac
+}
+# backend_is PORT active|drained|absent
+backend_is() {
+  local state
+  state=" $(datapath_state) "
+  case $2 in
+    active) [[ $state =~ \ $1:[1-9][0-9]*\  ]] ;;
+    drained) [[ $state == *" $1:0 "* ]] ;;
+    absent) [[ $state != *" $1:"* && $state != " none " ]] ;;
+  esac
+}
+logged() { grep -qE -- "$1" "$log"; }
+# The newest lvscare log line matching $1, on the timeline at the time lvscare logged it.
+say_logged() {
+  local line stamp at
+  line=$(grep -E -- "$1" "$log" | tail -n 1)
+  stamp=$(date -d "${line%% *}" +%s.%N 2>/dev/null) || stamp=$EPOCHREALTIME
+  at=$(awk -v a="$start_time" -v b="$stamp" 'BEGIN { printf "%5.1f", b - a }')
+  printf '[%ss] lvscare: %s\n' "$at" "${line#* }"
+}
+
+expect_counts() {  # expect_counts WHAT PORT... : no failure, every PORT > 0, every other port 0
+  local what=$1 port
+  shift
+  say "$what: $(counts)"
+  ((count[failed] == 0)) || fail "$what: ${count[failed]} requests failed"
+  for port in "${PORTS[@]}"; do
+    if [[ " $* " == *" $port "* ]]; then
+      ((count[$port] > 0)) || fail "$what: no request reached server $port"
+    else
+      ((count[$port] == 0)) || fail "$what: ${count[$port]} requests reached server $port"
+    fi
+  done
+}
+
+# --- the demo -------------------------------------------------------------------------------------
+echo "== lvscare demo: $($lvscare version 2>/dev/null | head -n 1)"
+ip netns add "$ns"
+in_ns ip link set lo up
+say "private network namespace $ns created (the host's own routes, links and rules are not touched)"
+
+for port in "${PORTS[@]}"; do start_server "$port"; done
+for port in "${PORTS[@]}"; do
+  wait_for answers_directly "$port" || fail "server $port did not come up"
+done
+say "HTTP echo servers up on 127.0.0.1:${PORTS[0]}-${PORTS[-1]} (each answers \"server <port>\")"
+
+care=(care --vs "$VIP:$VPORT")
+for port in "${PORTS[@]}"; do care+=(--rs "127.0.0.1:$port"); done
+care+=(--logger DEBG --health-schem http --health-path /)
+if [[ $fast == 1 ]]; then
+  care+=(--interval 1)
+  say "DEMO_FAST=1: health checks every 1 s (--interval 1) instead of LVScare's default 5 s"
+fi
+say "starting: lvscare ${care[*]}"
+ip netns exec "$ns" "$lvscare" "${care[@]}" >"$log" 2>&1 &
+care_pid=$!
+
+all_active() { kill -0 "$care_pid" 2>/dev/null && for p in "${PORTS[@]}"; do backend_is "$p" active || return 1; done; }
+wait_for all_active || fail "lvscare did not program the VIP with all three servers"
+kind=$(datapath_kind)
+logged 'datapath' && say_logged 'datapath'
+say "lvscare programmed the VIP: datapath $kind, backends $(datapath_state) (port:weight as the kernel holds it)"
+[[ $kind == ipvs ]] && in_ns ipvsadm -Ln | sed 's/^/    /'
+
+send "$requests"
+expect_counts "$requests requests through $VIP:$VPORT (round robin)" "${PORTS[@]}"
+
+stop_server "$VICTIM"
+say "stopped server $VICTIM"
+
+drained() { logged "rs=127\.0\.0\.1:$VICTIM active -> draining weight=0" && { backend_is "$VICTIM" drained || backend_is "$VICTIM" absent; }; }
+wait_for drained || fail "lvscare did not set server $VICTIM's weight to 0"
+say_logged "rs=127\.0\.0\.1:$VICTIM active -> draining"
+echo "           kernel: backends $(datapath_state)"
+
+removed() { logged "rs=127\.0\.0\.1:$VICTIM draining -> removed" && backend_is "$VICTIM" absent; }
+wait_for removed || fail "lvscare did not remove server $VICTIM"
+say_logged "rs=127\.0\.0\.1:$VICTIM draining -> removed"
+echo "           kernel: backends $(datapath_state)"
+
+others=()
+for port in "${PORTS[@]}"; do [[ $port == "$VICTIM" ]] || others+=("$port"); done
+send "$requests"
+expect_counts "$requests requests without $VICTIM" "${others[@]}"
+
+start_server "$VICTIM"
+wait_for answers_directly "$VICTIM" || fail "server $VICTIM did not come back up"
+say "restarted server $VICTIM"
+back() { logged "rs=127\.0\.0\.1:$VICTIM removed -> active weight=1" && backend_is "$VICTIM" active; }
+wait_for back || fail "lvscare did not add server $VICTIM back"
+say_logged "rs=127\.0\.0\.1:$VICTIM removed -> active"
+echo "           kernel: backends $(datapath_state)"
+
+send "$requests"
+expect_counts "$requests requests with $VICTIM back" "${PORTS[@]}"
+
+kill -TERM "$care_pid"
+gone() { ! kill -0 "$care_pid" 2>/dev/null; }
+wait_for gone || fail "lvscare care did not exit on SIGTERM"
+care_status=0
+wait "$care_pid" || care_status=$?
+care_pid=
+say "stopped lvscare care (SIGTERM, exit status $care_status): the kernel keeps the last rules"
+send 6
+expect_counts "6 requests with lvscare stopped" "${PORTS[@]}"
+
+say "running: lvscare care --vs $VIP:$VPORT -C"
+clean_status=0
+in_ns "$lvscare" care --vs "$VIP:$VPORT" -C >>"$log" 2>&1 || clean_status=$?
+((clean_status == 0)) || fail "lvscare care -C exited with status $clean_status"
+
+leftovers=()
+tables=$(in_ns nft list tables)
+[[ -z $tables ]] || leftovers+=("nftables: $tables")
+if in_ns test -e /proc/net/ip_vs; then
+  services=$(in_ns ipvsadm -Ln | awk '$1 == "TCP" || $1 == "UDP" || $1 == "SCTP"')
+  [[ -z $services ]] || leftovers+=("IPVS: $services")
+fi
+routes=$(in_ns ip route show table all | grep -F "$VIP" || true)
+[[ -z $routes ]] || leftovers+=("routes: $routes")
+addresses=$(in_ns ip -o addr show | grep -F "$VIP" || true)
+[[ -z $addresses ]] || leftovers+=("addresses: $addresses")
+links=$(in_ns ip -o link show | awk -F': ' '$2 != "lo" { print $2 }')
+[[ -z $links ]] || leftovers+=("links: $links")
+((${#leftovers[@]} == 0)) || fail "left behind after -C: ${leftovers[*]}"
+send 1
+((count[failed] == 1)) || fail "the VIP still answers after -C: $(counts)"
+say "clean: no nftables tables, IPVS services, routes, addresses or links for the VIP; the VIP no longer answers"
+
+for port in "${!server_pid[@]}"; do stop_server "$port"; done
+ok=1
+say "demo passed: every step behaved as expected (datapath $kind)"

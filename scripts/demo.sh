@@ -261,7 +261,18 @@ say "starting: lvscare ${care[*]}"
 ip netns exec "$ns" "$lvscare" "${care[@]}" >"$log" 2>&1 &
 care_pid=$!
 
-all_active() { kill -0 "$care_pid" 2>/dev/null && for p in "${PORTS[@]}"; do backend_is "$p" active || return 1; done; }
+care_running() {
+  kill -0 "$care_pid" 2>/dev/null && return 0
+  if logged 'no kernel datapath yet'; then
+    # Until the datapaths are wired into `lvscare care` there is nothing to demonstrate: say so and
+    # report "skipped" (77), not success.
+    say "SKIPPED: this build's 'lvscare care' has no kernel datapath yet: $(grep -m1 'no kernel datapath' "$log" | cut -d' ' -f2-)"
+    ok=1
+    exit 77
+  fi
+  fail "lvscare care exited early"
+}
+all_active() { care_running && for p in "${PORTS[@]}"; do backend_is "$p" active || return 1; done; }
 wait_for all_active || fail "lvscare did not program the VIP with all three servers"
 kind=$(datapath_kind)
 logged 'datapath' && say_logged 'datapath'

@@ -243,6 +243,16 @@ echo "== lvscare demo: $($lvscare version 2>/dev/null | head -n 1)"
 ip netns add "$ns"
 in_ns ip link set lo up
 say "private network namespace $ns created (the host's own routes, links and rules are not touched)"
+# The node's own address, for route mode (`VIP via <node IP>`): on a veth pair that lives wholly
+# inside the namespace, given as LVSCARE_NODE_IP (LVScare's fallback when there is no --ip and no
+# lvscare.node.ip in /etc/hosts). A route via 127.0.0.1 does not carry the DNATed traffic.
+readonly NODE_IP=10.255.0.1 NODE_LINK=demo-node
+in_ns ip link add "$NODE_LINK" type veth peer name "$NODE_LINK-peer"
+in_ns ip addr add "$NODE_IP/24" dev "$NODE_LINK"
+in_ns ip link set "$NODE_LINK" up
+in_ns ip link set "$NODE_LINK-peer" up
+export LVSCARE_NODE_IP=$NODE_IP
+say "node IP $NODE_IP on $NODE_LINK (a veth inside the namespace), passed as LVSCARE_NODE_IP"
 
 for port in "${PORTS[@]}"; do start_server "$port"; done
 for port in "${PORTS[@]}"; do
@@ -337,7 +347,7 @@ routes=$(in_ns ip route show table all | grep -F "$VIP" || true)
 [[ -z $routes ]] || leftovers+=("routes: $routes")
 addresses=$(in_ns ip -o addr show | grep -F "$VIP" || true)
 [[ -z $addresses ]] || leftovers+=("addresses: $addresses")
-links=$(in_ns ip -o link show | awk -F': ' '$2 != "lo" { print $2 }')
+links=$(in_ns ip -o link show | awk -F': ' '$2 != "lo" && $2 !~ /^'"$NODE_LINK"'(-peer)?@/ { print $2 }')
 [[ -z $links ]] || leftovers+=("links: $links")
 ((${#leftovers[@]} == 0)) || fail "left behind after -C: ${leftovers[*]}"
 send 1

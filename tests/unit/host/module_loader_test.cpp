@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "host/module_loader.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace lvscare::host {
 namespace {

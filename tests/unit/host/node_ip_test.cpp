@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "host/node_ip.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace lvscare::host {
 namespace {

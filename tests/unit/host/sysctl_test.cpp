@@ -7,7 +7,7 @@
 
 #include "host/file_io.hpp"
 #include "host/sysctl.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace lvscare::host {
 namespace {

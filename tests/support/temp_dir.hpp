@@ -23,6 +23,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // The path of `relative` inside the directory, as a string.
+  std::string operator/(const std::string& relative) const { return (path_ / relative).string(); }
   // Writes `content` to `relative`, creating parent directories.
   std::string write(const std::string& relative, const std::string& content) const {
     const auto file = path_ / relative;

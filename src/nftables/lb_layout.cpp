@@ -15,13 +15,6 @@ namespace {
 // Interleaving writes one map element per slot: worth it for small weight sums only.
 constexpr std::uint32_t kMaxInterleavedSlots = 256;
 
-// Addresses in object names: IPv6 colons become '-' so nft's parser takes the name as one word.
-std::string nameAddress(const IpAddress& address) {
-  std::string text = address.toString();
-  std::replace(text.begin(), text.end(), ':', '-');
-  return text;
-}
-
 std::optional<std::uint16_t> parsePort(std::string_view text) {
   std::uint16_t port = 0;
   const auto* end = text.data() + text.size();
@@ -130,6 +123,12 @@ std::optional<ServiceKey> parseLbTableName(std::uint8_t family, std::string_view
   ServiceKey key{*protocol, Endpoint{*parsed, *port}};
   if (lbTableName(key) != name) return std::nullopt;  // only the canonical spelling is ours
   return key;
+}
+
+std::string nameAddress(const IpAddress& address) {
+  std::string text = address.toString();
+  std::replace(text.begin(), text.end(), ':', '-');
+  return text;
 }
 
 std::string backendChainName(const Endpoint& endpoint) {

@@ -70,6 +70,8 @@ std::string_view protocolName(Protocol protocol);    // nft's spelling: tcp, udp
 std::string lbTableName(const ServiceKey& key);  // lvscare_tcp_169.254.0.1_80, lvscare_tcp_fd00--1_80
 // The key a table name stands for; std::nullopt for any table that is not a load balancer of ours.
 std::optional<ServiceKey> parseLbTableName(std::uint8_t family, std::string_view name);
+// An address inside an object name: IPv6 colons become '-' so nft's parser reads the name as one word.
+std::string nameAddress(const IpAddress& address);
 std::string backendChainName(const Endpoint& endpoint);  // rs_10.0.0.2_6443
 std::string serviceComment(const VirtualServer& service);
 std::string backendComment(const RealServer& real);

@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 
 #include "lvscare/log.hpp"
+#include "nftables/client.hpp"
 #include "nftables/conntrack.hpp"
 #include "nftables/lb_model.hpp"
 #include "nftables/try.hpp"
@@ -34,29 +35,26 @@ Result<void> NftDatapath::readTable(KernelState& state, const TableInfo& table) 
   const auto key = parseLbTableName(table.family, table.name);
   if (!key) return {};
   state.tables.insert(*key);
-  NFT_TRY(dump, socket_.dump(dumpRules(table.family, table.name)));
-  std::vector<RuleInfo> rules;
-  rules.reserve(dump->messages.size());
-  for (const auto& message : dump->messages) {
-    NFT_TRY(rule, parseRule(message));
-    rules.push_back(std::move(*rule));
-  }
-  auto reading = decodeLbTable(table, rules);
+  NFT_TRY(dump, readRules(socket_, table));
+  return decodeInto(state, *key, *dump);
+}
+
+Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump) {
+  auto reading = decodeLbTable(dump.table, dump.rules);
   if (!reading) {
     // Damaged by someone else: it reads as absent, and the next add of it replaces it.
-    logf(LogLevel::Debug, "nftables table damaged name={} why={}", table.name, logValue(reading.error().message));
+    logf(LogLevel::Debug, "nftables table damaged name={} why={}", dump.table.name, logValue(reading.error().message));
     return {};
   }
-  state.services.emplace(*key, std::move(*reading));
+  state.services.emplace(key, std::move(*reading));
   return {};
 }
 
 Result<NftDatapath::KernelState> NftDatapath::readAll() {
   KernelState state;
-  NFT_TRY(dump, socket_.dump(dumpTables(NFPROTO_UNSPEC)));
-  for (const auto& message : dump->messages) {
-    NFT_TRY(table, parseTable(message));
-    NFT_TRY(read, readTable(state, *table));
+  NFT_TRY(tables, readTables(socket_, NFPROTO_UNSPEC));
+  for (const auto& table : *tables) {
+    NFT_TRY(read, readTable(state, table));
   }
   return state;
 }
@@ -65,17 +63,10 @@ Result<NftDatapath::KernelState> NftDatapath::readSome(const std::set<ServiceKey
   if (keys.size() > kFewServices) return readAll();
   KernelState state;
   for (const auto& key : keys) {
-    const TableInfo wanted = tableFor(key);
-    std::optional<TableInfo> found;
-    auto got = socket_.request(getTable(wanted.family, wanted.name), [&](const netlink::MessageView& reply) -> Result<void> {
-      NFT_TRY(table, parseTable(reply));
-      found = std::move(*table);
-      return {};
-    });
-    if (!got && got.error().code == Errc::NotFound) continue;
-    if (!got) return tl::unexpected(withContext(got.error(), "read table " + wanted.name));
-    if (!found) return fail(Errc::Malformed, "no reply to the request for table " + wanted.name);
-    NFT_TRY(read, readTable(state, *found));
+    NFT_TRY(dump, nftables::readTable(socket_, nfFamily(key.endpoint.address.family), lbTableName(key)));
+    if (!*dump) continue;
+    state.tables.insert(key);
+    NFT_TRY(decoded, decodeInto(state, key, **dump));
   }
   return state;
 }
@@ -179,16 +170,12 @@ Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const Service
 }
 
 Result<void> NftDatapath::flush() {
-  NFT_TRY(dump, socket_.dump(dumpTables(NFPROTO_UNSPEC)));
+  NFT_TRY(tables, readTables(socket_, NFPROTO_UNSPEC));
   std::vector<netlink::Message> messages;
-  for (const auto& message : dump->messages) {
-    NFT_TRY(table, parseTable(message));
-    if (parseLbTableName(table->family, table->name)) messages.push_back(deleteTable(table->family, table->name));
+  for (const auto& table : *tables) {
+    if (parseLbTableName(table.family, table.name)) messages.push_back(deleteTable(table.family, table.name));
   }
-  if (messages.empty()) return {};
-  const auto results = socket_.batch(messages, NFNL_SUBSYS_NFTABLES);
-  if (!results.front()) return tl::unexpected(withContext(results.front().error(), "flush our nftables tables"));
-  return {};
+  return commit(socket_, messages, "flush our nftables tables");
 }
 
 }  // namespace lvscare::nftables

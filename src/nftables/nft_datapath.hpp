@@ -13,6 +13,7 @@
 
 #include "lvscare/datapath.hpp"
 #include "netlink/socket.hpp"
+#include "nftables/client.hpp"
 #include "nftables/lb_ruleset.hpp"
 
 namespace lvscare::nftables {
@@ -49,6 +50,7 @@ class NftDatapath final : public Datapath {
   Result<KernelState> readAll();
   Result<KernelState> readSome(const std::set<ServiceKey>& keys);
   Result<void> readTable(KernelState& state, const TableInfo& table);
+  Result<void> decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump);
 
   netlink::Socket socket_;
   bool conntrackCleanup_ = true;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "built_table.hpp"
 #include "nftables/lb_ruleset.hpp"
 
 namespace lvscare::nftables {
@@ -26,25 +27,7 @@ LbService service(const char* vip, std::string scheduler, std::vector<RealServer
   return lb;
 }
 
-// What the kernel would answer for the table: the NEWTABLE and NEWRULE messages parsed back.
-struct Dumped {
-  std::vector<Message> messages;
-  TableInfo table;
-  std::vector<RuleInfo> rules;
-};
-
-Dumped dump(const LbService& lb) {
-  Dumped out;
-  out.messages = buildLbTable(lb, 1);
-  for (const auto& message : out.messages) {
-    auto views = netlink::splitMessages(message.bytes);
-    EXPECT_TRUE(views);
-    const auto& view = views->front();
-    if (message.type() == nftType(NFT_MSG_NEWTABLE)) out.table = parseTable(view).value();
-    if (message.type() == nftType(NFT_MSG_NEWRULE)) out.rules.push_back(parseRule(view).value());
-  }
-  return out;
-}
+BuiltTable dump(const LbService& lb) { return parseBuilt(buildLbTable(lb, 1)); }
 
 std::string sequence(const std::vector<Slot>& slots, const std::string& names) {
   std::string out;

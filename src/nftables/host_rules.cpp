@@ -1,0 +1,39 @@
+#include "nftables/host_rules.hpp"
+
+#include <linux/netlink.h>
+
+#include "nftables/client.hpp"
+#include "nftables/lb_ruleset.hpp"
+#include "nftables/try.hpp"
+
+namespace lvscare::nftables {
+
+Result<NftHostRules> NftHostRules::open() {
+  NFT_TRY(socket, netlink::Socket::open(NETLINK_NETFILTER));
+  return NftHostRules(std::move(*socket));
+}
+
+Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
+  NFT_TRY(valid, validateMasquerade(spec));
+  const auto family = nfFamily(spec.vip.family);
+  const auto name = masqTableName(spec.vip);
+  // add (no error if present) + delete + create: a replace that cannot fail on "exists" or "absent".
+  std::vector<Message> messages{newTable(TableSpec{family, name, {}, 0}), deleteTable(family, name)};
+  for (auto& message : buildMasqTable(spec)) messages.push_back(std::move(message));
+  return commit(socket_, messages, "install masquerade for " + spec.vip.toString());
+}
+
+Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
+  NFT_TRY(valid, validateMasquerade(spec));
+  NFT_TRY(dump, readTable(socket_, nfFamily(spec.vip.family), masqTableName(spec.vip)));
+  if (!*dump) return false;
+  auto decoded = decodeMasqTable((*dump)->table, (*dump)->rules);
+  return decoded && *decoded == spec;
+}
+
+Result<void> NftHostRules::remove(const IpAddress& vip) {
+  std::vector<Message> messages{deleteTable(nfFamily(vip.family), masqTableName(vip))};
+  return commit(socket_, messages, "remove masquerade for " + vip.toString());
+}
+
+}  // namespace lvscare::nftables

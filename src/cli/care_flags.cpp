@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/flag_values.hpp"
+#include "host/node_ip.hpp"
 
 namespace lvscare::cli {
 
@@ -289,26 +290,21 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
   if (!choice) return invalid(fmt::format("{} \"{}\": want ipvs, nftables or auto", datapath.source, datapath.text));
   c.datapath = *choice;
 
-  // Node IP: --ip, else the hosts file entry, else LVSCARE_NODE_IP (LVScare's order).
+  // Node IP: --ip, else the hosts file entry, else LVSCARE_NODE_IP (LVScare's order; it consults
+  // the last two in route mode only).
   const Value ip = value("ip");
-  if (!ip.text.empty()) {
-    auto address = IpAddress::parse(ip.text);
-    if (!address) return invalid(fmt::format("{}: {}", ip.source, address.error().message));
-    c.nodeIp = *address;
-  } else if (c.mode == care::Mode::Route) {
-    if (sources.hostsNodeIp) {
-      auto fromHosts = sources.hostsNodeIp();
-      if (!fromHosts) return passOn(fromHosts);
-      c.nodeIp = *fromHosts;
-    }
-    if (!c.nodeIp) {
-      if (auto env = getenv("LVSCARE_NODE_IP"); env && !env->empty()) {
-        auto address = IpAddress::parse(*env);
-        if (!address)
-          return invalid(fmt::format("LVSCARE_NODE_IP: {}", address.error().message));
-        c.nodeIp = *address;
-      }
-    }
+  if (!ip.text.empty() || c.mode == care::Mode::Route) {
+    host::NodeIpSources nodeSources;
+    nodeSources.flag = ip.text;
+    nodeSources.hostsFile = c.mode == care::Mode::Route ? sources.hostsFile : std::string();
+    nodeSources.getenv = [&](const char* name) -> std::optional<std::string> {
+      if (c.mode != care::Mode::Route) return std::nullopt;
+      return getenv(name);
+    };
+    nodeSources.family = c.virtualServer.address.family;
+    auto nodeIp = host::lookupNodeIp(nodeSources);
+    if (!nodeIp) return passOn(nodeIp);
+    c.nodeIp = *nodeIp;
   }
 
   auto valid = care::validateConfig(c);

@@ -21,9 +21,9 @@ namespace lvscare::cli {
 // Where values not on the command line come from; tests inject their own.
 struct CareSources {
   std::function<std::optional<std::string>(const std::string& name)> getenv;  // empty: the process env
-  // The node IP recorded in the hosts file (Sealos' `lvscare.node.ip`), consulted in route mode
-  // when --ip is not given; empty function: none.
-  std::function<Result<std::optional<IpAddress>>()> hostsNodeIp;
+  // Where Sealos records the node IP (`lvscare.node.ip`), consulted in route mode when --ip is not
+  // given, before LVSCARE_NODE_IP.
+  std::string hostsFile = "/etc/hosts";
 };
 
 struct CareInvocation {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 
 #include "cli/flag_values.hpp"
@@ -39,7 +40,11 @@ Parsed parse(std::vector<std::string> args, std::map<std::string, std::string> e
     if (it == env.end()) return std::nullopt;
     return it->second;
   };
-  sources.hostsNodeIp = [hostsIp]() -> Result<std::optional<IpAddress>> { return hostsIp; };
+  sources.hostsFile = "/nonexistent/hosts";
+  if (hostsIp) {
+    sources.hostsFile = ::testing::TempDir() + "care_flags_test_hosts";
+    std::ofstream(sources.hostsFile) << "127.0.0.1 localhost\n" << hostsIp->toString() << " lvscare.node.ip\n";
+  }
   out.result = flags.resolve(sources);
   return out;
 }
@@ -248,7 +253,13 @@ TEST(CareFlagsTest, NodeIpFromFlagThenHostsFileThenEnvironment) {
   p = parse(base);
   ASSERT_TRUE(p.result);
   EXPECT_FALSE(p.result->config.nodeIp);
-  EXPECT_EQ(errorOf(base, {{"LVSCARE_NODE_IP", "node-1"}}), "LVSCARE_NODE_IP: 'node-1' is not an IP address");
+  EXPECT_EQ(errorOf(base, {{"LVSCARE_NODE_IP", "node-1"}}).rfind("node IP from LVSCARE_NODE_IP: 'node-1'", 0), 0u);
+  // Only route mode consults the hosts file and the environment.
+  auto link = base;
+  link.insert(link.end(), {"--mode", "link"});
+  p = parse(link, {{"LVSCARE_NODE_IP", "192.168.0.8"}}, hosts);
+  ASSERT_TRUE(p.result);
+  EXPECT_FALSE(p.result->config.nodeIp);
 }
 
 // Every malformed value: one line naming the flag and the value.
@@ -269,8 +280,8 @@ TEST(CareFlagsTest, EveryMalformedValueNamesTheFlagAndTheValue) {
       {{"--mode", "bridge"}, "--mode \"bridge\""},
       {{"--run-once=maybe"}, "--run-once \"maybe\""},
       {{"--clean=2"}, "--clean \"2\""},
-      {{"--ip", "300.1.1.1"}, "--ip: '300.1.1.1'"},
-      {{"--ip", "fd00::1"}, "--ip fd00::1"},
+      {{"--ip", "300.1.1.1"}, "node IP from --ip: '300.1.1.1'"},
+      {{"--ip", "fd00::1"}, "node IP from --ip is IPv6"},
       {{"--masqueradebit", "32"}, "--masqueradebit \"32\""},
       {{"--masqueradebit", "x"}, "--masqueradebit \"x\""},
       {{"--health-schem", "ftp"}, "--health-schem \"ftp\""},

@@ -1,0 +1,77 @@
+#include "care/host_parts.hpp"
+
+#include "host/routes.hpp"
+#include "host/sysctl.hpp"
+
+namespace lvscare::care {
+namespace {
+
+std::vector<std::string> madeIf(host::Change change, std::string what) {
+  if (change == host::Change::Unchanged) return {};
+  return {what + " " + std::string(host::toString(change))};
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> RouteSetup::ensure() {
+  auto change = host::ensureRoute(rtnl_, spec_);
+  if (!change) return tl::unexpected<Error>(withContext(change.error(), "route " + spec_.toString()));
+  return madeIf(*change, "route " + spec_.toString());
+}
+
+Result<void> RouteSetup::remove() {
+  auto change = host::removeRoute(rtnl_, spec_.vip, spec_.gateway);
+  if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove route to " + spec_.vip.toString()));
+  return {};
+}
+
+Result<void> RouteCleanup::remove() {
+  auto change = host::removeRoute(rtnl_, vip_, std::nullopt);
+  if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove route to " + vip_.toString()));
+  return {};
+}
+
+Result<std::vector<std::string>> DummyLinkSetup::ensure() {
+  auto change = host::ensureDummyLink(rtnl_, spec_, loadModule_);
+  const std::string what = "link " + spec_.name + " with " + spec_.vip.toString();
+  if (!change) return tl::unexpected<Error>(withContext(change.error(), what));
+  return madeIf(*change, what);
+}
+
+Result<void> DummyLinkSetup::remove() {
+  auto change = host::removeDummyLink(rtnl_, spec_);
+  if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove link " + spec_.name));
+  return {};
+}
+
+Result<std::vector<std::string>> SysctlSetup::ensure() {
+  auto change = host::setSysctl(name_, value_, procSys_);
+  const std::string what = name_ + "=" + value_;
+  if (!change) return tl::unexpected<Error>(withContext(change.error(), "sysctl " + what));
+  return madeIf(*change, "sysctl " + what);
+}
+
+Result<std::vector<std::string>> CompositeHostSetup::ensure() {
+  std::vector<std::string> made;
+  std::optional<Error> first;
+  for (auto& part : parts_) {
+    auto result = part->ensure();
+    if (!result) {
+      if (!first) first = result.error();
+      continue;
+    }
+    made.insert(made.end(), result->begin(), result->end());
+  }
+  if (first) return tl::unexpected<Error>(*first);
+  return made;
+}
+
+Result<void> CompositeHostSetup::remove() {
+  Result<void> result;
+  for (auto it = parts_.rbegin(); it != parts_.rend(); ++it) {
+    if (auto removed = (*it)->remove(); !removed && result) result = removed;
+  }
+  return result;
+}
+
+}  // namespace lvscare::care

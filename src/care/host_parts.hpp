@@ -1,0 +1,91 @@
+// The pieces a mode is made of, each a HostSetup over the host layer, and a composite that runs
+// them in order:
+//   route mode: RouteSetup
+//   link mode:  DummyLinkSetup + SysctlSetup(net.ipv4.vs.conntrack=1, IPVS only) + masquerade
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "care/host_setup.hpp"
+#include "host/dummy_link.hpp"
+#include "host/module_loader.hpp"
+#include "host/route_codec.hpp"
+#include "netlink/socket.hpp"
+
+namespace lvscare::care {
+
+// `<VIP>/32 via <node IP> metric 50` (/128 for IPv6). The socket must outlive it.
+class RouteSetup final : public HostSetup {
+ public:
+  RouteSetup(netlink::Socket& rtnl, host::RouteSpec spec) : rtnl_(rtnl), spec_(std::move(spec)) {}
+  std::string_view name() const override { return "route"; }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override;
+
+ private:
+  netlink::Socket& rtnl_;
+  host::RouteSpec spec_;
+};
+
+// -C in route mode without a node IP: our routes to the VIP (any gateway) still go.
+class RouteCleanup final : public HostSetup {
+ public:
+  RouteCleanup(netlink::Socket& rtnl, IpAddress vip) : rtnl_(rtnl), vip_(vip) {}
+  std::string_view name() const override { return "route"; }
+  Result<std::vector<std::string>> ensure() override { return std::vector<std::string>{}; }
+  Result<void> remove() override;
+
+ private:
+  netlink::Socket& rtnl_;
+  IpAddress vip_;
+};
+
+// A dummy interface, up, holding the VIP as a host address.
+class DummyLinkSetup final : public HostSetup {
+ public:
+  DummyLinkSetup(netlink::Socket& rtnl, host::DummyLinkSpec spec, host::ModuleLoader loadModule)
+      : rtnl_(rtnl), spec_(std::move(spec)), loadModule_(std::move(loadModule)) {}
+  std::string_view name() const override { return "link"; }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override;
+
+ private:
+  netlink::Socket& rtnl_;
+  host::DummyLinkSpec spec_;
+  host::ModuleLoader loadModule_;
+};
+
+// A kernel parameter kept at a value. remove() leaves it: it is not ours alone to reset.
+class SysctlSetup final : public HostSetup {
+ public:
+  SysctlSetup(std::string name, std::string value, std::string procSys = "/proc/sys")
+      : name_(std::move(name)), value_(std::move(value)), procSys_(std::move(procSys)) {}
+  std::string_view name() const override { return "sysctl"; }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override { return {}; }
+
+ private:
+  std::string name_;
+  std::string value_;
+  std::string procSys_;
+};
+
+// Runs its parts in order on ensure (every part is tried even when one fails; the first error is
+// returned) and in reverse order on remove.
+class CompositeHostSetup final : public HostSetup {
+ public:
+  CompositeHostSetup(std::string name, std::vector<std::unique_ptr<HostSetup>> parts)
+      : name_(std::move(name)), parts_(std::move(parts)) {}
+  std::string_view name() const override { return name_; }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override;
+
+ private:
+  std::string name_;
+  std::vector<std::unique_ptr<HostSetup>> parts_;
+};
+
+}  // namespace lvscare::care

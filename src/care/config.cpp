@@ -4,6 +4,7 @@
 #include <set>
 
 #include "lvscare/care.hpp"
+#include "lvscare/probers.hpp"
 
 namespace lvscare::care {
 
@@ -91,7 +92,9 @@ Result<void> validateConfig(const CareConfig& config) {
                                familyName(*config.nodeIp), familyName(vip), config.virtualServer.toString()));
   if (config.probe.timeout <= health::Duration::zero()) return invalid("--health-timeout: must be more than 0");
   if (config.reconcileInterval <= health::Duration::zero()) return invalid("reconcile interval: must be more than 0");
-  return validatePolicyFlags(config.policy);
+  if (auto policy = validatePolicyFlags(config.policy); !policy) return policy;
+  // Method, path and header syntax (no CR/LF smuggling), statuses: the probers' own rules.
+  return health::validateProbeConfig(config.probe);
 }
 
 VirtualServer virtualServerOf(const CareConfig& config) {

@@ -51,6 +51,22 @@ Result<std::vector<std::string>> SysctlSetup::ensure() {
   return madeIf(*change, "sysctl " + what);
 }
 
+Result<std::vector<std::string>> MasqueradeSetup::ensure() {
+  const std::string what = "masquerade table " + nftables::masqTableName(spec_.vip);
+  auto installed = rules_.installed(spec_);
+  if (!installed) return tl::unexpected<Error>(withContext(installed.error(), what));
+  if (*installed) return std::vector<std::string>{};
+  if (auto done = rules_.install(spec_); !done) return tl::unexpected<Error>(withContext(done.error(), what));
+  return std::vector<std::string>{what + " installed"};
+}
+
+Result<void> MasqueradeSetup::remove() {
+  auto removed = rules_.remove(spec_.vip);
+  if (!removed && removed.error().code != Errc::NotFound)
+    return tl::unexpected<Error>(withContext(removed.error(), "remove " + nftables::masqTableName(spec_.vip)));
+  return {};
+}
+
 Result<std::vector<std::string>> CompositeHostSetup::ensure() {
   std::vector<std::string> made;
   std::optional<Error> first;

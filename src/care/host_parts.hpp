@@ -14,6 +14,7 @@
 #include "host/module_loader.hpp"
 #include "host/route_codec.hpp"
 #include "netlink/socket.hpp"
+#include "nftables/host_rules.hpp"
 
 namespace lvscare::care {
 
@@ -71,6 +72,19 @@ class SysctlSetup final : public HostSetup {
   std::string name_;
   std::string value_;
   std::string procSys_;
+};
+
+// Link mode's masquerade of connections to the VIP (our own nftables table, masked mark match).
+class MasqueradeSetup final : public HostSetup {
+ public:
+  MasqueradeSetup(nftables::NftHostRules& rules, nftables::MasqueradeSpec spec) : rules_(rules), spec_(spec) {}
+  std::string_view name() const override { return "masquerade"; }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override;
+
+ private:
+  nftables::NftHostRules& rules_;
+  nftables::MasqueradeSpec spec_;
 };
 
 // Runs its parts in order on ensure (every part is tried even when one fails; the first error is

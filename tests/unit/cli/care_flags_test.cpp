@@ -298,6 +298,9 @@ TEST(CareFlagsTest, EveryMalformedValueNamesTheFlagAndTheValue) {
       {{"--health-fast-interval", "fast"}, "--health-fast-interval \"fast\""},
       {{"--health-jitter", "0.7"}, "--health-jitter \"0.7\""},
       {{"--datapath", "xdp"}, "--datapath \"xdp\""},
+      {{"--health-req-method", "G T"}, "health request method 'G T'"},
+      {{"--health-path", "/a b"}, "health path '/a b'"},
+      {{"--health-req-headers", "X-A=a\r\nb"}, "health request header 'X-A'"},
   };
   for (const auto& [extra, expected] : cases) {
     auto args = base;

@@ -86,6 +86,14 @@ TEST(LvscareBinaryTest, MalformedValuesExit2WithOneLine) {
   }
 }
 
+TEST(LvscareBinaryTest, UnreadableTlsFilesExit2BeforeTouchingTheHost) {
+  const Outcome r = run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--health-ca-file",
+                         "/nonexistent/ca.pem", "--health-insecure-skip-verify=false"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/ca.pem"), std::string::npos) << r.err;
+}
+
 TEST(LvscareBinaryTest, MissingRequiredFlagsExit2) {
   Outcome r = run({"care", "--rs", "10.0.0.2:80"});
   EXPECT_EQ(r.status, 2);

@@ -1,7 +1,7 @@
 // CPU per HTTP health check and peak RSS: lvscare's checker beside HAProxy's (`option httpchk`),
 // in the same run, against the same local servers at the same per-server interval.
 //
-//   health_check_bench [--checks N] [--servers K] [--interval-ms I] [--haproxy PATH|none]
+//   health_check_bench [--checks N] [--servers K] [--interval-ms I] [--scheme http|https] [--haproxy PATH|none]
 //
 // The servers are a forked child (one epoll loop, K ports on 127.0.0.1) that counts responses in
 // shared memory. lvscare's checker runs in a fresh exec of this program ("client" mode), so its
@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "health_bench_server.hpp"
 #include "lvscare/event_loop.hpp"
 #include "lvscare/health_monitor.hpp"
 #include "lvscare/probers.hpp"
@@ -46,6 +47,7 @@ struct Options {
   int servers = 50;
   int intervalMs = 50;
   std::string haproxy = "/usr/sbin/haproxy";
+  bool https = false;  // --scheme https: TLS, certificates not verified (LVScare's default)
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -54,60 +56,7 @@ struct Options {
 }
 
 
-// ---- the servers --------------------------------------------------------------------------------
-
-// One loop, K listening sockets; every connection gets a 200 once its request has arrived (or at
-// its first bytes: HAProxy and lvscare both send the whole request in one write).
-[[noreturn]] void serve(const std::vector<UniqueFd>& listeners, std::atomic<std::uint64_t>* served) {
-  auto loop = EpollDispatcher::create();
-  if (!loop) die(loop.error().describe());
-  std::vector<std::unique_ptr<FdWatch>> watches;
-  static constexpr std::string_view kResponse = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-  std::vector<std::unique_ptr<FdWatch>> clients(65536);
-  for (const UniqueFd& listener : listeners) {
-    const int fd = listener.get();
-    auto watch = (*loop)->watch(fd, fd_event::kRead, [&, fd](std::uint32_t) {
-      for (int i = 0; i < 64; ++i) {
-        const int client = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (client < 0) return;
-        auto w = (*loop)->watch(UniqueFd(client), fd_event::kRead, [&, client](std::uint32_t) {
-          char buffer[2048];
-          const ssize_t n = recv(client, buffer, sizeof buffer, 0);
-          if (n < 0 && errno == EAGAIN) return;
-          if (n > 0) {
-            [[maybe_unused]] auto sent = send(client, kResponse.data(), kResponse.size(), MSG_NOSIGNAL);
-            served->fetch_add(1, std::memory_order_relaxed);
-          }
-          clients[static_cast<std::size_t>(client)].reset();  // closes it
-        });
-        if (w) clients[static_cast<std::size_t>(client)] = std::move(*w);
-      }
-    });
-    if (!watch) die(watch.error().describe());
-    watches.push_back(std::move(*watch));
-  }
-  (*loop)->run();
-  std::exit(0);
-}
-
-std::vector<UniqueFd> listen(int count, std::vector<int>& ports) {
-  std::vector<UniqueFd> listeners;
-  for (int i = 0; i < count; ++i) {
-    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof in;
-    if (!fd || bind(fd.get(), reinterpret_cast<sockaddr*>(&in), sizeof in) != 0 || ::listen(fd.get(), 512) != 0 ||
-        getsockname(fd.get(), reinterpret_cast<sockaddr*>(&in), &length) != 0) {
-      die(std::string("listen on 127.0.0.1: ") + std::strerror(errno));
-    }
-    ports.push_back(ntohs(in.sin_port));
-    listeners.push_back(std::move(fd));
-  }
-  return listeners;
-}
-
+// A "Key:   123 kB" line of /proc/<pid>/status, in kB.
 long procStatusKb(pid_t pid, const std::string& key) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -119,11 +68,11 @@ long procStatusKb(pid_t pid, const std::string& key) {
 
 // ---- lvscare's checker ("client" mode, in its own process) --------------------------------------
 
-int runClient(const std::vector<int>& ports, long checks, int intervalMs) {
+int runClient(const std::vector<int>& ports, long checks, int intervalMs, bool https) {
   auto loop = EpollDispatcher::create();
   if (!loop) die(loop.error().describe());
   ProbeConfig config;
-  config.scheme = Scheme::Http;
+  config.scheme = https ? Scheme::Https : Scheme::Http;
   config.timeout = seconds(1);
   auto factory = makeProberFactory(**loop, config);
   if (!factory) die(factory.error().describe());
@@ -185,7 +134,8 @@ Figures measureLvscare(const std::vector<int>& ports, const Options& options) {
     for (int port : ports) list += (list.empty() ? "" : ",") + std::to_string(port);
     const std::string checks = std::to_string(options.checks);
     const std::string interval = std::to_string(options.intervalMs);
-    execl("/proc/self/exe", "health_check_bench", "client", list.c_str(), checks.c_str(), interval.c_str(), nullptr);
+    execl("/proc/self/exe", "health_check_bench", "client", list.c_str(), checks.c_str(), interval.c_str(),
+          options.https ? "https" : "http", nullptr);
     _exit(127);
   }
   close(out[1]);
@@ -233,7 +183,8 @@ Figures measureHaproxy(const std::vector<int>& ports, const Options& options, st
         << "frontend unused\n  bind unix@" << dir << "/haproxy.sock\n  default_backend masters\n"
         << "backend masters\n  option httpchk GET /healthz\n";
     for (std::size_t i = 0; i < ports.size(); ++i) {
-      cfg << "  server s" << i << " 127.0.0.1:" << ports[i] << " check inter " << options.intervalMs << "ms\n";
+      cfg << "  server s" << i << " 127.0.0.1:" << ports[i] << " check inter " << options.intervalMs << "ms"
+          << (options.https ? " check-ssl verify none" : "") << "\n";
     }
   }
   const pid_t pid = fork();
@@ -292,7 +243,8 @@ Options parseOptions(int argc, char** argv) {
     else if (flag == "--servers") o.servers = std::stoi(value);
     else if (flag == "--interval-ms") o.intervalMs = std::stoi(value);
     else if (flag == "--haproxy") o.haproxy = value;
-    else die("unknown flag " + flag + " (want --checks N --servers K --interval-ms I --haproxy PATH|none)");
+    else if (flag == "--scheme" && (value == "http" || value == "https")) o.https = value == "https";
+    else die("unknown flag " + flag + " (want --checks N --servers K --interval-ms I --scheme http|https --haproxy PATH|none)");
   }
   if (o.checks < 1 || o.servers < 1 || o.intervalMs < 1) die("--checks, --servers and --interval-ms must be positive");
   return o;
@@ -306,7 +258,9 @@ void printRow(const char* name, const Figures& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 5 && std::string(argv[1]) == "client") return runClient(parsePorts(argv[2]), std::stol(argv[3]), std::stoi(argv[4]));
+  if (argc == 6 && std::string(argv[1]) == "client") {
+    return runClient(parsePorts(argv[2]), std::stol(argv[3]), std::stoi(argv[4]), std::string(argv[5]) == "https");
+  }
   const Options options = parseOptions(argc, argv);
 
   auto* served = static_cast<std::atomic<std::uint64_t>*>(
@@ -314,21 +268,21 @@ int main(int argc, char** argv) {
   if (served == MAP_FAILED) die("mmap");
   new (served) std::atomic<std::uint64_t>(0);
   std::vector<int> ports;
-  std::vector<UniqueFd> listeners = listen(options.servers, ports);
+  std::vector<UniqueFd> listeners = lvscare::bench::listenLoopback(options.servers, ports);
   const pid_t server = fork();
-  if (server == 0) serve(listeners, served);
+  if (server == 0) lvscare::bench::serveHealth(listeners, options.https, served);
   listeners.clear();
 
-  std::printf("%ld HTTP checks, %d servers on 127.0.0.1, every %d ms per server\n", options.checks, options.servers,
-              options.intervalMs);
+  std::printf("%ld %s checks, %d servers on 127.0.0.1, every %d ms per server\n", options.checks,
+              options.https ? "HTTPS (no verification)" : "HTTP", options.servers, options.intervalMs);
   std::printf("%-26s %7s %10s %8s %8s %11s %8s %6s\n", "checker", "checks", "cpu us", "user us", "sys us", "peak RSS MB",
               "failures", "wall s");
-  printRow("lvscare (epoll, own HTTP)", measureLvscare(ports, options));
+  printRow(options.https ? "lvscare (own HTTP, OpenSSL)" : "lvscare (epoll, own HTTP)", measureLvscare(ports, options));
   if (options.haproxy != "none") {
     if (access(options.haproxy.c_str(), X_OK) != 0) {
       std::printf("%-26s (not installed at %s)\n", "haproxy option httpchk", options.haproxy.c_str());
     } else {
-      printRow("haproxy option httpchk", measureHaproxy(ports, options, served));
+      printRow(options.https ? "haproxy httpchk check-ssl" : "haproxy option httpchk", measureHaproxy(ports, options, served));
     }
   }
   kill(server, SIGTERM);

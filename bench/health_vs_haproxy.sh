@@ -2,9 +2,11 @@
 # CPU per HTTP health check and peak RSS: lvscare's checker beside Debian's HAProxy (option httpchk)
 # doing the same checks against the same local servers (127.0.0.1 only), in the same run.
 #
-#   bench/health_vs_haproxy.sh [--checks N] [--servers K] [--interval-ms I] [--haproxy PATH|none]
+#   bench/health_vs_haproxy.sh [--checks N] [--servers K] [--interval-ms I] [--scheme http|https] [--haproxy PATH|none]
 #
 # Defaults: 20000 checks, 50 servers, every 50 ms per server (1000 checks/s for each checker).
+# HTTPS (--scheme https, certificates not verified, as LVScare by default) costs the servers a TLS
+# handshake each: use fewer checks per second, e.g. --servers 20 --interval-ms 100.
 # Builds health_check_bench in $LVSCARE_BUILD_DIR (default build/) if it is missing. The machine's
 # other load shows up in the figures: compare the two rows of one run, not runs with each other.
 set -euo pipefail

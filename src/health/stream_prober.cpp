@@ -100,6 +100,8 @@ void StreamProber::connected() {
       auto ssl = spec_->tls->newConnection(target_, watch_->fd());
       if (!ssl) return finish(false, ssl.error().message);
       ssl_ = std::move(*ssl);
+      // Resumption skips the certificate exchange and its signature checks: most of a probe's CPU.
+      if (session_) SSL_set_session(ssl_.get(), session_.get());
       stage_ = Stage::Handshake;
       break;
     }
@@ -200,6 +202,14 @@ bool StreamProber::consume(std::string_view bytes) {
   switch (parser_.feed(bytes)) {
     case HttpResponseParser::State::NeedMore: return false;
     case HttpResponseParser::State::Done:
+      // A TLS 1.3 server sends its session ticket after the handshake; by now it has been read.
+      if (ssl_ && spec_->tls->resumesSessions()) {
+        SslSessionPtr session(SSL_get1_session(ssl_.get()));
+        if (session && SSL_SESSION_is_resumable(session.get()) == 1) session_ = std::move(session);
+        // SSL_free() of a connection not shut down marks its session not resumable. We close
+        // without a close_notify (the server has said all we need), so mark it shut down.
+        SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+      }
       finish(isHealthyStatus(parser_.status(), spec_->config.extraHealthyStatuses), "HTTP " + std::to_string(parser_.status()));
       return true;
     case HttpResponseParser::State::Error: finish(false, "bad HTTP response: " + parser_.error()); return true;
@@ -208,6 +218,8 @@ bool StreamProber::consume(std::string_view bytes) {
 }
 
 void StreamProber::finish(bool healthy, std::string detail) {
+  // Whatever went wrong may have been the session: the next probe starts afresh.
+  if (parser_.state() != HttpResponseParser::State::Done) session_.reset();
   close();
   // Moved out first: the callback may destroy this prober.
   ProbeCallback done = std::move(done_);

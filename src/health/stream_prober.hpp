@@ -48,6 +48,7 @@ class StreamProber final : public Prober {
   std::string request_;
   std::unique_ptr<FdWatch> watch_;  // owns the socket
   SslPtr ssl_;
+  SslSessionPtr session_;  // the last good TLS session, resumed by the next probe (see resumesSessions)
   HttpResponseParser parser_;
   std::size_t sent_ = 0;
   bool readable_ = false;  // an edge-triggered read event came and the socket was not drained since

@@ -18,6 +18,10 @@ struct SslFree {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
 using SslPtr = std::unique_ptr<SSL, SslFree>;
+struct SslSessionFree {
+  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, SslSessionFree>;
 
 class TlsClientContext {
  public:
@@ -31,6 +35,9 @@ class TlsClientContext {
   Result<SslPtr> newConnection(const Endpoint& target, int fd) const;
 
   bool verifying() const { return verify_; }
+  // Sessions are resumed only when nothing is verified: a resumed handshake carries no certificate,
+  // and a verifying check must notice a certificate that expired or changed at its next probe.
+  bool resumesSessions() const { return !verify_; }
 
   // One line on why a TLS call failed: the verification error when verifying, else the
   // OpenSSL reason ("tlsv13 alert certificate required"), else errno or "connection closed".

@@ -104,6 +104,25 @@ TEST_F(HttpsProberTest, ClientCertificateWhenTheServerRequiresOne) {
   EXPECT_TRUE(r.healthy) << r.detail;
 }
 
+TEST_F(HttpsProberTest, SessionsAreResumedOnlyWhenNothingIsVerified) {
+  auto s = server(pki->serverCert, pki->serverKey);
+  for (const bool verify : {false, true}) {
+    ProbeConfig config = verify ? verifying(pki->caCert) : httpConfig(Scheme::Https);
+    auto factory = makeProberFactory(*loop, config);
+    ASSERT_TRUE(factory);
+    auto prober = (*factory)(s->endpoint());
+    const int before = s->resumedSessions();
+    for (int i = 0; i < 3; ++i) {
+      std::optional<ProbeResult> result;
+      prober->start([&](ProbeResult r) { result = std::move(r); });
+      ASSERT_TRUE(loop->runUntil([&] { return result.has_value(); }, std::chrono::seconds(5)));
+      EXPECT_TRUE(result->healthy) << result->detail;
+    }
+    // Without verification the second and third probes resume; with it, every probe sees the certificate.
+    EXPECT_EQ(s->resumedSessions() - before, verify ? 0 : 2);
+  }
+}
+
 TEST_F(HttpsProberTest, PlainHttpToATlsServerAndTlsToAPlainServerFail) {
   auto tlsServer = server(pki->serverCert, pki->serverKey);
   ProbeResult r = probeOnce(*loop, httpConfig(Scheme::Http), tlsServer->endpoint());

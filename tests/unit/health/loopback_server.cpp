@@ -112,6 +112,7 @@ void LoopbackServer::onReadable(int fd) {
       return close(fd);
     }
     c.handshakeDone = true;
+    if (SSL_session_reused(c.ssl) == 1) ++resumed_;
     const char* sni = SSL_get_servername(c.ssl, TLSEXT_NAMETYPE_host_name);
     serverName_ = sni != nullptr ? sni : "";
   }

@@ -41,6 +41,7 @@ class LoopbackServer {
   const std::vector<std::string>& requests() const { return requests_; }
   const std::string& lastServerName() const { return serverName_; }  // SNI the client sent
   const std::string& lastTlsError() const { return tlsError_; }
+  int resumedSessions() const { return resumed_; }  // TLS handshakes that resumed a session
 
  private:
   struct Connection;
@@ -56,6 +57,7 @@ class LoopbackServer {
   std::unique_ptr<FdWatch> listener_;
   std::map<int, std::unique_ptr<Connection>> connections_;
   int accepted_ = 0;
+  int resumed_ = 0;
   std::vector<std::string> requests_;
   std::string serverName_;
   std::string tlsError_;

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# The seed scenario end to end, written once for both datapaths and both host modes:
+#
+#   care_scenario.sh <lvscare binary> <ipvs|nftables> <link|route>
+#
+# Three HTTP servers (busybox httpd) answer "server N"; lvscare keeps 169.254.0.1:80 on them.
+#   link:  servers on 127.0.0.1:8081-8083, lvscare --mode link (dummy link `lvscare` holds the VIP)
+#   route: servers in three network namespaces of their own behind veth pairs (10.77.N.2:80),
+#          lvscare --mode route --ip 10.77.1.1 (the node IP: this namespace's end of the first pair)
+# Checked with independent tools (ipvsadm / nft, ip, curl), never with lvscare itself:
+#   requests through the VIP reach all three servers; a killed server goes to weight 0, then is
+#   removed, and comes back when restarted; a black-holed server (SIGSTOP) is handled like a dead
+#   one; every foreign deletion (datapath flush, one real server or table deleted, the link or the
+#   route deleted) is repaired (bound 3 s each, the time printed); SIGTERM leaves the rules and the
+#   traffic; a restart adopts them with no moment without them; -C leaves nothing of ours.
+#
+# Runs inside a network namespace of its own (it re-executes itself under `unshare -n`), so the
+# caller's routes, links and rules are never touched; the server namespaces are removed on exit.
+# Every wait is bounded. Exit 0 on success, 1 on failure, 77 when it cannot run here (not root, a
+# tool or a kernel feature missing).
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+  echo "usage: $0 <lvscare> <ipvs|nftables> <link|route>" >&2
+  exit 2
+fi
+readonly LVSCARE=$1 DATAPATH=$2 MODE=$3
+readonly VIP=169.254.0.1 VPORT=80
+readonly INTERVAL=1      # --interval, seconds
+readonly STATE_WAIT=10   # bound for a weight to change (interval + timeout + emulation slack)
+readonly REPAIR_WAIT=3   # bound for a foreign deletion to be repaired (lvscare aims at < 1 s)
+
+skip() { echo "SKIP: $*"; exit 77; }
+[[ $(id -u) -eq 0 ]] || skip "needs root"
+case $DATAPATH in ipvs | nftables) ;; *) echo "datapath: ipvs or nftables" >&2; exit 2 ;; esac
+case $MODE in link | route) ;; *) echo "mode: link or route" >&2; exit 2 ;; esac
+
+if [[ -z ${CARE_SCENARIO_NETNS:-} ]]; then
+  exec unshare -n env CARE_SCENARIO_NETNS=1 "$0" "$@"
+fi
+
+busybox=/bin/busybox
+[[ -x $busybox ]] || busybox=/usr/bin/busybox
+[[ -x $busybox ]] || skip "needs busybox (busybox-static) for httpd"
+for tool in curl ip unshare; do command -v "$tool" > /dev/null || skip "needs $tool"; done
+if [[ $DATAPATH == ipvs ]]; then
+  command -v ipvsadm > /dev/null || skip "needs ipvsadm"
+else
+  command -v nft > /dev/null || skip "needs nft"
+fi
+
+work=$(mktemp -d /tmp/care-scenario.XXXXXX)
+log=$work/lvscare.log
+care_pid=
+declare -a server_pid=() server_ns=() rs=()
+ok=0
+
+cleanup() {
+  local status=$?
+  set +e
+  [[ -n $care_pid ]] && kill "$care_pid" 2> /dev/null
+  for pid in "${server_pid[@]}"; do kill -CONT "$pid" 2> /dev/null; kill "$pid" 2> /dev/null; done
+  for ns in "${server_ns[@]}"; do
+    for pid in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
+    ip netns del "$ns" 2> /dev/null
+  done
+  wait 2> /dev/null
+  if ((ok)); then rm -rf "$work"; else echo "files kept in $work" >&2; fi
+  exit "$status"
+}
+trap cleanup EXIT
+
+start=$EPOCHREALTIME
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+say() { awk -v a="$start" -v b="$EPOCHREALTIME" -v m="$*" 'BEGIN { printf "[%6.2fs] %s\n", b - a, m }'; }
+fail() {
+  say "FAIL: $*"
+  echo "---- datapath:"; datapath_dump 2>&1 | head -40 || true
+  echo "---- lvscare log (last 40 lines):"; tail -n 40 "$log" 2> /dev/null || true
+  exit 1
+}
+
+# --- the datapath as the kernel holds it, read with the datapath's own tool ----------------------
+nft_table=lvscare_tcp_${VIP}_${VPORT}
+datapath_dump() {
+  if [[ $DATAPATH == ipvs ]]; then ipvsadm -Ln; else nft list ruleset; fi
+}
+# The weight of real server $1, "absent", or "novs" when the virtual server is missing.
+weight() {
+  if [[ $DATAPATH == ipvs ]]; then
+    local out
+    out=$(ipvsadm -Ln -t "$VIP:$VPORT" 2> /dev/null) || { echo novs; return; }
+    awk -v rs="$1" '$1 == "->" && $2 == rs { print $4; found = 1 } END { if (!found) print "absent" }' <<< "$out"
+  else
+    local out
+    out=$(nft list table ip "$nft_table" 2> /dev/null) || { echo novs; return; }
+    local w
+    w=$(grep -o "comment \"rs $1 weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
+    echo "${w:-absent}"
+  fi
+}
+weights() { local out=""; for r in "${rs[@]}"; do out+="$r=$(weight "$r") "; done; echo "${out% }"; }
+has_weight() { [[ $(weight "$1") == "$2" ]]; }
+all_weight() { for r in "${rs[@]}"; do has_weight "$r" "$2" || return 1; done; }
+
+# Polls "$@" every 50 ms for at most $1 seconds; prints how long it took (ms).
+waited_ms=0
+wait_for() {
+  local limit=$1; shift
+  local begin deadline
+  begin=$(now_ms); deadline=$((begin + limit * 1000))
+  until "$@"; do
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.05
+  done
+  waited_ms=$(($(now_ms) - begin))
+}
+
+# --- servers ----------------------------------------------------------------------------------------
+ip link set lo up
+start_server() { # index
+  local i=$1 dir=$work/www$1
+  mkdir -p "$dir"
+  echo "server $((i + 1))" > "$dir/index.html"
+  if [[ $MODE == link ]]; then
+    "$busybox" httpd -f -p "${rs[$i]}" -h "$dir" &
+  else
+    ip netns exec "${server_ns[$i]}" "$busybox" httpd -f -p "${rs[$i]}" -h "$dir" &
+  fi
+  server_pid[$i]=$!
+}
+if [[ $MODE == link ]]; then
+  ip link add care-probe type dummy 2> /dev/null || skip "the kernel has no dummy link type (link mode)"
+  ip link del care-probe
+  rs=(127.0.0.1:8081 127.0.0.1:8082 127.0.0.1:8083)
+  node_args=()
+else
+  for i in 0 1 2; do
+    n=$((i + 1)) ns=care-srv$n-$$
+    ip netns add "$ns"
+    server_ns[$i]=$ns
+    ip link add care-v$n type veth peer name care-p$n
+    ip link set care-p$n netns "$ns"
+    ip addr add 10.77.$n.1/24 dev care-v$n
+    ip link set care-v$n up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr add 10.77.$n.2/24 dev care-p$n
+    ip -n "$ns" link set care-p$n up
+    ip -n "$ns" route add default via 10.77.$n.1
+    rs[$i]=10.77.$n.2:80
+  done
+  node_args=(--ip 10.77.1.1)
+fi
+for i in 0 1 2; do start_server "$i"; done
+
+request() { curl -s --max-time 2 "http://$VIP:$VPORT/" 2> /dev/null; }
+# Sends $1 requests through the VIP; prints the servers that answered, counted.
+spread() {
+  local i answers=""
+  for ((i = 0; i < $1; i++)); do answers+="$(request || echo failed)"$'\n'; done
+  sort <<< "${answers%$'\n'}" | uniq -c | awk '{ printf "%s%s %s=%s", sep, $2, $3, $1; sep = "," } END { print "" }'
+}
+
+care_args=(care --vs "$VIP:$VPORT" --rs "${rs[0]}" --rs "${rs[1]}" --rs "${rs[2]}" --health-schem http
+           --health-path / --interval "$INTERVAL" --mode "$MODE" --datapath "$DATAPATH" --logger DEBG "${node_args[@]}")
+start_care() {
+  "$LVSCARE" "${care_args[@]}" >> "$log" 2>&1 &
+  care_pid=$!
+}
+
+# --- 1. start: all three in, traffic round robin ------------------------------------------------
+say "datapath=$DATAPATH mode=$MODE rs=${rs[*]}"
+start_care
+wait_for "$STATE_WAIT" all_weight x 1 || fail "servers not all at weight 1: $(weights)"
+say "all three real servers at weight 1 after ${waited_ms} ms: $(weights)"
+grep -q "datapath=$DATAPATH" "$log" || fail "lvscare did not say it chose $DATAPATH"
+got=$(spread 9)
+say "9 requests through the VIP: $got"
+for n in 1 2 3; do [[ $got == *"server $n="* ]] || fail "server $n got no request: $got"; done
+[[ $got != *failed* ]] || fail "requests failed: $got"
+
+# --- 2. kill one: weight 0, then removed; restart: back ----------------------------------------
+victim=1
+kill "${server_pid[$victim]}"; wait "${server_pid[$victim]}" 2> /dev/null || true
+t0=$(now_ms)
+wait_for "$STATE_WAIT" has_weight "${rs[$victim]}" 0 || fail "killed server not at weight 0: $(weights)"
+say "server 2 killed: weight 0 after $(($(now_ms) - t0)) ms"
+wait_for "$STATE_WAIT" has_weight "${rs[$victim]}" absent || fail "killed server not removed: $(weights)"
+say "server 2 removed after $(($(now_ms) - t0)) ms: $(weights)"
+got=$(spread 6)
+say "6 requests: $got"
+[[ $got != *"server 2"* && $got != *failed* ]] || fail "traffic still reaches the dead server or fails: $got"
+start_server "$victim"
+wait_for "$STATE_WAIT" has_weight "${rs[$victim]}" 1 || fail "restarted server not back: $(weights)"
+say "server 2 restarted: back at weight 1 after ${waited_ms} ms"
+
+# --- 3. black-holed (stopped) server: like a dead one ------------------------------------------
+victim=2
+kill -STOP "${server_pid[$victim]}"
+t0=$(now_ms)
+wait_for "$STATE_WAIT" has_weight "${rs[$victim]}" 0 || fail "stopped server not at weight 0: $(weights)"
+say "server 3 stopped (SIGSTOP): weight 0 after $(($(now_ms) - t0)) ms"
+wait_for "$STATE_WAIT" has_weight "${rs[$victim]}" absent || fail "stopped server not removed: $(weights)"
+say "server 3 removed after $(($(now_ms) - t0)) ms"
+kill -CONT "${server_pid[$victim]}"
+wait_for "$STATE_WAIT" has_weight "${rs[$victim]}" 1 || fail "resumed server not back: $(weights)"
+say "server 3 resumed: back at weight 1 after ${waited_ms} ms"
+
+# --- 4. foreign deletions, each repaired ---------------------------------------------------------
+repaired() { # description, check command...
+  local what=$1; shift
+  wait_for "$REPAIR_WAIT" "$@" || fail "$what: not repaired within ${REPAIR_WAIT} s: $(weights)"
+  say "$what: repaired after ${waited_ms} ms"
+}
+vip_on_link() { ip -o addr show dev lvscare 2> /dev/null | grep -q " $VIP/32 "; }
+vip_route() { ip route show "$VIP/32" | grep -q "via 10.77.1.1"; }
+masq_table() { nft list table ip "lvscare_masq_$VIP" > /dev/null 2>&1; }
+
+if [[ $DATAPATH == ipvs ]]; then
+  ipvsadm -C
+  repaired "ipvsadm -C" all_weight x 1
+  ipvsadm -d -t "$VIP:$VPORT" -r "${rs[0]}"
+  repaired "ipvsadm -d (one real server)" all_weight x 1
+  ipvsadm -e -t "$VIP:$VPORT" -r "${rs[0]}" -m -w 7
+  repaired "ipvsadm -e (weight edited to 7)" all_weight x 1
+else
+  nft delete table ip "$nft_table"
+  repaired "nft delete table $nft_table" all_weight x 1
+fi
+if command -v nft > /dev/null; then
+  nft flush ruleset
+  repaired "nft flush ruleset" all_weight x 1
+  [[ $MODE == link ]] && repaired "nft flush ruleset (masquerade table)" masq_table
+fi
+if [[ $MODE == link ]]; then
+  ip link del lvscare
+  repaired "ip link del lvscare" vip_on_link
+  ip addr del "$VIP/32" dev lvscare
+  repaired "ip addr del (the VIP)" vip_on_link
+else
+  ip route del "$VIP/32"
+  repaired "ip route del $VIP/32" vip_route
+fi
+got=$(spread 6)
+say "6 requests after the repairs: $got"
+[[ $got != *failed* ]] || fail "requests failed after the repairs: $got"
+
+# --- 5. SIGTERM leaves the rules; a restart adopts them with no gap ------------------------------
+kill -TERM "$care_pid"
+wait "$care_pid" 2> /dev/null || true
+care_pid=
+all_weight x 1 || fail "rules gone after SIGTERM: $(weights)"
+got=$(spread 3)
+[[ $got != *failed* ]] || fail "traffic stopped with lvscare: $got"
+say "lvscare stopped by SIGTERM: rules kept ($(weights)), traffic flows: $got"
+start_care
+for _ in $(seq 20); do # sample through the restart: never a moment without the rules
+  all_weight x 1 || fail "rules changed during the restart: $(weights)"
+  sleep 0.05
+done
+grep -q "adopt .*exists=true" "$log" || fail "the restart did not adopt the existing virtual server"
+say "restart adopted the rules: no change seen in 20 samples"
+
+# --- 6. -C leaves nothing of ours --------------------------------------------------------------
+kill -TERM "$care_pid"; wait "$care_pid" 2> /dev/null || true; care_pid=
+"$LVSCARE" care --vs "$VIP:$VPORT" -C "${node_args[@]}" >> "$log" 2>&1 || fail "lvscare -C failed"
+leftovers=""
+if [[ $DATAPATH == ipvs ]]; then
+  ipvsadm -Ln | grep -q "$VIP:$VPORT" && leftovers+="ipvs service; "
+fi
+if command -v nft > /dev/null; then
+  nft list ruleset | grep -q "table ip lvscare_" && leftovers+="nft table; "
+fi
+ip link show lvscare > /dev/null 2>&1 && leftovers+="link lvscare; "
+[[ -n $(ip route show "$VIP/32") ]] && leftovers+="route; "
+[[ -z $leftovers ]] || fail "-C left: $leftovers"
+say "-C: no virtual server, table, link or route left"
+ok=1
+say "PASS datapath=$DATAPATH mode=$MODE"

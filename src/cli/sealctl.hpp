@@ -25,6 +25,9 @@ struct SealctlCommand {
 // `sealctl static-pod [--path DIR] lvscare ...`: writes the lvscare static pod manifest.
 SealctlCommand addStaticPodCommand(CLI::App& sealctl);
 
+// `sealctl ipvs ...`: `lvscare care` in-process (same flags and library call, env prefix IPVS_).
+SealctlCommand addIpvsCommand(CLI::App& sealctl);
+
 // Prints "sealctl: <message>" on stderr and returns `code`.
 int reportError(std::string_view message, int code);
 

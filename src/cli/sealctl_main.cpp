@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/care_flags.hpp"
 #include "cli/sealctl.hpp"
 
 namespace lvscare::cli {
@@ -36,9 +37,9 @@ std::vector<std::string> attachFlagValues(std::vector<std::string> args, const s
 
 int main(int argc, char** argv) {
   using namespace lvscare::cli;
-  CLI::App app{"sealctl: Sealos' node helper for lvscare (static pod manifests)", "sealctl"};
+  CLI::App app{"sealctl: Sealos' node helper for lvscare (static pod manifests, IPVS setup)", "sealctl"};
   app.require_subcommand(1);
-  const std::vector<SealctlCommand> commands = {addStaticPodCommand(app)};
+  const std::vector<SealctlCommand> commands = {addStaticPodCommand(app), addIpvsCommand(app)};
 
   if (argc <= 1) {
     std::fputs(app.help().c_str(), stdout);
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + 1, argv + argc);
   args = attachFlagValues(std::move(args), {"--options"});
+  args = splitEmptyAssignments(std::move(args));  // `sealctl ipvs --mode=` as pflag reads it
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
     app.parse(args);

@@ -1,70 +1,16 @@
 // Runs the built lvscare binary: bad input exits 2 with one line on stderr and nothing else.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <string>
-#include <vector>
-
-extern char** environ;
+#include "unit/cli/run_binary.hpp"
 
 namespace {
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using lvscare::testing::lines;
+using lvscare::testing::Outcome;
 
-std::string readAll(int fd) {
-  std::string data;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    data.append(buffer, static_cast<std::size_t>(n));
-  }
-  return data;
-}
-
-// Runs lvscare with `args` and an environment of only `env`; the output is small, so reading
-// stdout to the end and then stderr cannot deadlock.
 Outcome run(std::vector<std::string> args, std::vector<std::string> env = {}) {
-  args.insert(args.begin(), LVSCARE_BINARY);
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& entry : env) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  int out[2], err[2];
-  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  pid_t pid = 0;
-  Outcome result;
-  const int spawned = posix_spawn(&pid, LVSCARE_BINARY, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  ::close(err[1]);
-  EXPECT_EQ(spawned, 0);
-  result.out = readAll(out[0]);
-  result.err = readAll(err[0]);
-  ::close(out[0]);
-  ::close(err[0]);
-  int status = 0;
-  if (spawned == 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) result.status = WEXITSTATUS(status);
-  return result;
+  return lvscare::testing::runBinary(LVSCARE_BINARY, std::move(args), std::move(env));
 }
-
-int lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 
 TEST(LvscareBinaryTest, MalformedValuesExit2WithOneLine) {
   const std::vector<std::vector<std::string>> cases = {

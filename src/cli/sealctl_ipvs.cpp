@@ -1,0 +1,18 @@
+// `sealctl ipvs`: LVScare's care loop in-process, as Sealos calls it before a node joins
+// (`sealctl ipvs --vs ... --rs ... --run-once`) and to undo it (`sealctl ipvs --vs ... -C`). Same
+// flags and behaviour as `lvscare care`, through the same library call (no subprocess); the
+// environment fallback uses the prefix IPVS_ instead of CARE_.
+#include <memory>
+
+#include "cli/care_command.hpp"
+#include "cli/sealctl.hpp"
+
+namespace lvscare::cli {
+
+SealctlCommand addIpvsCommand(CLI::App& sealctl) {
+  CLI::App* ipvs = sealctl.add_subcommand("ipvs", "set up the IPVS virtual server for the masters (lvscare care in-process)");
+  auto flags = std::make_shared<CareFlags>(*ipvs, "IPVS");
+  return SealctlCommand{ipvs, [flags] { return runCareCommand(*flags, "sealctl"); }};
+}
+
+}  // namespace lvscare::cli

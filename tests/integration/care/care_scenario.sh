@@ -275,5 +275,7 @@ ip link show lvscare > /dev/null 2>&1 && leftovers+="link lvscare; "
 [[ -n $(ip route show "$VIP/32") ]] && leftovers+="route; "
 [[ -z $leftovers ]] || fail "-C left: $leftovers"
 say "-C: no virtual server, table, link or route left"
+"$LVSCARE" care --vs "$VIP:$VPORT" -C --run-once "${node_args[@]}" >> "$log" 2>&1 || fail "-C --run-once on a clean host failed"
+say "-C --run-once with nothing left: exit 0"
 ok=1
 say "PASS datapath=$DATAPATH mode=$MODE"

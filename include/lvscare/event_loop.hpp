@@ -40,6 +40,7 @@ class SignalWatch {
   virtual ~SignalWatch() = default;
 };
 
+// Timers, watches and signal watches it hands out must be destroyed before it is.
 class EpollDispatcher final : public Dispatcher {
  public:
   using FdCallback = std::function<void(std::uint32_t events)>;

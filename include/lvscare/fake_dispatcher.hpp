@@ -11,6 +11,7 @@ namespace lvscare::health {
 
 class TimerQueue;
 
+// Its timers must be destroyed before it is.
 class FakeDispatcher final : public Dispatcher {
  public:
   // Starts at an arbitrary, fixed time so tests that print times are stable.

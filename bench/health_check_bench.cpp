@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -189,6 +190,7 @@ Figures measureHaproxy(const std::vector<int>& ports, const Options& options, st
   }
   const pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int null = open("/dev/null", O_RDWR);
     dup2(null, STDOUT_FILENO);
     dup2(null, STDERR_FILENO);
@@ -273,7 +275,12 @@ int main(int argc, char** argv) {
   std::vector<int> ports;
   std::vector<UniqueFd> listeners = lvscare::bench::listenLoopback(options.servers, ports);
   const pid_t server = fork();
-  if (server == 0) lvscare::bench::serveHealth(listeners, options.https, served);
+  if (server == 0) {
+    // The servers end with this process, however it ends (die() included).
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) _exit(0);
+    lvscare::bench::serveHealth(listeners, options.https, served);
+  }
   listeners.clear();
 
   std::printf("%ld %s checks, %d servers on 127.0.0.1, every %d ms per server\n", options.checks,

@@ -196,8 +196,10 @@ ExpressionList& ExpressionList::masquerade() {
   return *this;
 }
 
-ExpressionList& ExpressionList::counter() {
-  end(begin("counter"));
+ExpressionList& ExpressionList::counter(std::uint64_t packets, std::uint64_t bytes) {
+  const auto data = begin("counter");
+  if (packets != 0 || bytes != 0) builder_.putBe64(NFTA_COUNTER_BYTES, bytes).putBe64(NFTA_COUNTER_PACKETS, packets);
+  end(data);
   return *this;
 }
 

@@ -72,7 +72,8 @@ class ExpressionList {
   // [ reject type <type> code <code> ]  (type: NFT_REJECT_*; code: ICMP / ICMPv6 code)
   ExpressionList& reject(std::uint32_t type, std::uint8_t icmpCode);
   ExpressionList& masquerade();  // [ masq ]
-  ExpressionList& counter();     // [ counter pkts 0 bytes 0 ]
+  // [ counter pkts <packets> bytes <bytes> ]: a rewritten rule can carry its old counts on.
+  ExpressionList& counter(std::uint64_t packets = 0, std::uint64_t bytes = 0);
 
   void finish();
 

@@ -97,8 +97,8 @@ bool isEntryRule(const RuleInfo& rule, const ServiceKey& key) {
          verdict->data.verdict->code == kVerdictGoto && verdict->data.verdict->chain == "lb";
 }
 
-// meta l4proto <proto> counter dnat to <address>:<port>: returns the counter's packets.
-Result<std::uint64_t> checkBackendRule(const RuleInfo& rule, const ServiceKey& key, const RealServer& real) {
+// meta l4proto <proto> counter dnat to <address>:<port>: returns the counter.
+Result<CounterValue> checkBackendRule(const RuleInfo& rule, const ServiceKey& key, const RealServer& real) {
   const auto& e = rule.expressions;
   const std::uint8_t proto = ipProtocolNumber(key.protocol);
   const auto& address = real.endpoint.address;
@@ -116,7 +116,7 @@ Result<std::uint64_t> checkBackendRule(const RuleInfo& rule, const ServiceKey& k
   const bool natOk = nat && nat->type == NFT_NAT_DNAT && nat->family == nfFamily(address.family) && nat->addressReg == kReg1 &&
                      nat->protoReg == kReg2;
   if (!addressOk || !portOk || !natOk) return tl::unexpected(damaged(rule.table, what + ": DNAT target altered"));
-  return counter->packets;
+  return *counter;
 }
 
 // "backends <n> active <k>" on a rule ending in a verdict-map lookup (k > 0) or a reject (k == 0).
@@ -130,7 +130,7 @@ Result<std::pair<std::size_t, std::size_t>> checkLbRule(const RuleInfo& rule) {
     if (last.name != "reject") return tl::unexpected(damaged(rule.table, "lb rule altered"));
   } else {
     auto lookup = decodeLookup(last);
-    if (!lookup || lookup->dreg != kRegVerdict) return tl::unexpected(damaged(rule.table, "lb rule altered"));
+    if (!lookup || lookup->dreg != kRegVerdict || lookup->set != kSlotsMap) return tl::unexpected(damaged(rule.table, "lb rule altered"));
   }
   return std::pair<std::size_t, std::size_t>{*backends, *active};
 }
@@ -144,7 +144,7 @@ Result<LbReading> decodeLbTable(const TableInfo& table, std::span<const RuleInfo
 
   std::map<std::string, int> entries;
   std::optional<std::pair<std::size_t, std::size_t>> lbCounts;
-  std::map<Endpoint, std::pair<RealServer, std::uint64_t>> backends;
+  std::map<Endpoint, std::pair<RealServer, CounterValue>> backends;
   for (const auto& rule : rules) {
     if (rule.table != table.name || rule.family != table.family) continue;
     if (rule.chain == "prerouting" || rule.chain == "output") {
@@ -172,7 +172,7 @@ Result<LbReading> decodeLbTable(const TableInfo& table, std::span<const RuleInfo
   reading.lb.service = std::move(*service);
   for (auto& [endpoint, value] : backends) {
     reading.lb.reals.push_back(value.first);
-    reading.connections.push_back(value.second);
+    reading.counters.push_back(value.second);
   }
   if (lbCounts->first != reading.lb.reals.size() || lbCounts->second != activeCount(reading.lb.reals)) {
     return tl::unexpected(damaged(table.name, fmt::format("{} backend rules found, lb rule says {} ({} active)",

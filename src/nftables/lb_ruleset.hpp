@@ -6,8 +6,9 @@
 //     comment "lvscare TCP 169.254.0.1:80 scheduler rr"
 //     chain prerouting { type nat hook prerouting priority -100; ip daddr 169.254.0.1 tcp dport 80 goto lb }
 //     chain output     { type nat hook output priority -100;     ip daddr 169.254.0.1 tcp dport 80 goto lb }
-//     chain lb { numgen inc mod 3 vmap { 0 : goto rs_10.0.0.2_6443, 1 : goto rs_10.0.0.3_6443, 2 : ... }
-//                comment "backends 3 active 3" }
+//     map slots { typeof numgen inc mod 3 : verdict; flags interval;
+//                 elements = { 0 : goto rs_10.0.0.2_6443, 1 : goto rs_10.0.0.3_6443, 2 : ... } }
+//     chain lb { numgen inc mod 3 vmap @slots comment "backends 3 active 3" }
 //     chain rs_10.0.0.2_6443 { meta l4proto tcp counter dnat to 10.0.0.2:6443 comment "rs 10.0.0.2:6443 weight 1" }
 //     ...
 //   }
@@ -27,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,6 +41,7 @@
 namespace lvscare::nftables {
 
 inline constexpr std::string_view kTablePrefix = "lvscare_";
+inline constexpr std::string_view kSlotsMap = "slots";
 
 struct LbService {
   VirtualServer service;
@@ -83,15 +86,24 @@ std::size_t activeCount(std::span<const RealServer> reals);  // weight > 0
 Result<void> validateService(const VirtualServer& service);
 Result<void> validateReal(const ServiceKey& key, const RealServer& real);
 
+// Counters to carry into rewritten backend rules, by endpoint (absent: start from zero).
+using ConnectionCounts = std::map<Endpoint, CounterValue>;
+
 // Every message that creates the table (it must not exist at that point of the batch). `setId`
-// must be unique within the batch: it ties the lb rule to its anonymous map.
-std::vector<Message> buildLbTable(const LbService& lb, std::uint32_t setId);
+// must be unique within the batch: it ties the lb rule to the map created with it.
+std::vector<Message> buildLbTable(const LbService& lb, std::uint32_t setId, const ConnectionCounts& counts = {});
+// The messages that turn the intact table of `before` into `after` in place (same key and
+// scheduler): the lb rule and map are rewritten, changed backend rules replaced, backend chains
+// added and deleted; the table and its hooked chains stay. A one-backend change is a handful of
+// messages instead of a whole table.
+std::vector<Message> buildLbUpdate(const LbService& before, const LbService& after, std::uint32_t setId,
+                                   const ConnectionCounts& counts = {});
 // The same ruleset as `nft -f` input.
 std::string renderLbNft(const LbService& lb);
 
 struct LbReading {
   LbService lb;
-  std::vector<std::uint64_t> connections;  // per reals[i]: new connections sent to it
+  std::vector<CounterValue> counters;  // per reals[i]: its DNAT rule's counter = new connections sent to it
 };
 // Decodes our table from its rules. Errc::Malformed when anything we wrote is missing or altered
 // (the table then counts as absent, and adding the virtual server again replaces it).

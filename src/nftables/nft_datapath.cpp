@@ -88,54 +88,73 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
   results.reserve(ops.size());
   for (const auto& op : ops) results.push_back(applyOp(after, op));
 
-  // One transaction for every table that changes: delete the old one whole (creating it first
-  // when it is absent, so the delete cannot fail on a race), then build the new one.
-  std::vector<netlink::Message> messages;
-  std::uint32_t setId = 0;
-  std::vector<std::pair<ServiceKey, std::vector<Endpoint>>> removed;
+  std::vector<TableChange> changes;
   for (const auto& key : keys) {
     const auto old = before.find(key);
     const auto now = after.find(key);
-    const LbService* oldLb = old == before.end() ? nullptr : &old->second;
-    const LbService* newLb = now == after.end() ? nullptr : &now->second;
-    if (oldLb == nullptr && newLb == nullptr) continue;
-    if (oldLb != nullptr && newLb != nullptr && *oldLb == *newLb) continue;
-    const TableInfo table = tableFor(key);
-    if (kernel->tables.contains(key)) {
-      messages.push_back(newTable(TableSpec{table.family, table.name, {}, 0}));
-      messages.push_back(deleteTable(table.family, table.name));
+    TableChange change{key, old == before.end() ? nullptr : &old->second, now == after.end() ? nullptr : &now->second,
+                       kernel->tables.contains(key), {}};
+    if (change.before == nullptr && change.after == nullptr) continue;
+    if (change.before != nullptr && change.after != nullptr && *change.before == *change.after) continue;
+    if (const auto reading = kernel->services.find(key); reading != kernel->services.end()) {
+      for (std::size_t i = 0; i < reading->second.lb.reals.size(); ++i) {
+        change.counts[reading->second.lb.reals[i].endpoint] = reading->second.counters[i];
+      }
     }
-    if (newLb != nullptr) {
-      for (auto& message : buildLbTable(*newLb, ++setId)) messages.push_back(std::move(message));
-    }
-    if (oldLb != nullptr) {
-      auto gone = removedBackends(*oldLb, newLb);
-      if (!gone.empty()) removed.emplace_back(key, std::move(gone));
-    }
+    changes.push_back(std::move(change));
   }
-  if (messages.empty()) return results;
+  if (changes.empty()) return results;
 
-  const auto committed = socket_.batch(messages, NFNL_SUBSYS_NFTABLES);
-  if (!committed.empty() && !committed.front()) {
+  auto committed = commitChanges(changes, true);
+  if (!committed) {
+    // An in-place update assumes the table is as we read it; if someone changed it meanwhile,
+    // replacing the tables whole still gives the intended result.
+    committed = commitChanges(changes, false);
+  }
+  if (!committed) {
     for (auto& result : results) {
-      if (result) result = tl::unexpected(committed.front().error());
+      if (result) result = tl::unexpected(committed.error());
     }
     return results;
   }
   if (conntrackCleanup_) {
     // After the commit: no new connection can pick these backends any more.
-    for (const auto& [key, endpoints] : removed) {
-      auto deleted = deleteConntrackEntries(socket_, key, endpoints);
+    for (const auto& change : changes) {
+      if (change.before == nullptr) continue;
+      const auto gone = removedBackends(*change.before, change.after);
+      if (gone.empty()) continue;
+      auto deleted = deleteConntrackEntries(socket_, change.key, gone);
       if (deleted) {
         lastConntrackDeleted_ += *deleted;
       } else {
-        logf(LogLevel::Debug, "nftables conntrack cleanup failed service={} error={}", logValue(key.toString()),
+        logf(LogLevel::Debug, "nftables conntrack cleanup failed service={} error={}", logValue(change.key.toString()),
              logValue(deleted.error().message));
         lastConntrackError_ = deleted.error();
       }
     }
   }
   return results;
+}
+
+Result<void> NftDatapath::commitChanges(const std::vector<TableChange>& changes, bool inPlace) {
+  std::vector<netlink::Message> messages;
+  std::uint32_t setId = 0;
+  for (const auto& change : changes) {
+    std::vector<netlink::Message> part;
+    if (inPlace && change.before != nullptr && change.after != nullptr && change.before->service == change.after->service) {
+      part = buildLbUpdate(*change.before, *change.after, ++setId, change.counts);
+    } else {
+      const TableInfo table = tableFor(change.key);
+      if (change.tablePresent) {
+        // Created first when absent, so the delete cannot fail on a race with someone else's delete.
+        messages.push_back(newTable(TableSpec{table.family, table.name, {}, 0}));
+        messages.push_back(deleteTable(table.family, table.name));
+      }
+      if (change.after != nullptr) part = buildLbTable(*change.after, ++setId, change.counts);
+    }
+    for (auto& message : part) messages.push_back(std::move(message));
+  }
+  return commit(socket_, messages, "nftables transaction");
 }
 
 Result<std::vector<VirtualServer>> NftDatapath::listVirtualServers() {
@@ -163,7 +182,7 @@ Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const Service
   for (std::size_t i = 0; i < reading.lb.reals.size(); ++i) {
     RealServerStatus status;
     status.server = reading.lb.reals[i];
-    status.stats.connections = reading.connections[i];
+    status.stats.connections = reading.counters[i].packets;
     out.push_back(status);
   }
   return out;

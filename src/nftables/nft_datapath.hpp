@@ -1,7 +1,8 @@
 // Datapath on nftables: one table of our own per virtual server (lb_ruleset.hpp), programmed over
 // nfnetlink with no nft binary and no libnftables. Every apply() is one atomic transaction that
-// rewrites the affected tables whole (add-if-missing + delete + create), so no packet ever meets a
-// half-written map. State is read back from the kernel on every call: a restart adopts the rules as
+// rewrites the affected tables: in place when the table is intact (lb rule, map and changed backend
+// chains; the hooked chains stay), else whole (add-if-missing + delete + create). No packet ever
+// meets a half-written map. State is read back from the kernel on every call: a restart adopts the rules as
 // they are, and anything of ours damaged by someone else reads as absent, so the care loop re-adds it.
 #pragma once
 
@@ -49,6 +50,15 @@ class NftDatapath final : public Datapath {
   };
   Result<KernelState> readAll();
   Result<KernelState> readSome(const std::set<ServiceKey>& keys);
+  // One virtual server's table before and after the ops.
+  struct TableChange {
+    ServiceKey key;
+    const LbService* before = nullptr;  // intact in the kernel; null: absent or damaged
+    const LbService* after = nullptr;   // null: to be deleted
+    bool tablePresent = false;          // a table of that name exists, intact or not
+    ConnectionCounts counts;            // counters to carry over
+  };
+  Result<void> commitChanges(const std::vector<TableChange>& changes, bool inPlace);
   Result<void> readTable(KernelState& state, const TableInfo& table);
   Result<void> decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump);
 

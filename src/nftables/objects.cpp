@@ -94,6 +94,10 @@ Message newChain(const ChainSpec& chain) {
   return builder.finish();
 }
 
+Message deleteChain(std::uint8_t family, std::string_view table, std::string_view name) {
+  return builderFor(NFT_MSG_DELCHAIN, 0, family).putString(NFTA_CHAIN_TABLE, table).putString(NFTA_CHAIN_NAME, name).finish();
+}
+
 Message dumpChains(std::uint8_t family, std::string_view table) {
   auto builder = builderFor(NFT_MSG_GETCHAIN, 0, family);
   if (!table.empty()) builder.putString(NFTA_CHAIN_TABLE, table);
@@ -181,6 +185,13 @@ std::vector<Message> newSetElements(std::uint8_t family, std::string_view table,
   return out;
 }
 
+Message flushSet(std::uint8_t family, std::string_view table, std::string_view set) {
+  return builderFor(NFT_MSG_DELSETELEM, 0, family)
+      .putString(NFTA_SET_ELEM_LIST_TABLE, table)
+      .putString(NFTA_SET_ELEM_LIST_SET, set)
+      .finish();
+}
+
 Message dumpSetElements(std::uint8_t family, std::string_view table, std::string_view set) {
   return builderFor(NFT_MSG_GETSETELEM, 0, family)
       .putString(NFTA_SET_ELEM_LIST_TABLE, table)
@@ -228,6 +239,10 @@ Message newRule(std::uint8_t family, std::string_view table, std::string_view ch
   list.finish();
   if (!comment.empty()) builder.putBytes(NFTA_RULE_USERDATA, commentUserdata(comment));
   return builder.finish();
+}
+
+Message flushChain(std::uint8_t family, std::string_view table, std::string_view chain) {
+  return builderFor(NFT_MSG_DELRULE, 0, family).putString(NFTA_RULE_TABLE, table).putString(NFTA_RULE_CHAIN, chain).finish();
 }
 
 Message dumpRules(std::uint8_t family, std::string_view table) {

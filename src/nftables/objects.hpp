@@ -60,6 +60,7 @@ struct ChainSpec {
   std::string comment;
 };
 Message newChain(const ChainSpec& chain);
+Message deleteChain(std::uint8_t family, std::string_view table, std::string_view name);
 Message dumpChains(std::uint8_t family, std::string_view table);
 
 struct ChainInfo {
@@ -97,6 +98,8 @@ struct SetElement {
 // One or more NEWSETELEM messages (split so no nest outgrows netlink's 64 KiB attribute limit).
 std::vector<Message> newSetElements(std::uint8_t family, std::string_view table, std::string_view set,
                                     std::uint32_t setId, std::span<const SetElement> elements);
+// DELSETELEM without elements: empties the set.
+Message flushSet(std::uint8_t family, std::string_view table, std::string_view set);
 Message dumpSetElements(std::uint8_t family, std::string_view table, std::string_view set);
 Result<std::vector<SetElement>> parseSetElements(const MessageView& message);
 
@@ -104,6 +107,8 @@ Result<std::vector<SetElement>> parseSetElements(const MessageView& message);
 // `expressions` writes the rule body; `comment` becomes the rule's userdata (shown by nft).
 Message newRule(std::uint8_t family, std::string_view table, std::string_view chain,
                 const std::function<void(ExpressionList&)>& expressions, std::string_view comment = {});
+// DELRULE without a handle: deletes every rule of the chain.
+Message flushChain(std::uint8_t family, std::string_view table, std::string_view chain);
 Message dumpRules(std::uint8_t family, std::string_view table);  // empty table: every rule
 
 struct RuleInfo {

@@ -80,24 +80,28 @@ TEST_F(NftDatapathTest, NftCliSeesWhatWeWroteAndWeReadWhatNftWrote) {
   for (const char* expected :
        {R"("chain": {"family": "ip", "table": "lvscare_tcp_169.254.0.1_80", "name": "prerouting", "handle": 1, "type": "nat", "hook": "prerouting", "prio": -100, "policy": "accept"})",
         R"("hook": "output", "prio": -100)",
-        R"({"vmap": {"key": {"numgen": {"mode": "inc", "mod": 2, "offset": 0}}, "data": {"set": [[0, {"goto": {"target": "rs_127.0.0.1_8081"}}], [1, {"goto": {"target": "rs_127.0.0.1_8083"}}]]}}})",
+        R"("name": "slots", "table": "lvscare_tcp_169.254.0.1_80", "type": "integer")",
+        R"("elem": [[0, {"goto": {"target": "rs_127.0.0.1_8081"}}], [1, {"goto": {"target": "rs_127.0.0.1_8083"}}]])",
+        R"({"vmap": {"key": {"numgen": {"mode": "inc", "mod": 2, "offset": 0}}, "data": "@slots"}})",
         R"({"dnat": {"addr": "127.0.0.1", "port": 8082}})", R"("comment": "rs 127.0.0.1:8082 weight 0")",
         R"({"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "169.254.0.1"}})",
         R"({"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}})"}) {
     EXPECT_NE(json.output.find(expected), std::string::npos) << "missing " << expected << "\nin " << json.output;
   }
 
-  // The other way round: nft builds a table from our text rendering, and we read it as ours.
-  LbService lb;
-  lb.service = vs("[fd00::1]:443", "wrr");
-  lb.reals = {rs("[fd00::2]:6443", 2), rs("[fd00::3]:6443", 1)};
-  const std::string path = "/tmp/lvscare-nft-test-" + std::to_string(::getpid()) + ".nft";
-  std::ofstream(path) << renderLbNft(lb);
-  const auto loaded = run("nft -f " + path);
-  std::remove(path.c_str());
-  ASSERT_EQ(loaded.status, 0) << loaded.output;
-  EXPECT_EQ(datapath_->getVirtualServer(lb.service.key).value(), lb.service);
-  EXPECT_EQ(reals(lb.service.key), lb.reals);
+  // The other way round: nft builds tables from our text rendering, and we read them as ours.
+  for (const char* scheduler : {"wrr", "sh", "random"}) {
+    LbService lb;
+    lb.service = vs("[fd00::1]:" + std::to_string(400 + std::string(scheduler).size()), scheduler);
+    lb.reals = {rs("[fd00::2]:6443", 2), rs("[fd00::3]:6443", 1), rs("[fd00::4]:6443", 0)};
+    const std::string path = "/tmp/lvscare-nft-test-" + std::to_string(::getpid()) + ".nft";
+    std::ofstream(path) << renderLbNft(lb);
+    const auto loaded = run("nft -f " + path);
+    std::remove(path.c_str());
+    ASSERT_EQ(loaded.status, 0) << loaded.output;
+    EXPECT_EQ(datapath_->getVirtualServer(lb.service.key).value(), lb.service);
+    EXPECT_EQ(reals(lb.service.key), lb.reals);
+  }
 }
 
 TEST_F(NftDatapathTest, FlushRemovesOnlyOurTables) {
@@ -167,6 +171,19 @@ TEST_F(NftDatapathTest, FlushedRulesetReadsAsAbsentAndDamageIsReplacedOnAdd) {
                                                        DatapathOp::addRealServer(service.key, rs("127.0.0.1:8081"))}));
   EXPECT_EQ(reals(service.key), (std::vector<RealServer>{rs("127.0.0.1:8081")}));
   EXPECT_NE(run("nft list chain ip lvscare_tcp_169.254.0.1_80 lb").output.find("numgen inc mod 1"), std::string::npos);
+}
+
+TEST_F(NftDatapathTest, InPlaceUpdateFallsBackToARewriteWhenTheTableChangedUnderIt) {
+  const auto service = vs("169.254.0.1:80");
+  expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(service),
+                                                       DatapathOp::addRealServer(service.key, rs("127.0.0.1:8081", 0))}));
+  // With no active backend the map is unused, so someone can delete it; our table still reads as
+  // intact (rules only), the in-place update then fails in the kernel and a whole rewrite follows.
+  ASSERT_EQ(run("nft delete map ip lvscare_tcp_169.254.0.1_80 slots").status, 0);
+  ASSERT_TRUE(datapath_->getVirtualServer(service.key));
+  ASSERT_TRUE(datapath_->updateRealServer(service.key, rs("127.0.0.1:8081", 1)));
+  EXPECT_EQ(reals(service.key), (std::vector<RealServer>{rs("127.0.0.1:8081", 1)}));
+  EXPECT_NE(run("nft list map ip lvscare_tcp_169.254.0.1_80 slots").output.find("0 : goto rs_127.0.0.1_8081"), std::string::npos);
 }
 
 }  // namespace

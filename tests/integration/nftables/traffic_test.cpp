@@ -80,6 +80,12 @@ TEST_F(NftTrafficTest, RoundRobinThenWeightZeroThenRemoval) {
   const auto drained = requests(vip, 4);
   EXPECT_EQ(drained, (std::vector<std::string>{"8082", "8083", "8082", "8083"}));
   EXPECT_EQ(held.request().value_or(held.error()), "8081") << "an established connection must survive weight 0";
+  // Counters survive the in-place update: 8081's rule was rewritten carrying its count on.
+  stats = datapath_->listRealServers(key(vip));
+  ASSERT_TRUE(stats);
+  std::vector<std::uint64_t> connections;
+  for (const auto& status : *stats) connections.push_back(status.stats.connections);
+  EXPECT_EQ(connections, (std::vector<std::uint64_t>{3, 4, 4}));
   EXPECT_EQ(datapath_->lastConntrackDeleted(), 0u);
 
   // Removal deletes its conntrack entries: the held connection fails at once (reset by the backend

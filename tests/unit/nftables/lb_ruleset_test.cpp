@@ -102,7 +102,8 @@ TEST(LbRulesetTest, BuildThenDecodeGivesTheSameService) {
     auto reading = decodeLbTable(dumped.table, dumped.rules);
     ASSERT_TRUE(reading) << scheduler << ": " << reading.error().describe();
     EXPECT_EQ(reading->lb, lb) << scheduler;
-    EXPECT_EQ(reading->connections, (std::vector<std::uint64_t>{0, 0, 0}));
+    ASSERT_EQ(reading->counters.size(), 3u);
+    for (const auto& counter : reading->counters) EXPECT_EQ(counter.packets, 0u);
   }
 }
 
@@ -115,15 +116,46 @@ TEST(LbRulesetTest, Ipv6AndNoActiveBackendRoundTrip) {
   EXPECT_EQ(dumped.table.family, NFPROTO_IPV6);
 }
 
-TEST(LbRulesetTest, BatchCreatesChainsBeforeTheMapAndTheMapBeforeItsRule) {
-  const auto dumped = dump(service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1), real("10.0.0.2:80", 1)}));
-  std::vector<std::uint16_t> commands;
-  for (const auto& message : dumped.messages) commands.push_back(static_cast<std::uint16_t>(message.type() & 0xff));
+std::vector<std::uint16_t> commands(const std::vector<Message>& messages) {
+  std::vector<std::uint16_t> out;
+  for (const auto& message : messages) out.push_back(static_cast<std::uint16_t>(message.type() & 0xff));
+  return out;
+}
+
+TEST(LbRulesetTest, BatchCreatesChainsAndMapBeforeTheRulesThatUseThem) {
+  const auto built = dump(service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1), real("10.0.0.2:80", 1)}));
   const std::vector<std::uint16_t> expected{NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN,
-                                            NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,  NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,
-                                            NFT_MSG_NEWSET,   NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE, NFT_MSG_NEWRULE,
+                                            NFT_MSG_NEWSET,   NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,  NFT_MSG_NEWCHAIN,
+                                            NFT_MSG_NEWRULE,  NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE, NFT_MSG_NEWRULE,
                                             NFT_MSG_NEWRULE};
-  EXPECT_EQ(commands, expected);
+  EXPECT_EQ(commands(built.messages), expected);
+}
+
+TEST(LbRulesetTest, InPlaceUpdateTouchesOnlyWhatChanged) {
+  const auto before = service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1), real("10.0.0.2:80", 1), real("10.0.0.3:80", 1)});
+  auto weightZero = before;
+  weightZero.reals[1].weight = 0;
+  // lb flush, map flush, the changed backend's rule replaced, new elements, new lb rule.
+  EXPECT_EQ(commands(buildLbUpdate(before, weightZero, 1)),
+            (std::vector<std::uint16_t>{NFT_MSG_DELRULE, NFT_MSG_DELSETELEM, NFT_MSG_DELRULE, NFT_MSG_NEWRULE,
+                                        NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE}));
+  auto swapped = before;
+  swapped.reals.erase(swapped.reals.begin());
+  swapped.reals.push_back(real("10.0.0.4:80", 1));
+  // The removed backend's chain goes after the map stopped pointing at it; the new one comes first.
+  EXPECT_EQ(commands(buildLbUpdate(before, swapped, 1)),
+            (std::vector<std::uint16_t>{NFT_MSG_DELRULE, NFT_MSG_DELSETELEM, NFT_MSG_DELRULE, NFT_MSG_DELCHAIN,
+                                        NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE}));
+}
+
+TEST(LbRulesetTest, RewrittenBackendRulesCarryTheirCounters) {
+  const auto lb = service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1)});
+  const ConnectionCounts counts{{Endpoint::parse("10.0.0.1:80").value(), CounterValue{42, 4200}}};
+  const auto built = parseBuilt(buildLbTable(lb, 1, counts));
+  auto reading = decodeLbTable(built.table, built.rules);
+  ASSERT_TRUE(reading) << reading.error().describe();
+  EXPECT_EQ(reading->counters.at(0).packets, 42u);
+  EXPECT_EQ(reading->counters.at(0).bytes, 4200u);
 }
 
 TEST(LbRulesetTest, DamagedTablesReadAsMalformed) {
@@ -166,8 +198,9 @@ TEST(LbRulesetTest, NftTextSaysTheSameThing) {
             "\t\tip daddr 169.254.0.1 tcp dport 80 goto lb\n\t}\n"
             "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
             "\t\tip daddr 169.254.0.1 tcp dport 80 goto lb\n\t}\n"
-            "\tchain lb {\n\t\tnumgen inc mod 3 vmap { 0 : goto rs_127.0.0.1_8081, 1 : goto rs_127.0.0.1_8082, "
-            "2 : goto rs_127.0.0.1_8081 } comment \"backends 2 active 2\"\n\t}\n"
+            "\tmap slots {\n\t\ttypeof numgen inc mod 3 : verdict\n\t\tflags interval\n"
+            "\t\telements = { 0 : goto rs_127.0.0.1_8081, 1 : goto rs_127.0.0.1_8082, 2 : goto rs_127.0.0.1_8081 }\n\t}\n"
+            "\tchain lb {\n\t\tnumgen inc mod 3 vmap @slots comment \"backends 2 active 2\"\n\t}\n"
             "\tchain rs_127.0.0.1_8081 {\n\t\tmeta l4proto tcp counter dnat to 127.0.0.1:8081 comment \"rs 127.0.0.1:8081 weight 2\"\n\t}\n"
             "\tchain rs_127.0.0.1_8082 {\n\t\tmeta l4proto tcp counter dnat to 127.0.0.1:8082 comment \"rs 127.0.0.1:8082 weight 1\"\n\t}\n"
             "}\n");

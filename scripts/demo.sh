@@ -173,11 +173,15 @@ def walk(node, key):
     elif isinstance(node, list):
         for v in node:
             yield from walk(v, key)
-rules = [item["rule"] for item in json.load(sys.stdin)["nftables"] if "rule" in item]
+items = json.load(sys.stdin)["nftables"]
 dnat, slots = {}, {}
-for rule in rules:
-    for target in walk(rule["expr"], "goto"):
-        slots[target["target"]] = slots.get(target["target"], 0) + 1
+# The lb map (named `slots`): each element maps a key or a key range to a backend's chain.
+for m in (item["map"] for item in items if "map" in item):
+    for key, value in m.get("elem", []):
+        count = key["range"][1] - key["range"][0] + 1 if isinstance(key, dict) and "range" in key else 1
+        for target in walk(value, "goto"):
+            slots[target["target"]] = slots.get(target["target"], 0) + count
+for rule in (item["rule"] for item in items if "rule" in item):
     for d in walk(rule["expr"], "dnat"):
         dnat[rule["chain"]] = d["port"]
 print(" ".join(f"{port}:{slots.get(chain, 0)}" for chain, port in sorted(dnat.items(), key=lambda x: x[1])))

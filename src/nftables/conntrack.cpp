@@ -97,22 +97,30 @@ bool servedBy(const ConntrackEntry& entry, const ServiceKey& key, std::span<cons
   return std::find(backends.begin(), backends.end(), entry.reply.source) != backends.end();
 }
 
-Result<std::size_t> deleteConntrackEntries(netlink::Socket& socket, const ServiceKey& key, std::span<const Endpoint> backends) {
-  if (backends.empty()) return std::size_t{0};
-  const Family family = key.endpoint.address.family;
-  NFT_TRY(dump, socket.dump(conntrackDumpRequest(family)));
-  std::vector<netlink::Message> deletes;
-  for (const auto& message : dump->messages) {
-    auto entry = parseConntrackEntry(message);
-    if (!entry) return tl::unexpected(withContext(entry.error(), "conntrack dump"));
-    if (servedBy(*entry, key, backends)) deletes.push_back(conntrackDeleteRequest(family, *entry));
+Result<std::size_t> deleteConntrackEntries(netlink::Socket& socket, std::span<const RemovedBackends> removed) {
+  std::size_t deleted = 0;
+  for (const Family family : {Family::V4, Family::V6}) {
+    const bool involved = std::any_of(removed.begin(), removed.end(), [&](const RemovedBackends& r) {
+      return r.key.endpoint.address.family == family && !r.backends.empty();
+    });
+    if (!involved) continue;
+    NFT_TRY(dump, socket.dump(conntrackDumpRequest(family)));
+    std::vector<netlink::Message> deletes;
+    for (const auto& message : dump->messages) {
+      auto entry = parseConntrackEntry(message);
+      if (!entry) return tl::unexpected(withContext(entry.error(), "conntrack dump"));
+      const bool match = std::any_of(removed.begin(), removed.end(),
+                                     [&](const RemovedBackends& r) { return servedBy(*entry, r.key, r.backends); });
+      if (match) deletes.push_back(conntrackDeleteRequest(family, *entry));
+    }
+    if (deletes.empty()) continue;
+    const auto results = socket.pipeline(deletes);
+    for (const auto& result : results) {
+      if (!result && result.error().code != Errc::NotFound) return tl::unexpected(withContext(result.error(), "delete conntrack entry"));
+    }
+    deleted += deletes.size();
   }
-  if (deletes.empty()) return std::size_t{0};
-  const auto results = socket.pipeline(deletes);
-  for (const auto& result : results) {
-    if (!result && result.error().code != Errc::NotFound) return tl::unexpected(withContext(result.error(), "delete conntrack entry"));
-  }
-  return deletes.size();
+  return deleted;
 }
 
 }  // namespace lvscare::nftables

@@ -35,9 +35,15 @@ netlink::Message conntrackDeleteRequest(Family family, const ConntrackEntry& ent
 // one of `backends` (the reply comes from it).
 bool servedBy(const ConntrackEntry& entry, const ServiceKey& key, std::span<const Endpoint> backends);
 
-// Dumps the family's conntrack table and deletes the matching entries; returns how many were deleted
-// (an entry that expired meanwhile counts as deleted).
-Result<std::size_t> deleteConntrackEntries(netlink::Socket& socket, const ServiceKey& key,
-                                           std::span<const Endpoint> backends);
+// Backends removed from one virtual server.
+struct RemovedBackends {
+  ServiceKey key;
+  std::vector<Endpoint> backends;
+};
+
+// Dumps the conntrack table once per address family involved and deletes the entries of
+// connections any `removed` backend was serving; returns how many were deleted (an entry that
+// expired meanwhile counts as deleted).
+Result<std::size_t> deleteConntrackEntries(netlink::Socket& socket, std::span<const RemovedBackends> removed);
 
 }  // namespace lvscare::nftables

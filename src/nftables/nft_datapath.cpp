@@ -31,14 +31,6 @@ Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
   return std::unique_ptr<NftDatapath>(new NftDatapath(std::move(*socket)));
 }
 
-Result<void> NftDatapath::readTable(KernelState& state, const TableInfo& table) {
-  const auto key = parseLbTableName(table.family, table.name);
-  if (!key) return {};
-  state.tables.insert(*key);
-  NFT_TRY(dump, readRules(socket_, table));
-  return decodeInto(state, *key, *dump);
-}
-
 Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump) {
   auto reading = decodeLbTable(dump.table, dump.rules);
   if (!reading) {
@@ -51,10 +43,29 @@ Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, 
 }
 
 Result<NftDatapath::KernelState> NftDatapath::readAll() {
+  // Two dumps whatever the number of tables: every table, then every rule (a dump per table would
+  // be a round trip each).
   KernelState state;
   NFT_TRY(tables, readTables(socket_, NFPROTO_UNSPEC));
-  for (const auto& table : *tables) {
-    NFT_TRY(read, readTable(state, table));
+  std::map<std::pair<std::uint8_t, std::string>, std::pair<ServiceKey, TableDump>> ours;
+  for (auto& table : *tables) {
+    const auto key = parseLbTableName(table.family, table.name);
+    if (!key) continue;
+    state.tables.insert(*key);
+    auto name = std::make_pair(table.family, table.name);
+    TableDump dump;
+    dump.table = std::move(table);
+    ours.emplace(std::move(name), std::make_pair(*key, std::move(dump)));
+  }
+  if (ours.empty()) return state;
+  NFT_TRY(rules, socket_.dump(dumpRules(NFPROTO_UNSPEC, {})));
+  for (const auto& message : rules->messages) {
+    NFT_TRY(rule, parseRule(message));
+    const auto found = ours.find(std::make_pair(rule->family, rule->table));
+    if (found != ours.end()) found->second.second.rules.push_back(std::move(*rule));
+  }
+  for (const auto& [name, entry] : ours) {
+    NFT_TRY(decoded, decodeInto(state, entry.first, entry.second));
   }
   return state;
 }
@@ -119,18 +130,16 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
   }
   if (conntrackCleanup_) {
     // After the commit: no new connection can pick these backends any more.
+    std::vector<RemovedBackends> removed;
     for (const auto& change : changes) {
-      if (change.before == nullptr) continue;
-      const auto gone = removedBackends(*change.before, change.after);
-      if (gone.empty()) continue;
-      auto deleted = deleteConntrackEntries(socket_, change.key, gone);
-      if (deleted) {
-        lastConntrackDeleted_ += *deleted;
-      } else {
-        logf(LogLevel::Debug, "nftables conntrack cleanup failed service={} error={}", logValue(change.key.toString()),
-             logValue(deleted.error().message));
-        lastConntrackError_ = deleted.error();
-      }
+      if (change.before != nullptr) removed.push_back(RemovedBackends{change.key, removedBackends(*change.before, change.after)});
+    }
+    auto deleted = deleteConntrackEntries(socket_, removed);
+    if (deleted) {
+      lastConntrackDeleted_ = *deleted;
+    } else {
+      logf(LogLevel::Debug, "nftables conntrack cleanup failed error={}", logValue(deleted.error().message));
+      lastConntrackError_ = deleted.error();
     }
   }
   return results;

@@ -59,7 +59,6 @@ class NftDatapath final : public Datapath {
     ConnectionCounts counts;            // counters to carry over
   };
   Result<void> commitChanges(const std::vector<TableChange>& changes, bool inPlace);
-  Result<void> readTable(KernelState& state, const TableInfo& table);
   Result<void> decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump);
 
   netlink::Socket socket_;

@@ -48,7 +48,7 @@ struct CareConfig {
   Mode mode = Mode::Route;                // --mode
   bool runOnce = false;                   // --run-once: one health round, program, exit
   bool clean = false;                     // -C/--clean: remove everything of ours for the VIP, exit
-  std::optional<IpAddress> nodeIp;        // --ip (or /etc/hosts, or LVSCARE_NODE_IP): route gateway
+  std::optional<IpAddress> nodeIp;        // --ip (or /etc/hosts, or LVSCARE_NODE_IP): route gateway (IPv6: source)
   int masqueradeBit = 0;                  // --masqueradebit, link mode
   health::ProbeConfig probe;              // --health-*
   health::CheckPolicy policy;             // --interval, rise/fall, fast interval, jitter

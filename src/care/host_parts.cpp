@@ -20,7 +20,7 @@ Result<std::vector<std::string>> RouteSetup::ensure() {
 }
 
 Result<void> RouteSetup::remove() {
-  auto change = host::removeRoute(rtnl_, spec_.vip, spec_.gateway);
+  auto change = host::removeRoute(rtnl_, spec_.vip, spec_.nodeIp);
   if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove route to " + spec_.vip.toString()));
   return {};
 }

@@ -22,8 +22,8 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   addBool(c, "--run-once", false, "run one health round, program the rules and exit");
   addBool(c, "-C,--clean", false, "remove everything set up for this VIP and exit");
   add(c, "--interval", "5s", "health check interval: seconds, or a duration such as 500ms or 1m");
-  add(c, "--ip", "", "node IP, the route's gateway in route mode (else /etc/hosts lvscare.node.ip, "
-                     "else env LVSCARE_NODE_IP)");
+  add(c, "--ip", "", "node IP, the route's gateway in route mode, its source for IPv6 (else /etc/hosts "
+                     "lvscare.node.ip, else env LVSCARE_NODE_IP)");
   add(c, "--masqueradebit", "0", "mark bit (0-31) for masquerade in link mode");
   add(c, "--health-path", "/healthz", "URL path probed");
   add(c, "--health-schem", "https", "probe scheme: http, https or tcp");

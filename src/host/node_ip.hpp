@@ -1,5 +1,6 @@
-// The node IP (route mode's gateway), found as LVScare finds it: --ip if given, else the
-// /etc/hosts entry named lvscare.node.ip, else the environment variable LVSCARE_NODE_IP.
+// The node IP (route mode's gateway; IPv6: the route's source), found as LVScare finds it: --ip if
+// given, else the /etc/hosts entry named lvscare.node.ip, else the environment variable
+// LVSCARE_NODE_IP.
 #pragma once
 
 #include <functional>

@@ -41,21 +41,32 @@ Result<IpAddress> readAddress(const netlink::Attribute& attribute, Family family
 }  // namespace
 
 Result<void> RouteSpec::validate() const {
-  if (vip.family != gateway.family) {
-    return fail(Errc::InvalidArgument, "node IP " + gateway.toString() + " and VIP " + vip.toString() +
+  if (vip.family != nodeIp.family) {
+    return fail(Errc::InvalidArgument, "node IP " + nodeIp.toString() + " and VIP " + vip.toString() +
                                            " are of different address families");
   }
   return {};
 }
 
 std::string RouteSpec::toString() const {
-  return vip.toString() + "/" + std::to_string(vip.prefixBits()) + " via " + gateway.toString() + " metric " +
-         std::to_string(metric);
+  std::string text = vip.toString() + "/" + std::to_string(vip.prefixBits());
+  if (vip.isV4()) {
+    text += " via " + nodeIp.toString();
+  } else {
+    if (outputInterface > 0) text += " dev #" + std::to_string(outputInterface);
+    text += " src " + nodeIp.toString();
+  }
+  return text + " metric " + std::to_string(metric);
 }
 
 std::string RouteInfo::toString() const {
   std::string text = destination.toString() + "/" + std::to_string(prefixLength);
-  text += gateway ? " via " + gateway->toString() : std::string(" (no gateway)");
+  if (gateway) {
+    text += " via " + gateway->toString();
+  } else {
+    text += outputInterface > 0 ? " dev #" + std::to_string(outputInterface) : std::string(" (no gateway)");
+  }
+  if (preferredSource) text += " src " + preferredSource->toString();
   return text + " metric " + std::to_string(metric) + " proto " + std::to_string(protocol) + " table " +
          std::to_string(table);
 }
@@ -72,10 +83,15 @@ netlink::Message buildRouteAdd(const RouteSpec& spec, bool replace) {
   const std::uint16_t flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
   netlink::MessageBuilder builder(RTM_NEWROUTE, flags);
   builder.header(routeHeader(spec.vip.family, static_cast<std::uint8_t>(spec.vip.prefixBits()), kRouteProtocol))
-      .putBytes(RTA_DST, addressBytes(spec.vip))
-      .putBytes(RTA_GATEWAY, addressBytes(spec.gateway))
-      .putU32(RTA_PRIORITY, spec.metric)
-      .putU32(RTA_TABLE, RT_TABLE_MAIN);
+      .putBytes(RTA_DST, addressBytes(spec.vip));
+  if (spec.vip.isV4()) {
+    builder.putBytes(RTA_GATEWAY, addressBytes(spec.nodeIp));
+  } else {
+    // IPv6 refuses a local gateway: name the interface and the source the IPv4 route implies.
+    if (spec.outputInterface > 0) builder.putU32(RTA_OIF, static_cast<std::uint32_t>(spec.outputInterface));
+    builder.putBytes(RTA_PREFSRC, addressBytes(spec.nodeIp));
+  }
+  builder.putU32(RTA_PRIORITY, spec.metric).putU32(RTA_TABLE, RT_TABLE_MAIN);
   return builder.finish();
 }
 
@@ -87,6 +103,7 @@ netlink::Message buildRouteDelete(const RouteInfo& route) {
   netlink::MessageBuilder builder(RTM_DELROUTE, 0);
   builder.header(header).putBytes(RTA_DST, addressBytes(route.destination));
   if (route.gateway) builder.putBytes(RTA_GATEWAY, addressBytes(*route.gateway));
+  if (route.preferredSource) builder.putBytes(RTA_PREFSRC, addressBytes(*route.preferredSource));
   builder.putU32(RTA_PRIORITY, route.metric).putU32(RTA_TABLE, route.table);
   if (route.outputInterface > 0) builder.putU32(RTA_OIF, static_cast<std::uint32_t>(route.outputInterface));
   return builder.finish();
@@ -124,6 +141,11 @@ Result<RouteInfo> parseRoute(const netlink::MessageView& message) {
     if (!address) return tl::unexpected(address.error());
     route.gateway = *address;
   }
+  if (const auto* source = table->find(RTA_PREFSRC)) {
+    auto address = readAddress(*source, route.family, "RTA_PREFSRC");
+    if (!address) return tl::unexpected(address.error());
+    route.preferredSource = *address;
+  }
   if (table->has(RTA_TABLE)) {
     auto value = table->requireU32(RTA_TABLE, "RTA_TABLE");
     if (!value) return tl::unexpected(value.error());
@@ -157,8 +179,13 @@ RouteOwner classifyRoute(const RouteInfo& route, const std::optional<IpAddress>&
 }
 
 bool isExactRoute(const RouteInfo& route, const RouteSpec& spec) {
-  return isVipRoute(route, spec.vip) && route.protocol == kRouteProtocol && route.type == RTN_UNICAST &&
-         route.gateway == spec.gateway && route.metric == spec.metric;
+  if (!isVipRoute(route, spec.vip) || route.protocol != kRouteProtocol || route.type != RTN_UNICAST ||
+      route.metric != spec.metric) {
+    return false;
+  }
+  if (spec.vip.isV4()) return route.gateway == spec.nodeIp;
+  return !route.gateway && route.preferredSource == spec.nodeIp && route.outputInterface > 0 &&
+         (spec.outputInterface == 0 || route.outputInterface == spec.outputInterface);
 }
 
 }  // namespace lvscare::host

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "host/link_codec.hpp"
+
 namespace lvscare::host {
 
 namespace {
@@ -22,6 +24,19 @@ Result<std::vector<RouteInfo>> vipRoutesOf(netlink::Socket& rtnl, const IpAddres
 
 Result<std::vector<RouteInfo>> vipRoutes(netlink::Socket& rtnl, const IpAddress& vip) { return vipRoutesOf(rtnl, vip, 0); }
 
+Result<int> interfaceHolding(netlink::Socket& rtnl, const IpAddress& address) {
+  auto dump = rtnl.dump(buildAddressDump(address.family));
+  if (!dump) return tl::unexpected(withContext(dump.error(), "list addresses"));
+  int found = 0;
+  for (const auto& message : dump->messages) {
+    auto info = parseAddress(message);
+    if (!info) return tl::unexpected(withContext(info.error(), "list addresses"));
+    if (info->address == address && info->index > 0 && (found == 0 || info->index < found)) found = info->index;
+  }
+  if (found == 0) return fail(Errc::NotFound, "no interface holds " + address.toString());
+  return found;
+}
+
 Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
   if (auto valid = spec.validate(); !valid) return tl::unexpected(valid.error());
   auto routes = vipRoutes(rtnl, spec.vip);
@@ -32,14 +47,25 @@ Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
   bool replace = false;
   for (const auto& route : *routes) {
     if (route.metric != spec.metric) continue;  // other metrics coexist with ours
-    if (classifyRoute(route, spec.gateway) == RouteOwner::Foreign) {
+    if (classifyRoute(route, spec.nodeIp) == RouteOwner::Foreign) {
       return fail(Errc::Exists, "cannot add route " + spec.toString() + ": a route that is not ours holds that metric (" +
                                     route.toString() + "); left alone");
     }
     replace = true;
   }
-  if (auto added = rtnl.request(buildRouteAdd(spec, replace)); !added) {
-    return tl::unexpected(withContext(added.error(), (replace ? "replace route " : "add route ") + spec.toString()));
+  RouteSpec wanted = spec;
+  if (spec.vip.isV6()) {
+    auto index = interfaceHolding(rtnl, spec.nodeIp);
+    if (!index && index.error().code == Errc::NotFound) {
+      return fail(Errc::NotFound, "node IP " + spec.nodeIp.toString() +
+                                      " is on no interface: IPv6 route mode sends the VIP's traffic out of the "
+                                      "interface holding it, with it as source; no route set");
+    }
+    if (!index) return tl::unexpected(withContext(index.error(), "find the interface of node IP " + spec.nodeIp.toString()));
+    wanted.outputInterface = *index;
+  }
+  if (auto added = rtnl.request(buildRouteAdd(wanted, replace)); !added) {
+    return tl::unexpected(withContext(added.error(), (replace ? "replace route " : "add route ") + wanted.toString()));
   }
   return replace ? Change::Replaced : Change::Created;
 }

@@ -1,5 +1,6 @@
 // Route mode against this machine's kernel, inside a private network namespace: a veth pair gives
-// the gateway (10.77.0.2 / fd77::2), `ip -j route` cross-checks what we did.
+// the node IP's interface v0 (10.77.0.1, fd77::1; IPv4 tests use 10.77.0.2 as gateway, IPv6 ones the
+// node IP fd77::1 as source), `ip -j route` cross-checks what we did.
 #include <linux/rtnetlink.h>
 
 #include <gtest/gtest.h>
@@ -46,19 +47,6 @@ TEST_F(RoutesTest, EnsureCreatesOnceThenLeavesItAlone) {
   EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 1u);
 }
 
-TEST_F(RoutesTest, Ipv6RouteIsAHostRoute) {
-  const RouteSpec spec{ip("fd77:1::1"), ip("fd77::2")};
-  auto created = ensureRoute(*rtnl_, spec);
-  ASSERT_TRUE(created) << created.error().describe();
-  EXPECT_NE(routes6("fd77:1::1/128").find(R"("dst":"fd77:1::1","gateway":"fd77::2","dev":"v0","protocol":"76","metric":50)"),
-            std::string::npos)
-      << routes6("fd77:1::1/128");
-  EXPECT_TRUE(hasRoute(*rtnl_, spec).value());
-  EXPECT_EQ(ensureRoute(*rtnl_, spec).value(), Change::Unchanged);
-  EXPECT_EQ(removeRoute(*rtnl_, spec.vip, spec.gateway).value(), Change::Removed);
-  EXPECT_EQ(routes6("fd77:1::1/128"), "[]\n");
-}
-
 TEST_F(RoutesTest, RepairsAfterSomeoneDeletesIt) {
   ASSERT_TRUE(ensureRoute(*rtnl_, spec_));
   ASSERT_EQ(run("ip route del 10.77.1.1/32").status, 0);
@@ -73,7 +61,7 @@ TEST_F(RoutesTest, ForeignRoutesToTheVipAreNeverTouched) {
   ASSERT_EQ(run("ip route add 10.77.1.0/24 via 10.77.0.3 metric 50").status, 0);
   ASSERT_EQ(ensureRoute(*rtnl_, spec_).value(), Change::Created);
   EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 3u);
-  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.gateway).value(), Change::Removed);
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.nodeIp).value(), Change::Removed);
   const auto left = routes("10.77.1.1/32");
   EXPECT_EQ(left.find(R"("protocol":"76")"), std::string::npos) << left;
   EXPECT_NE(left.find(R"("gateway":"10.77.0.3","dev":"v0","protocol":"static","metric":100)"), std::string::npos) << left;
@@ -92,7 +80,7 @@ TEST_F(RoutesTest, ForeignRouteAtOurMetricIsRefusedNotReplaced) {
   EXPECT_NE(routes("10.77.1.1/32").find(R"("gateway":"10.77.0.3","dev":"v0","protocol":"static","metric":50)"),
             std::string::npos);
   EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
-  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.gateway).value(), Change::Unchanged);
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.nodeIp).value(), Change::Unchanged);
 }
 
 TEST_F(RoutesTest, StaleRouteOfOursIsReplacedWhenTheNodeIpChanges) {
@@ -103,7 +91,7 @@ TEST_F(RoutesTest, StaleRouteOfOursIsReplacedWhenTheNodeIpChanges) {
   EXPECT_EQ(*replaced, Change::Replaced);
   auto all = vipRoutes(*rtnl_, spec_.vip).value();
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].gateway, moved.gateway);
+  EXPECT_EQ(all[0].gateway, moved.nodeIp);
   EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
   EXPECT_TRUE(hasRoute(*rtnl_, moved).value());
 }
@@ -119,7 +107,7 @@ TEST_F(RoutesTest, LvscaresOwnRouteIsAdoptedAndCleaned) {
   // -C right after LVScare (never adopted) removes it too, when the node IP is known.
   ASSERT_EQ(run("ip route replace 10.77.1.1/32 via 10.77.0.2 metric 50 proto boot").status, 0);
   EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, std::nullopt).value(), Change::Unchanged) << "no node IP: not provably ours";
-  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.gateway).value(), Change::Removed);
+  EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.nodeIp).value(), Change::Removed);
   EXPECT_EQ(routes("10.77.1.1/32"), "[]\n");
 }
 
@@ -144,7 +132,7 @@ TEST_F(RoutesTest, PlainSocketWithoutKernelFilteringGivesTheSameAnswers) {
   EXPECT_TRUE(hasRoute(*rtnl_, spec_).value());
   EXPECT_EQ(vipRoutes(*plain, spec_.vip).value().size(), 2u);
   EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 2u);
-  EXPECT_EQ(removeRoute(*plain, spec_.vip, spec_.gateway).value(), Change::Removed);
+  EXPECT_EQ(removeRoute(*plain, spec_.vip, spec_.nodeIp).value(), Change::Removed);
   EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
   EXPECT_NE(routes("10.77.1.0/24").find(R"("protocol":"76")"), std::string::npos) << "another prefix: not ours to touch";
   EXPECT_NE(run("ip -j route show table 100").output.find(R"("dst":"10.77.1.1")"), std::string::npos);
@@ -166,6 +154,136 @@ TEST_F(RoutesTest, UnreachableGatewayIsAClearKernelError) {
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("add route 10.77.1.1/32 via 192.0.2.1 metric 50: "), std::string::npos)
       << result.error().message;
+}
+
+// IPv6: `<VIP>/128 dev <interface of the node IP> src <node IP> metric 50 proto 76`. The IPv4 shape
+// (`via <node IP>`) is what the kernel refuses here: "Gateway can not be a local address".
+class Routes6Test : public RoutesTest {
+ protected:
+  const RouteSpec spec6_{ip("fd77:1::1"), ip("fd77::1")};
+};
+
+constexpr const char* kOurs6 = R"("dst":"fd77:1::1","dev":"v0","protocol":"76","prefsrc":"fd77::1","metric":50)";
+
+TEST_F(Routes6Test, TheKernelRefusesTheNodeIpAsAnIpv6Gateway) {
+  // Why IPv6 differs: checked on this kernel with a client we did not write.
+  const auto refused = run("ip -6 route add fd77:1::1/128 via fd77::1 metric 50 proto 76");
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.output.find("Gateway can not be a local address"), std::string::npos) << refused.output;
+}
+
+TEST_F(Routes6Test, EnsureCreatesOnceThenLeavesItAlone) {
+  auto created = ensureRoute(*rtnl_, spec6_);
+  ASSERT_TRUE(created) << created.error().describe();
+  EXPECT_EQ(*created, Change::Created);
+  const auto shown = routes6("fd77:1::1/128");
+  EXPECT_NE(shown.find(kOurs6), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("gateway"), std::string::npos) << shown;
+  EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
+  auto again = ensureRoute(*rtnl_, spec6_);
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_EQ(*again, Change::Unchanged);
+  auto all = vipRoutes(*rtnl_, spec6_.vip).value();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(isExactRoute(all[0], spec6_));
+  EXPECT_EQ(all[0].preferredSource, spec6_.nodeIp);
+  EXPECT_EQ(all[0].gateway, std::nullopt);
+}
+
+TEST_F(Routes6Test, RepairsAfterIpRouteDel) {
+  ASSERT_TRUE(ensureRoute(*rtnl_, spec6_));
+  ASSERT_EQ(run("ip -6 route del fd77:1::1/128").status, 0);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec6_).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, spec6_).value(), Change::Created);
+  EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
+  EXPECT_NE(routes6("fd77:1::1/128").find(kOurs6), std::string::npos);
+}
+
+TEST_F(Routes6Test, RemoveTakesOursAndNeverAForeignRoute) {
+  ASSERT_EQ(run("ip -6 route add fd77:1::1/128 via fd77::3 dev v0 metric 100 proto static && "
+                "ip -6 route add fd77:1::1/128 dev v0 metric 60 && "
+                "ip -6 route add fd77:1::/64 dev v0 metric 50 proto 76")
+                .status,
+            0);
+  ASSERT_EQ(ensureRoute(*rtnl_, spec6_).value(), Change::Created);
+  EXPECT_EQ(vipRoutes(*rtnl_, spec6_.vip).value().size(), 3u);
+  EXPECT_EQ(removeRoute(*rtnl_, spec6_.vip, spec6_.nodeIp).value(), Change::Removed);
+  EXPECT_EQ(removeRoute(*rtnl_, spec6_.vip, spec6_.nodeIp).value(), Change::Unchanged);
+  const auto left = routes6("fd77:1::1/128");
+  EXPECT_EQ(left.find(R"("protocol":"76")"), std::string::npos) << left;
+  EXPECT_NE(left.find(R"("gateway":"fd77::3","dev":"v0","protocol":"static","metric":100)"), std::string::npos) << left;
+  EXPECT_NE(left.find(R"("dev":"v0","metric":60)"), std::string::npos) << left;
+  EXPECT_NE(routes6("fd77:1::/64").find(R"("protocol":"76")"), std::string::npos) << "another prefix: not ours to touch";
+}
+
+TEST_F(Routes6Test, RemoveWithoutNodeIpFindsOursByItsTag) {
+  ASSERT_TRUE(ensureRoute(*rtnl_, spec6_));
+  EXPECT_EQ(removeRoute(*rtnl_, spec6_.vip, std::nullopt).value(), Change::Removed);
+  EXPECT_EQ(routes6("fd77:1::1/128"), "[]\n");
+}
+
+TEST_F(Routes6Test, ForeignRouteAtOurMetricIsRefusedNotReplaced) {
+  ASSERT_EQ(run("ip -6 route add fd77:1::1/128 dev v0 metric 50 proto static").status, 0);
+  auto result = ensureRoute(*rtnl_, spec6_);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::Exists);
+  EXPECT_NE(result.error().message.find("a route that is not ours holds that metric (fd77:1::1/128 dev #"),
+            std::string::npos)
+      << result.error().message;
+  EXPECT_NE(routes6("fd77:1::1/128").find(R"("dev":"v0","protocol":"static","metric":50)"), std::string::npos);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec6_).value());
+  EXPECT_EQ(removeRoute(*rtnl_, spec6_.vip, spec6_.nodeIp).value(), Change::Unchanged);
+}
+
+TEST_F(Routes6Test, NodeIpOnNoInterfaceIsOneClearErrorAndChangesNothing) {
+  const RouteSpec missing{spec6_.vip, ip("fd77::9")};
+  auto result = ensureRoute(*rtnl_, missing);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::NotFound);
+  EXPECT_EQ(result.error().message,
+            "node IP fd77::9 is on no interface: IPv6 route mode sends the VIP's traffic out of the interface "
+            "holding it, with it as source; no route set");
+  EXPECT_EQ(routes6("fd77:1::1/128"), "[]\n");
+  EXPECT_FALSE(hasRoute(*rtnl_, missing).value());
+}
+
+TEST_F(Routes6Test, FollowsTheNodeIpToAnotherInterface) {
+  ASSERT_EQ(ensureRoute(*rtnl_, spec6_).value(), Change::Created);
+  // The kernel clears a route's source when the address goes: the route is stale, not gone.
+  ASSERT_EQ(run("ip -6 addr del fd77::1/64 dev v0").status, 0);
+  EXPECT_FALSE(hasRoute(*rtnl_, spec6_).value());
+  auto missing = ensureRoute(*rtnl_, spec6_);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::NotFound);
+  EXPECT_NE(routes6("fd77:1::1/128").find(R"("dev":"v0","protocol":"76","metric":50)"), std::string::npos)
+      << "nothing changed while the node IP is nowhere";
+  ASSERT_EQ(run("ip link add v2 type veth peer name v3 && ip link set v2 up && ip link set v3 up && "
+                "ip -6 addr add fd77::1/64 dev v2 nodad")
+                .status,
+            0);
+  const auto v2 = run("ip -o link show v2").output;  // "7: v2@v3: <...": the index first
+  EXPECT_EQ(std::to_string(interfaceHolding(*rtnl_, spec6_.nodeIp).value()) + ": v2@", v2.substr(0, v2.find('@') + 1));
+  EXPECT_EQ(ensureRoute(*rtnl_, spec6_).value(), Change::Replaced);
+  EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
+  const auto shown = routes6("fd77:1::1/128");
+  EXPECT_NE(shown.find(R"("dst":"fd77:1::1","dev":"v2","protocol":"76","prefsrc":"fd77::1","metric":50)"),
+            std::string::npos)
+      << shown;
+  EXPECT_EQ(vipRoutes(*rtnl_, spec6_.vip).value().size(), 1u);
+}
+
+TEST_F(Routes6Test, Ipv4UnchangedBesideIt) {
+  // Both families at once for one node: each its own shape, neither disturbs the other.
+  ASSERT_EQ(ensureRoute(*rtnl_, spec6_).value(), Change::Created);
+  const RouteSpec local4{ip("10.77.1.1"), ip("10.77.0.1")};  // LVScare's case: the node IP itself
+  ASSERT_EQ(ensureRoute(*rtnl_, local4).value(), Change::Created);
+  EXPECT_NE(routes("10.77.1.1/32").find(R"("dst":"10.77.1.1","gateway":"10.77.0.1","dev":"v0","protocol":"76","metric":50)"),
+            std::string::npos)
+      << routes("10.77.1.1/32");
+  EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
+  EXPECT_TRUE(hasRoute(*rtnl_, local4).value());
+  EXPECT_EQ(removeRoute(*rtnl_, local4.vip, local4.nodeIp).value(), Change::Removed);
+  EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
 }
 
 }  // namespace

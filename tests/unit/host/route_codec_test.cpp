@@ -57,12 +57,34 @@ TEST(RouteCodecTest, ReplaceSwapsExclForReplace) {
   EXPECT_EQ(d.header.nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_REPLACE), NLM_F_CREATE | NLM_F_REPLACE);
 }
 
-TEST(RouteCodecTest, Ipv6IsAHostRouteOf128Bits) {
-  const auto d = decode(buildRouteAdd(RouteSpec{ip("fd00::12"), ip("fd00::2")}, false));
+TEST(RouteCodecTest, Ipv4NamesTheNodeIpAsGatewayOnly) {
+  const auto d = decode(buildRouteAdd(RouteSpec{ip("10.0.0.1"), ip("10.0.0.2")}, false));
+  EXPECT_EQ(d.attributes.find(RTA_PREFSRC), nullptr);
+  EXPECT_EQ(d.attributes.find(RTA_OIF), nullptr) << "LVScare's route: the kernel picks the interface";
+}
+
+// IPv6 refuses a local gateway, so the node IP is the preferred source on its own interface.
+const RouteSpec kSpec6{ip("fd00::12"), ip("fd00:1::2"), kRouteMetric, 3};
+
+TEST(RouteCodecTest, Ipv6IsAHostRouteOutOfTheNodeIpsInterfaceWithItAsSource) {
+  const auto d = decode(buildRouteAdd(kSpec6, false));
   EXPECT_EQ(d.route.rtm_family, AF_INET6);
   EXPECT_EQ(d.route.rtm_dst_len, 128);
-  EXPECT_EQ(d.attributes.find(RTA_DST)->payload.size(), 16u);
-  EXPECT_EQ(d.attributes.find(RTA_GATEWAY)->payload.size(), 16u);
+  EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
+  EXPECT_EQ(d.route.rtm_type, RTN_UNICAST);
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_DST)), std::vector<std::uint8_t>(kSpec6.vip.bytes.begin(), kSpec6.vip.bytes.end()));
+  EXPECT_EQ(d.attributes.find(RTA_GATEWAY), nullptr);
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_PREFSRC)),
+            std::vector<std::uint8_t>(kSpec6.nodeIp.bytes.begin(), kSpec6.nodeIp.bytes.end()));
+  EXPECT_EQ(d.attributes.requireU32(RTA_OIF, "oif").value(), 3u);
+  EXPECT_EQ(d.attributes.requireU32(RTA_PRIORITY, "metric").value(), 50u);
+  EXPECT_EQ(d.attributes.requireU32(RTA_TABLE, "table").value(), static_cast<std::uint32_t>(RT_TABLE_MAIN));
+}
+
+TEST(RouteCodecTest, SpecSaysWhatItProgramsPerFamily) {
+  EXPECT_EQ((RouteSpec{ip("10.103.97.12"), ip("192.168.0.2")}.toString()), "10.103.97.12/32 via 192.168.0.2 metric 50");
+  EXPECT_EQ((RouteSpec{ip("fd00::12"), ip("fd00:1::2")}.toString()), "fd00::12/128 src fd00:1::2 metric 50");
+  EXPECT_EQ(kSpec6.toString(), "fd00::12/128 dev #3 src fd00:1::2 metric 50");
 }
 
 TEST(RouteCodecTest, SpecRejectsMixedFamilies) {
@@ -89,7 +111,8 @@ TEST(RouteCodecTest, ParsesWhatItBuildsAndRecognisesItAsExact) {
   const RouteSpec spec{ip("10.103.97.12"), ip("192.168.0.2")};
   const RouteInfo route = roundTrip(spec);
   EXPECT_EQ(route.destination, spec.vip);
-  EXPECT_EQ(route.gateway, spec.gateway);
+  EXPECT_EQ(route.gateway, spec.nodeIp);
+  EXPECT_EQ(route.preferredSource, std::nullopt);
   EXPECT_EQ(route.metric, 50u);
   EXPECT_EQ(route.protocol, kRouteProtocol);
   EXPECT_TRUE(isVipRoute(route, spec.vip));
@@ -136,6 +159,68 @@ TEST(RouteCodecTest, DeleteNamesTheRouteExactly) {
   EXPECT_EQ(bytesOf(d.attributes.find(RTA_GATEWAY)), (std::vector<std::uint8_t>{192, 168, 0, 2}));
   EXPECT_EQ(d.attributes.requireU32(RTA_PRIORITY, "metric").value(), 50u);
   EXPECT_EQ(d.attributes.requireU32(RTA_OIF, "oif").value(), 3u);
+}
+
+TEST(RouteCodecTest, Ipv6RouteParsesBackAndIsRecognisedAsExact) {
+  const RouteInfo route = roundTrip(kSpec6);
+  EXPECT_EQ(route.family, Family::V6);
+  EXPECT_EQ(route.destination, kSpec6.vip);
+  EXPECT_EQ(route.prefixLength, 128);
+  EXPECT_EQ(route.gateway, std::nullopt);
+  EXPECT_EQ(route.preferredSource, kSpec6.nodeIp);
+  EXPECT_EQ(route.outputInterface, 3);
+  EXPECT_EQ(route.toString(), "fd00::12/128 dev #3 src fd00:1::2 metric 50 proto 76 table 254");
+  EXPECT_EQ(classifyRoute(route, kSpec6.nodeIp), RouteOwner::Ours);
+  EXPECT_EQ(classifyRoute(route, std::nullopt), RouteOwner::Ours);
+  EXPECT_TRUE(isExactRoute(route, kSpec6));
+  EXPECT_TRUE(isExactRoute(route, RouteSpec{kSpec6.vip, kSpec6.nodeIp})) << "interface not looked up: any will do";
+  EXPECT_FALSE(isExactRoute(route, RouteSpec{kSpec6.vip, kSpec6.nodeIp, kRouteMetric, 4})) << "another interface";
+  EXPECT_FALSE(isExactRoute(route, RouteSpec{kSpec6.vip, ip("fd00:1::3")})) << "another node IP";
+  EXPECT_FALSE(isExactRoute(route, RouteSpec{kSpec6.vip, kSpec6.nodeIp, 60})) << "another metric";
+}
+
+TEST(RouteCodecTest, Ipv6RouteWithoutItsSourceOrWithAGatewayIsStale) {
+  RouteInfo route = roundTrip(kSpec6);
+  route.preferredSource.reset();  // what the kernel leaves when the node IP is deleted
+  EXPECT_FALSE(isExactRoute(route, kSpec6));
+  EXPECT_EQ(classifyRoute(route, kSpec6.nodeIp), RouteOwner::Ours) << "still ours to replace or remove";
+  route = roundTrip(kSpec6);
+  route.gateway = ip("fd00:1::9");  // a gateway route of ours (an older form): replaced
+  EXPECT_FALSE(isExactRoute(route, kSpec6));
+  route = roundTrip(kSpec6);
+  route.outputInterface = 0;
+  EXPECT_FALSE(isExactRoute(route, RouteSpec{kSpec6.vip, kSpec6.nodeIp}));
+}
+
+TEST(RouteCodecTest, Ipv6ForeignRouteStaysForeign) {
+  RouteInfo route = roundTrip(kSpec6);
+  route.protocol = RTPROT_STATIC;
+  EXPECT_EQ(classifyRoute(route, kSpec6.nodeIp), RouteOwner::Foreign);
+  EXPECT_FALSE(isExactRoute(route, kSpec6));
+  route.protocol = RTPROT_BOOT;  // `ip -6 route add ... dev X src <node IP> metric 50`: not LVScare's shape
+  EXPECT_EQ(classifyRoute(route, kSpec6.nodeIp), RouteOwner::Foreign);
+}
+
+TEST(RouteCodecTest, Ipv6DeleteNamesInterfaceAndSourceNotAGateway) {
+  const auto d = decode(buildRouteDelete(roundTrip(kSpec6)));
+  EXPECT_EQ(d.header.nlmsg_type, RTM_DELROUTE);
+  EXPECT_EQ(d.route.rtm_family, AF_INET6);
+  EXPECT_EQ(d.route.rtm_dst_len, 128);
+  EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
+  EXPECT_EQ(d.attributes.find(RTA_GATEWAY), nullptr);
+  EXPECT_EQ(d.attributes.requireU32(RTA_OIF, "oif").value(), 3u);
+  EXPECT_EQ(d.attributes.find(RTA_PREFSRC)->payload.size(), 16u);
+  EXPECT_EQ(d.attributes.requireU32(RTA_PRIORITY, "metric").value(), 50u);
+}
+
+TEST(RouteCodecTest, TruncatedSourceIsMalformed) {
+  auto message = netlink::MessageBuilder(RTM_NEWROUTE, 0)
+                     .header(rtmsg{AF_INET6, 128, 0, 0, RT_TABLE_MAIN, 0, 0, RTN_UNICAST, 0})
+                     .putBytes(RTA_PREFSRC, std::vector<std::uint8_t>{1, 2, 3, 4})
+                     .finish();
+  auto route = parseRoute(view(message));
+  ASSERT_FALSE(route);
+  EXPECT_EQ(route.error().message, "route attribute RTA_PREFSRC has 4 bytes, expected 16");
 }
 
 TEST(RouteCodecTest, TruncatedGatewayIsMalformed) {

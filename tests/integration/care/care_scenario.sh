@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The seed scenario end to end, written once for both datapaths and both host modes:
 #
-#   care_scenario.sh <lvscare binary> <ipvs|nftables> <link|route>
+#   [FAMILY=6] care_scenario.sh <lvscare binary> <ipvs|nftables> <link|route>
 #
-# Three HTTP servers (busybox httpd) answer "server N"; lvscare keeps 169.254.0.1:80 on them.
-#   link:  servers on 127.0.0.1:8081-8083, lvscare --mode link (dummy link `lvscare` holds the VIP)
-#   route: servers in three network namespaces of their own behind veth pairs (10.77.N.2:80),
-#          lvscare --mode route --ip 10.77.1.1 (the node IP: this namespace's end of the first pair)
+# Three HTTP servers (busybox httpd) answer "server N"; lvscare keeps 169.254.0.1:80 on them
+# (FAMILY=6: [fd00:a9fe::1]:80, and every address below in its IPv6 form).
+#   link:  servers on 127.0.0.1:8081-8083 ([::1]), lvscare --mode link (dummy link `lvscare` holds
+#          the VIP)
+#   route: servers in three network namespaces of their own behind veth pairs (10.77.N.2:80,
+#          [fd77:N::2]:80), lvscare --mode route --ip 10.77.1.1 (fd77:1::1; the node IP: this
+#          namespace's end of the first pair). The route is `VIP/32 via <node IP>`, for IPv6
+#          `VIP/128 dev <node IP's interface> src <node IP>`: both make the VIP's traffic leave
+#          with the node IP, which is checked with `ip route get`.
 # Checked with independent tools (ipvsadm / nft, ip, curl), never with lvscare itself:
 #   requests through the VIP reach all three servers; a killed server goes to weight 0, then is
 #   removed, and comes back when restarted; a black-holed server (SIGSTOP) is handled like a dead
@@ -24,8 +29,13 @@ if [[ $# -ne 3 ]]; then
   echo "usage: $0 <lvscare> <ipvs|nftables> <link|route>" >&2
   exit 2
 fi
-readonly LVSCARE=$1 DATAPATH=$2 MODE=$3
-readonly VIP=169.254.0.1 VPORT=80
+readonly LVSCARE=$1 DATAPATH=$2 MODE=$3 FAMILY=${FAMILY:-4}
+readonly VPORT=80
+case $FAMILY in
+  4) readonly VIP=169.254.0.1 BITS=32 NFT_FAMILY=ip NODE_IP=10.77.1.1 VS=169.254.0.1:$VPORT URL_HOST=169.254.0.1 ;;
+  6) readonly VIP=fd00:a9fe::1 BITS=128 NFT_FAMILY=ip6 NODE_IP=fd77:1::1 VS="[fd00:a9fe::1]:$VPORT" URL_HOST="[fd00:a9fe::1]" ;;
+  *) echo "FAMILY: 4 or 6" >&2; exit 2 ;;
+esac
 readonly INTERVAL=1      # --interval, seconds
 readonly STATE_WAIT=10   # bound for a weight to change (interval + timeout + emulation slack)
 readonly REPAIR_WAIT=3   # bound for a foreign deletion to be repaired (lvscare aims at < 1 s)
@@ -81,7 +91,7 @@ fail() {
 }
 
 # --- the datapath as the kernel holds it, read with the datapath's own tool ----------------------
-nft_table=lvscare_tcp_${VIP}_${VPORT}
+nft_table=lvscare_tcp_${VIP//:/-}_${VPORT}
 datapath_dump() {
   if [[ $DATAPATH == ipvs ]]; then ipvsadm -Ln; else nft list ruleset; fi
 }
@@ -89,13 +99,14 @@ datapath_dump() {
 weight() {
   if [[ $DATAPATH == ipvs ]]; then
     local out
-    out=$(ipvsadm -Ln -t "$VIP:$VPORT" 2> /dev/null) || { echo novs; return; }
+    out=$(ipvsadm -Ln -t "$VS" 2> /dev/null) || { echo novs; return; }
     awk -v rs="$1" '$1 == "->" && $2 == rs { print $4; found = 1 } END { if (!found) print "absent" }' <<< "$out"
   else
     local out
-    out=$(nft list table ip "$nft_table" 2> /dev/null) || { echo novs; return; }
-    local w
-    w=$(grep -o "comment \"rs $1 weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
+    out=$(nft list table "$NFT_FAMILY" "$nft_table" 2> /dev/null) || { echo novs; return; }
+    local w rs_re
+    rs_re=$(sed 's/[].[]/\\&/g' <<< "$1")  # [fd77:1::2]:80 is no regex
+    w=$(grep -o "comment \"rs $rs_re weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
     echo "${w:-absent}"
   fi
 }
@@ -118,6 +129,7 @@ wait_for() {
 
 # --- servers ----------------------------------------------------------------------------------------
 ip link set lo up
+[[ $FAMILY == 4 || -e /proc/sys/net/ipv6 ]] || skip "the kernel has no IPv6"
 start_server() { # index
   local i=$1 dir=$work/www$1
   mkdir -p "$dir"
@@ -132,7 +144,7 @@ start_server() { # index
 if [[ $MODE == link ]]; then
   ip link add care-probe type dummy 2> /dev/null || skip "the kernel has no dummy link type (link mode)"
   ip link del care-probe
-  rs=(127.0.0.1:8081 127.0.0.1:8082 127.0.0.1:8083)
+  if [[ $FAMILY == 4 ]]; then rs=(127.0.0.1:8081 127.0.0.1:8082 127.0.0.1:8083); else rs=([::1]:8081 [::1]:8082 [::1]:8083); fi
   node_args=()
 else
   for i in 0 1 2; do
@@ -141,19 +153,27 @@ else
     server_ns[$i]=$ns
     ip link add care-v$n type veth peer name care-p$n
     ip link set care-p$n netns "$ns"
-    ip addr add 10.77.$n.1/24 dev care-v$n
     ip link set care-v$n up
     ip -n "$ns" link set lo up
-    ip -n "$ns" addr add 10.77.$n.2/24 dev care-p$n
     ip -n "$ns" link set care-p$n up
-    ip -n "$ns" route add default via 10.77.$n.1
-    rs[$i]=10.77.$n.2:80
+    if [[ $FAMILY == 4 ]]; then
+      ip addr add 10.77.$n.1/24 dev care-v$n
+      ip -n "$ns" addr add 10.77.$n.2/24 dev care-p$n
+      ip -n "$ns" route add default via 10.77.$n.1
+      rs[$i]=10.77.$n.2:80
+    else
+      # nodad: usable at once (a tentative address cannot be a route's source yet)
+      ip -6 addr add fd77:$n::1/64 dev care-v$n nodad
+      ip -n "$ns" -6 addr add fd77:$n::2/64 dev care-p$n nodad
+      ip -n "$ns" -6 route add default via fd77:$n::1
+      rs[$i]=[fd77:$n::2]:80
+    fi
   done
-  node_args=(--ip 10.77.1.1)
+  node_args=(--ip "$NODE_IP")
 fi
 for i in 0 1 2; do start_server "$i"; done
 
-request() { curl -s --max-time 2 "http://$VIP:$VPORT/" 2> /dev/null; }
+request() { curl -g -s --max-time 2 "http://$URL_HOST:$VPORT/" 2> /dev/null; }
 # Sends $1 requests through the VIP; prints the servers that answered, counted.
 spread() {
   local i answers=""
@@ -161,19 +181,39 @@ spread() {
   sort <<< "${answers%$'\n'}" | uniq -c | awk '{ printf "%s%s %s=%s", sep, $2, $3, $1; sep = "," } END { print "" }'
 }
 
-care_args=(care --vs "$VIP:$VPORT" --rs "${rs[0]}" --rs "${rs[1]}" --rs "${rs[2]}" --health-schem http
+care_args=(care --vs "$VS" --rs "${rs[0]}" --rs "${rs[1]}" --rs "${rs[2]}" --health-schem http
            --health-path / --interval "$INTERVAL" --mode "$MODE" --datapath "$DATAPATH" --logger DEBG "${node_args[@]}")
 start_care() {
   "$LVSCARE" "${care_args[@]}" >> "$log" 2>&1 &
   care_pid=$!
 }
 
+# What the host setup made, read with ip and nft.
+vip_on_link() { ip -o addr show dev lvscare 2> /dev/null | grep -q " $VIP/$BITS "; }
+# Our route, in its family's shape (see the header), read with ip: `ip -j` prints proto 76 as "76".
+vip_route() {
+  local shown
+  shown=$(ip -"$FAMILY" -j route show "$VIP/$BITS")
+  if [[ $FAMILY == 4 ]]; then
+    [[ $shown == *'"gateway":"'$NODE_IP'","dev":"care-v1","protocol":"76","metric":50'* ]]
+  else
+    [[ $shown == *'"dev":"care-v1","protocol":"76","prefsrc":"'$NODE_IP'","metric":50'* && $shown != *gateway* ]]
+  fi
+}
+masq_table() { nft list table "$NFT_FAMILY" "lvscare_masq_${VIP//:/-}" > /dev/null 2>&1; }
+
 # --- 1. start: all three in, traffic round robin ------------------------------------------------
-say "datapath=$DATAPATH mode=$MODE rs=${rs[*]}"
+say "datapath=$DATAPATH mode=$MODE family=IPv$FAMILY vs=$VS rs=${rs[*]}"
 start_care
 wait_for "$STATE_WAIT" all_weight x 1 || fail "servers not all at weight 1: $(weights)"
 say "all three real servers at weight 1 after ${waited_ms} ms: $(weights)"
 grep -q "datapath=$DATAPATH" "$log" || fail "lvscare did not say it chose $DATAPATH"
+if [[ $MODE == route ]]; then
+  wait_for "$STATE_WAIT" vip_route || fail "no route of ours to the VIP: $(ip -"$FAMILY" route show "$VIP/$BITS")"
+  got=$(ip -"$FAMILY" route get "$VIP")
+  [[ $got == *" src $NODE_IP "* ]] || fail "the VIP's traffic does not leave with the node IP: $got"
+  say "route: $(ip -"$FAMILY" route show "$VIP/$BITS"); the VIP's traffic leaves with src $NODE_IP"
+fi
 got=$(spread 9)
 say "9 requests through the VIP: $got"
 for n in 1 2 3; do [[ $got == *"server $n="* ]] || fail "server $n got no request: $got"; done
@@ -212,19 +252,16 @@ repaired() { # description, check command...
   wait_for "$REPAIR_WAIT" "$@" || fail "$what: not repaired within ${REPAIR_WAIT} s: $(weights)"
   say "$what: repaired after ${waited_ms} ms"
 }
-vip_on_link() { ip -o addr show dev lvscare 2> /dev/null | grep -q " $VIP/32 "; }
-vip_route() { ip route show "$VIP/32" | grep -q "via 10.77.1.1"; }
-masq_table() { nft list table ip "lvscare_masq_$VIP" > /dev/null 2>&1; }
 
 if [[ $DATAPATH == ipvs ]]; then
   ipvsadm -C
   repaired "ipvsadm -C" all_weight x 1
-  ipvsadm -d -t "$VIP:$VPORT" -r "${rs[0]}"
+  ipvsadm -d -t "$VS" -r "${rs[0]}"
   repaired "ipvsadm -d (one real server)" all_weight x 1
-  ipvsadm -e -t "$VIP:$VPORT" -r "${rs[0]}" -m -w 7
+  ipvsadm -e -t "$VS" -r "${rs[0]}" -m -w 7
   repaired "ipvsadm -e (weight edited to 7)" all_weight x 1
 else
-  nft delete table ip "$nft_table"
+  nft delete table "$NFT_FAMILY" "$nft_table"
   repaired "nft delete table $nft_table" all_weight x 1
 fi
 if command -v nft > /dev/null; then
@@ -235,11 +272,11 @@ fi
 if [[ $MODE == link ]]; then
   ip link del lvscare
   repaired "ip link del lvscare" vip_on_link
-  ip addr del "$VIP/32" dev lvscare
+  ip addr del "$VIP/$BITS" dev lvscare
   repaired "ip addr del (the VIP)" vip_on_link
 else
-  ip route del "$VIP/32"
-  repaired "ip route del $VIP/32" vip_route
+  ip -"$FAMILY" route del "$VIP/$BITS"
+  repaired "ip -$FAMILY route del $VIP/$BITS" vip_route
 fi
 got=$(spread 6)
 say "6 requests after the repairs: $got"
@@ -263,19 +300,42 @@ say "restart adopted the rules: no change seen in 20 samples"
 
 # --- 6. -C leaves nothing of ours --------------------------------------------------------------
 kill -TERM "$care_pid"; wait "$care_pid" 2> /dev/null || true; care_pid=
-"$LVSCARE" care --vs "$VIP:$VPORT" -C "${node_args[@]}" >> "$log" 2>&1 || fail "lvscare -C failed"
+"$LVSCARE" care --vs "$VS" -C "${node_args[@]}" >> "$log" 2>&1 || fail "lvscare -C failed"
 leftovers=""
 if [[ $DATAPATH == ipvs ]]; then
-  ipvsadm -Ln | grep -q "$VIP:$VPORT" && leftovers+="ipvs service; "
+  ipvsadm -Ln | grep -qF "$VS" && leftovers+="ipvs service; "
 fi
 if command -v nft > /dev/null; then
-  nft list ruleset | grep -q "table ip lvscare_" && leftovers+="nft table; "
+  nft list ruleset | grep -q "table $NFT_FAMILY lvscare_" && leftovers+="nft table; "
 fi
 ip link show lvscare > /dev/null 2>&1 && leftovers+="link lvscare; "
-[[ -n $(ip route show "$VIP/32") ]] && leftovers+="route; "
+[[ -n $(ip -"$FAMILY" route show "$VIP/$BITS") ]] && leftovers+="route; "
 [[ -z $leftovers ]] || fail "-C left: $leftovers"
 say "-C: no virtual server, table, link or route left"
-"$LVSCARE" care --vs "$VIP:$VPORT" -C --run-once "${node_args[@]}" >> "$log" 2>&1 || fail "-C --run-once on a clean host failed"
+"$LVSCARE" care --vs "$VS" -C --run-once "${node_args[@]}" >> "$log" 2>&1 || fail "-C --run-once on a clean host failed"
 say "-C --run-once with nothing left: exit 0"
+if [[ $MODE == route && $FAMILY == 6 ]]; then
+  # IPv6 route mode needs the node IP on an interface (it is the route's source there). Without:
+  # --run-once fails naming it; the daemon logs it once, retries every tick (counted, not logged
+  # again) and sets no route; -C then leaves nothing again.
+  missing=fd77:99::1
+  out=$("$LVSCARE" "${care_args[@]}" --run-once --ip "$missing" 2>&1) && fail "--run-once with node IP $missing on no interface exited 0"
+  echo "$out" >> "$log"
+  grep -q "error=.*node IP $missing is on no interface" <<< "$out" || fail "--run-once did not name node IP $missing: $out"
+  say "--run-once, node IP $missing on no interface: exit 1, $(grep -o "node IP $missing is on no interface[^;]*" <<< "$out" | head -1)"
+  daemon_log=$work/missing.log
+  "$LVSCARE" "${care_args[@]}" --ip "$missing" > "$daemon_log" 2>&1 &
+  care_pid=$!
+  sleep 3 # 12 repair ticks
+  kill -TERM "$care_pid"; wait "$care_pid" 2> /dev/null || true; care_pid=
+  cat "$daemon_log" >> "$log"
+  lines=$(grep -c "EROR.*node IP $missing is on no interface" "$daemon_log") || true
+  [[ $lines == 1 ]] || fail "the daemon logged node IP $missing on no interface $lines times in 3 s, want once"
+  [[ -z $(ip -6 route show "$VIP/$BITS") ]] || fail "a route was set without the node IP: $(ip -6 route show "$VIP/$BITS")"
+  say "daemon, node IP $missing on no interface for 3 s: one error line, no route"
+  "$LVSCARE" care --vs "$VS" -C --ip "$missing" >> "$log" 2>&1 || fail "-C after the failed runs failed"
+  nft list ruleset 2> /dev/null | grep -q "table $NFT_FAMILY lvscare_" && fail "-C left an nft table"
+  [[ $DATAPATH == ipvs ]] && ipvsadm -Ln | grep -qF "$VS" && fail "-C left the ipvs service"
+fi
 ok=1
-say "PASS datapath=$DATAPATH mode=$MODE"
+say "PASS datapath=$DATAPATH mode=$MODE family=IPv$FAMILY"

@@ -293,10 +293,15 @@ say "6 requests after the repairs: $got"
 [[ $got != *failed* ]] || fail "requests failed after the repairs: $got"
 
 # --- 5. SIGTERM leaves the rules; a restart adopts them with no gap ------------------------------
+# Settled first, so what is read after the signal can only differ if the exit touched the rules.
+wait_for "$STATE_WAIT" all_weight x 1 || fail "servers not all at weight 1 before SIGTERM: $(weights)"
 kill -TERM "$care_pid"
 wait "$care_pid" 2> /dev/null || true
 care_pid=
-all_weight x 1 || fail "rules gone after SIGTERM: $(weights)"
+for r in "${rs[@]}"; do
+  [[ $(weight "$r") =~ ^[0-9]+$ ]] || fail "rules gone after SIGTERM: $(weights)"
+done
+all_weight x 1 || fail "rules changed by SIGTERM: $(weights)"
 got=$(spread 3)
 [[ $got != *failed* ]] || fail "traffic stopped with lvscare: $got"
 say "lvscare stopped by SIGTERM: rules kept ($(weights)), traffic flows: $got"

@@ -50,7 +50,9 @@ Result<void> RouteSpec::validate() const {
 
 std::string RouteSpec::toString() const {
   std::string text = vip.toString() + "/" + std::to_string(vip.prefixBits());
-  if (vip.isV4()) {
+  if (local) {
+    text = "local " + text + " dev lo src " + nodeIp.toString();
+  } else if (vip.isV4()) {
     text += " via " + nodeIp.toString();
   } else {
     if (outputInterface > 0) text += " dev #" + std::to_string(outputInterface);
@@ -60,7 +62,7 @@ std::string RouteSpec::toString() const {
 }
 
 std::string RouteInfo::toString() const {
-  std::string text = destination.toString() + "/" + std::to_string(prefixLength);
+  std::string text = (type == RTN_LOCAL ? "local " : "") + destination.toString() + "/" + std::to_string(prefixLength);
   if (gateway) {
     text += " via " + gateway->toString();
   } else {
@@ -81,10 +83,16 @@ netlink::Message buildRouteDump(Family family, std::uint8_t protocol) {
 
 netlink::Message buildRouteAdd(const RouteSpec& spec, bool replace) {
   const std::uint16_t flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
+  rtmsg header = routeHeader(spec.vip.family, static_cast<std::uint8_t>(spec.vip.prefixBits()), kRouteProtocol);
+  if (spec.local) {
+    header.rtm_type = RTN_LOCAL;
+    header.rtm_scope = RT_SCOPE_HOST;
+  }
   netlink::MessageBuilder builder(RTM_NEWROUTE, flags);
-  builder.header(routeHeader(spec.vip.family, static_cast<std::uint8_t>(spec.vip.prefixBits()), kRouteProtocol))
-      .putBytes(RTA_DST, addressBytes(spec.vip));
-  if (spec.vip.isV4()) {
+  builder.header(header).putBytes(RTA_DST, addressBytes(spec.vip));
+  if (spec.local) {
+    builder.putU32(RTA_OIF, static_cast<std::uint32_t>(kLoopbackIfindex)).putBytes(RTA_PREFSRC, addressBytes(spec.nodeIp));
+  } else if (spec.vip.isV4()) {
     builder.putBytes(RTA_GATEWAY, addressBytes(spec.nodeIp));
   } else {
     // IPv6 refuses a local gateway: name the interface and the source the IPv4 route implies.
@@ -98,7 +106,8 @@ netlink::Message buildRouteAdd(const RouteSpec& spec, bool replace) {
 netlink::Message buildRouteDelete(const RouteInfo& route) {
   rtmsg header = routeHeader(route.family, route.prefixLength, route.protocol);
   header.rtm_type = route.type;
-  // The kernel matches a delete on the table, protocol, type, metric and gateway it is given.
+  header.rtm_scope = route.scope;
+  // The kernel matches a delete on the table, protocol, type, scope, metric and gateway it is given.
   header.rtm_table = static_cast<std::uint8_t>(route.table < 256 ? route.table : RT_TABLE_UNSPEC);
   netlink::MessageBuilder builder(RTM_DELROUTE, 0);
   builder.header(header).putBytes(RTA_DST, addressBytes(route.destination));
@@ -128,6 +137,7 @@ Result<RouteInfo> parseRoute(const netlink::MessageView& message) {
   route.table = header.rtm_table;
   route.protocol = header.rtm_protocol;
   route.type = header.rtm_type;
+  route.scope = header.rtm_scope;
 
   auto table = netlink::AttributeTable::parse(*attributes, RTA_MAX);
   if (!table) return tl::unexpected(withContext(table.error(), "route"));
@@ -179,10 +189,12 @@ RouteOwner classifyRoute(const RouteInfo& route, const std::optional<IpAddress>&
 }
 
 bool isExactRoute(const RouteInfo& route, const RouteSpec& spec) {
-  if (!isVipRoute(route, spec.vip) || route.protocol != kRouteProtocol || route.type != RTN_UNICAST ||
-      route.metric != spec.metric) {
-    return false;
+  if (!isVipRoute(route, spec.vip) || route.protocol != kRouteProtocol || route.metric != spec.metric) return false;
+  if (spec.local) {
+    return route.type == RTN_LOCAL && !route.gateway && route.preferredSource == spec.nodeIp &&
+           route.outputInterface == kLoopbackIfindex;
   }
+  if (route.type != RTN_UNICAST) return false;
   if (spec.vip.isV4()) return route.gateway == spec.nodeIp;
   return !route.gateway && route.preferredSource == spec.nodeIp && route.outputInterface > 0 &&
          (spec.outputInterface == 0 || route.outputInterface == spec.outputInterface);

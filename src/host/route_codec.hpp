@@ -7,6 +7,8 @@
 //         not be a local address", ip6_validate_gw), so the interface and the preferred source are
 //         named instead (it requires the source to be an address on that interface, and clears it
 //         from the route when the address goes).
+//   local: `local <VIP> dev lo src <node IP> metric 50` (RouteSpec::local), either family, for IPVS
+//         with a real server on this host (see RouteSpec::local).
 //
 // Ownership rule. Our routes carry rtm_protocol kRouteProtocol (76, unused by iproute2's
 // rt_protos and the kernel's RTPROT_* list; `ip route` shows it as "proto 76"), so -C and repair
@@ -42,11 +44,18 @@ struct RouteSpec {
   // finds it; 0 means not known (then isExactRoute accepts any interface: the kernel only lets
   // the source be an address of the route's own interface).
   int outputInterface = 0;
+  // `local <VIP> dev lo src <node IP>` instead of the forms above: the VIP is delivered locally
+  // while connections to it still leave with the node IP as source. IPVS needs this for real
+  // servers on this host (127.0.0.1): for a local destination it keeps the packet's original route
+  // (ip_vs_xmit.c: "skb to local stack, preserve old route"), so behind the `via` route the
+  // rewritten packet goes out of the node IP's link instead of to lo and never arrives.
+  bool local = false;
 
   // Both addresses of one family.
   Result<void> validate() const;
   // "10.103.97.12/32 via 192.168.0.2 metric 50", "fd00::1/128 src fd00:1::2 metric 50" (with
-  // " dev #<index>" after the prefix once the interface is known).
+  // " dev #<index>" after the prefix once the interface is known),
+  // "local 169.254.0.1/32 dev lo src 10.0.0.1 metric 50".
   std::string toString() const;
 };
 
@@ -58,6 +67,7 @@ struct RouteInfo {
   std::uint32_t table = 0;
   std::uint8_t protocol = 0;
   std::uint8_t type = 0;
+  std::uint8_t scope = 0;  // RT_SCOPE_UNIVERSE; host for local routes
   std::optional<IpAddress> gateway;  // absent for device or multipath routes
   std::optional<IpAddress> preferredSource;  // RTA_PREFSRC
   std::uint32_t metric = 0;
@@ -74,6 +84,9 @@ enum class RouteOwner { Ours, Legacy, Foreign };
 // when it is not 0. The kernel applies that filter only on a socket with strict checking (see
 // host/rtnl.hpp), so the caller still filters each entry with isVipRoute.
 netlink::Message buildRouteDump(Family family, std::uint8_t protocol = 0);
+// The loopback device's index: the same in every network namespace (the kernel's LOOPBACK_IFINDEX).
+inline constexpr int kLoopbackIfindex = 1;
+
 // RTM_NEWROUTE for our route; `replace` sets NLM_F_REPLACE (swap a stale or legacy route in place),
 // otherwise NLM_F_EXCL so the kernel refuses to stack on an existing route at our metric. IPv6
 // needs spec.outputInterface set (RTA_OIF + RTA_PREFSRC instead of RTA_GATEWAY).
@@ -91,7 +104,7 @@ bool isVipRoute(const RouteInfo& route, const IpAddress& vip);
 // then nothing is Legacy.
 RouteOwner classifyRoute(const RouteInfo& route, const std::optional<IpAddress>& nodeIp);
 // Ours, in the spec's shape (IPv4: its gateway; IPv6: no gateway, its source, its interface when
-// known) and at its metric: nothing to repair.
+// known; local: type local on lo with its source) and at its metric: nothing to repair.
 bool isExactRoute(const RouteInfo& route, const RouteSpec& spec);
 
 }  // namespace lvscare::host

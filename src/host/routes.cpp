@@ -54,7 +54,7 @@ Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
     replace = true;
   }
   RouteSpec wanted = spec;
-  if (spec.vip.isV6()) {
+  if (spec.vip.isV6() && !spec.local) {  // the local form leaves by lo
     auto index = interfaceHolding(rtnl, spec.nodeIp);
     if (!index && index.error().code == Errc::NotFound) {
       return fail(Errc::NotFound, "node IP " + spec.nodeIp.toString() +

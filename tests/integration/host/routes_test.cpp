@@ -286,5 +286,51 @@ TEST_F(Routes6Test, Ipv4UnchangedBesideIt) {
   EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
 }
 
+// The local form (IPVS with real servers on loopback): the VIP is delivered on lo, connections to
+// it keep the node IP as source, and it is ours to repair, switch and remove like the `via` form.
+TEST_F(RoutesTest, LocalRouteDeliversTheVipWithTheNodeIpAsSource) {
+  RouteSpec local{spec_.vip, ip("10.77.0.1")};  // the node IP: this namespace's own address
+  local.local = true;
+  ASSERT_EQ(ensureRoute(*rtnl_, local).value(), Change::Created);
+  const auto shown = routes("10.77.1.1/32");
+  for (const char* part : {R"("type":"local")", R"("dev":"lo")", R"("protocol":"76")", R"("prefsrc":"10.77.0.1")",
+                           R"("metric":50)"}) {
+    EXPECT_NE(shown.find(part), std::string::npos) << part << " in " << shown;
+  }
+  const auto got = run("ip route get 10.77.1.1").output;
+  EXPECT_EQ(got.rfind("local 10.77.1.1 dev lo src 10.77.0.1", 0), 0u) << got;
+  EXPECT_TRUE(hasRoute(*rtnl_, local).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, local).value(), Change::Unchanged);
+
+  // Switching forms (the real servers changed) is a replace, never two routes.
+  RouteSpec via{spec_.vip, ip("10.77.0.2")};
+  EXPECT_EQ(ensureRoute(*rtnl_, via).value(), Change::Replaced);
+  EXPECT_FALSE(hasRoute(*rtnl_, local).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, local).value(), Change::Replaced);
+  EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 1u);
+
+  ASSERT_EQ(run("ip route del local 10.77.1.1/32 table main").status, 0);
+  EXPECT_FALSE(hasRoute(*rtnl_, local).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, local).value(), Change::Created);
+  EXPECT_EQ(removeRoute(*rtnl_, local.vip, std::nullopt).value(), Change::Removed);
+  EXPECT_EQ(routes("10.77.1.1/32"), "[]\n");
+}
+
+TEST_F(RoutesTest, LocalRouteIpv6) {
+  ASSERT_EQ(run("ip link set lo up").status, 0);  // IPv6 refuses a route over a device that is down
+  RouteSpec local{ip("fd77:1::1"), ip("fd77::1")};
+  local.local = true;
+  auto created = ensureRoute(*rtnl_, local);
+  ASSERT_TRUE(created) << created.error().describe();
+  EXPECT_EQ(*created, Change::Created);
+  // `ip -6 route show` leaves local routes out unless asked for every table; no "table" = main.
+  const auto all = [] { return run("ip -6 route show table all").output; };
+  EXPECT_NE(all().find("local fd77:1::1 dev lo proto 76 src fd77::1 metric 50"), std::string::npos) << all();
+  EXPECT_TRUE(hasRoute(*rtnl_, local).value());
+  EXPECT_EQ(ensureRoute(*rtnl_, local).value(), Change::Unchanged);
+  EXPECT_EQ(removeRoute(*rtnl_, local.vip, local.nodeIp).value(), Change::Removed);
+  EXPECT_EQ(all().find("fd77:1::1"), std::string::npos) << all();
+}
+
 }  // namespace
 }  // namespace lvscare::host

@@ -234,5 +234,56 @@ TEST(RouteCodecTest, TruncatedGatewayIsMalformed) {
   EXPECT_EQ(route.error().message, "route attribute RTA_GATEWAY has 3 bytes, expected 4");
 }
 
+// The local form for IPVS with real servers on loopback: type local, scope host, dev lo, the node
+// IP as preferred source, no gateway; still ours (protocol 76) in the main table at metric 50.
+TEST(RouteCodecTest, LocalRouteIsDeliveredOnLoWithTheNodeIpAsSource) {
+  RouteSpec spec{ip("169.254.0.1"), ip("10.255.0.1")};
+  spec.local = true;
+  const auto d = decode(buildRouteAdd(spec, false));
+  EXPECT_EQ(d.route.rtm_type, RTN_LOCAL);
+  EXPECT_EQ(d.route.rtm_scope, RT_SCOPE_HOST);
+  EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
+  EXPECT_EQ(d.route.rtm_table, RT_TABLE_MAIN);
+  EXPECT_EQ(d.attributes.find(RTA_GATEWAY), nullptr);
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_PREFSRC)), (std::vector<std::uint8_t>{10, 255, 0, 1}));
+  EXPECT_EQ(d.attributes.requireU32(RTA_OIF, "oif").value(), 1u);
+  EXPECT_EQ(d.attributes.requireU32(RTA_PRIORITY, "metric").value(), 50u);
+  EXPECT_EQ(spec.toString(), "local 169.254.0.1/32 dev lo src 10.255.0.1 metric 50");
+
+  const RouteInfo route = roundTrip(spec);
+  EXPECT_EQ(route.type, RTN_LOCAL);
+  EXPECT_EQ(route.scope, RT_SCOPE_HOST);
+  EXPECT_EQ(route.preferredSource, spec.nodeIp);
+  EXPECT_FALSE(route.gateway);
+  EXPECT_TRUE(isExactRoute(route, spec));
+  EXPECT_EQ(classifyRoute(route, spec.nodeIp), RouteOwner::Ours);
+  EXPECT_EQ(route.toString(), "local 169.254.0.1/32 dev #1 src 10.255.0.1 metric 50 proto 76 table 254");
+
+  // The two forms never pass for each other: switching between them is a repair (a replace).
+  RouteSpec via = spec;
+  via.local = false;
+  EXPECT_FALSE(isExactRoute(route, via));
+  EXPECT_FALSE(isExactRoute(roundTrip(via), spec));
+  RouteSpec otherSource = spec;
+  otherSource.nodeIp = ip("10.255.0.2");
+  EXPECT_FALSE(isExactRoute(route, otherSource));
+
+  // A delete names the type and scope the kernel holds (a local route only matches scope host).
+  const auto del = decode(buildRouteDelete(route));
+  EXPECT_EQ(del.route.rtm_type, RTN_LOCAL);
+  EXPECT_EQ(del.route.rtm_scope, RT_SCOPE_HOST);
+}
+
+TEST(RouteCodecTest, LocalRouteIpv6) {
+  RouteSpec spec{ip("fd00::169"), ip("fd00:255::1")};
+  spec.local = true;
+  const auto d = decode(buildRouteAdd(spec, false));
+  EXPECT_EQ(d.route.rtm_family, AF_INET6);
+  EXPECT_EQ(d.route.rtm_dst_len, 128);
+  EXPECT_EQ(d.route.rtm_type, RTN_LOCAL);
+  EXPECT_EQ(d.attributes.find(RTA_PREFSRC)->payload.size(), 16u);
+  EXPECT_TRUE(isExactRoute(roundTrip(spec), spec));
+}
+
 }  // namespace
 }  // namespace lvscare::host

@@ -19,7 +19,8 @@
 namespace lvscare::care {
 
 // `<VIP>/32 via <node IP> metric 50` (IPv6: `<VIP>/128 dev <interface of the node IP> src <node IP>
-// metric 50`, see host/route_codec.hpp). The socket must outlive it.
+// metric 50`), or the local form (host::RouteSpec::local); see host/route_codec.hpp. The socket
+// must outlive it.
 class RouteSetup final : public HostSetup {
  public:
   RouteSetup(netlink::Socket& rtnl, host::RouteSpec spec) : rtnl_(rtnl), spec_(std::move(spec)) {}

@@ -1,6 +1,7 @@
 // runCare(): the care loop wired to this host's kernel. Order matters: everything that can be
 // wrong with the input is checked (config, probe settings, TLS files) before anything on the host
 // is touched, so bad input exits 2 with the host unchanged.
+#include <algorithm>
 #include <csignal>
 
 #include "care/care_loop.hpp"
@@ -58,6 +59,25 @@ nftables::MasqueradeSpec masqueradeSpec(const CareConfig& config) {
   return nftables::MasqueradeSpec{vipOf(config), static_cast<unsigned>(config.masqueradeBit)};
 }
 
+// Route mode. With IPVS and a real server on this host (LVScare's own example: --rs 127.0.0.1:8081)
+// the VIP must route locally: IPVS keeps a packet's original route when its new destination is
+// local, so behind `<VIP> via <node IP>` the rewritten packet leaves through the node IP's link
+// and never reaches lo (seen in the VM: connections stuck in SYN_RECV). `local <VIP> dev lo src
+// <node IP>` delivers it, still with the node IP as the clients' source, and carries traffic to
+// remote real servers as well. nftables needs no such route: its DNAT re-routes the packet.
+// "On this host" as the command line tells: a loopback address or the node IP itself.
+host::RouteSpec routeSpec(const CareConfig& config, bool ipvs) {
+  host::RouteSpec spec{vipOf(config), *config.nodeIp};
+  spec.local = ipvs && std::any_of(config.realServers.begin(), config.realServers.end(), [&](const Endpoint& rs) {
+                 return rs.address.isLoopback() || rs.address == spec.nodeIp;
+               });
+  if (spec.local) {
+    logf(LogLevel::Info, "mode=route route={} reason={}", logValue(spec.toString()),
+         logValue("IPVS with a real server on this host needs the VIP routed locally"));
+  }
+  return spec;
+}
+
 // The host setup the loop keeps in place. `masquerade` is needed in link mode only.
 Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, bool ipvs,
                                                  const host::ModuleLoader& loader,
@@ -70,7 +90,7 @@ Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netli
         logf(LogLevel::Warn, "mode=route no node IP (--ip, /etc/hosts lvscare.node.ip, LVSCARE_NODE_IP): no route is set");
         return std::unique_ptr<HostSetup>(std::make_unique<NoHostSetup>());
       }
-      return std::unique_ptr<HostSetup>(std::make_unique<RouteSetup>(rtnl, host::RouteSpec{vipOf(config), *config.nodeIp}));
+      return std::unique_ptr<HostSetup>(std::make_unique<RouteSetup>(rtnl, routeSpec(config, ipvs)));
     case Mode::Link: {
       auto rules = nftables::NftHostRules::open();
       if (!rules) return tl::unexpected<Error>(withContext(rules.error(), "link mode masquerade"));

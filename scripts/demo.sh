@@ -16,6 +16,7 @@
 #   DEMO_FAST=1      a quick run for CI: fewer requests and `--interval 1` (said in the output)
 #   LVSCARE_BIN=...  use this lvscare binary instead of building build/src/cli/lvscare
 #   DEMO_REQUESTS=N  requests per round (default 30, 9 with DEMO_FAST=1)
+#   DEMO_EXPECT_DATAPATH=ipvs|nftables  fail unless lvscare chose this datapath (for CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -132,22 +133,22 @@ stop_server() {
 }
 
 # --- requests through the VIP ---------------------------------------------------------------------
-# `send N` makes N new connections to the VIP (one curl each, 1 s connect / 2 s total timeout) and
-# sets count[8081..8083] and count[failed].
+# `send N` makes N new connections to the VIP, one after the other (one curl for all N: the
+# servers close each connection, and `Connection: close` keeps curl from reusing one; 1 s connect /
+# 2 s total timeout per request), and sets count[8081..8083] and count[failed] (N - answers).
 declare -A count=()
 send() {
   count=([failed]=0)
   for port in "${PORTS[@]}"; do count[$port]=0; done
-  local reply
+  local reply answers=0 urls=() i
+  for ((i = 0; i < $1; i++)); do urls+=("http://$VIP:$VPORT/"); done
   while read -r reply; do
     if [[ $reply =~ ^server\ ([0-9]+)$ ]]; then
       count[${BASH_REMATCH[1]}]=$((${count[${BASH_REMATCH[1]}]:-0} + 1))
-    else
-      count[failed]=$((count[failed] + 1))
+      answers=$((answers + 1))
     fi
-  done < <(in_ns bash -c 'for ((i = 0; i < $1; i++)); do
-                            curl -s --connect-timeout 1 --max-time 2 "http://$2/" || echo failed
-                          done' _ "$1" "$VIP:$VPORT")
+  done < <(in_ns curl -s -H 'Connection: close' --connect-timeout 1 --max-time 2 "${urls[@]}" || true)
+  count[failed]=$(($1 - answers))
 }
 counts() {
   local out="" port
@@ -187,8 +188,11 @@ for rule in (item["rule"] for item in items if "rule" in item):
 print(" ".join(f"{port}:{slots.get(chain, 0)}" for chain, port in sorted(dnat.items(), key=lambda x: x[1])))
 EOF
 
+kind=  # set once lvscare has programmed the VIP (the datapath does not change while it runs)
 datapath_kind() {
-  if in_ns nft list table ip "$NFT_TABLE" >/dev/null 2>&1; then
+  if [[ -n $kind ]]; then
+    echo "$kind"
+  elif in_ns nft list table ip "$NFT_TABLE" >/dev/null 2>&1; then
     echo nftables
   elif in_ns test -e /proc/net/ip_vs && in_ns ipvsadm -Ln -t "$VIP:$VPORT" >/dev/null 2>&1; then
     echo ipvs
@@ -208,14 +212,13 @@ datapath_state() {
     none) echo none ;;
   esac
 }
-# backend_is PORT active|drained|absent
-backend_is() {
-  local state
-  state=" $(datapath_state) "
-  case $2 in
-    active) [[ $state =~ \ $1:[1-9][0-9]*\  ]] ;;
-    drained) [[ $state == *" $1:0 "* ]] ;;
-    absent) [[ $state != *" $1:"* && $state != " none " ]] ;;
+# state_has STATE PORT active|drained|absent, STATE being datapath_state's line
+state_has() {
+  local state=" $1 "
+  case $3 in
+    active) [[ $state =~ \ $2:[1-9][0-9]*\  ]] ;;
+    drained) [[ $state == *" $2:0 "* ]] ;;
+    absent) [[ $state != *" $2:"* && $state != " none " ]] ;;
   esac
 }
 logged() { grep -qE -- "$1" "$log"; }
@@ -286,12 +289,27 @@ care_running() {
   fi
   fail "lvscare care exited early"
 }
-all_active() { care_running && for p in "${PORTS[@]}"; do backend_is "$p" active || return 1; done; }
+# One read of the kernel's state per poll (every process is slow under emulation, as in the CI VM).
+all_active() {
+  care_running || return 1
+  local state p
+  state=$(datapath_state)
+  for p in "${PORTS[@]}"; do state_has "$state" "$p" active || return 1; done
+}
 wait_for all_active || fail "lvscare did not program the VIP with all three servers"
 kind=$(datapath_kind)
 logged 'datapath' && say_logged 'datapath'
+if [[ -n ${DEMO_EXPECT_DATAPATH:-} && $kind != "$DEMO_EXPECT_DATAPATH" ]]; then
+  fail "lvscare chose datapath $kind, expected $DEMO_EXPECT_DATAPATH (DEMO_EXPECT_DATAPATH)"
+fi
 say "lvscare programmed the VIP: datapath $kind, backends $(datapath_state) (port:weight as the kernel holds it)"
 [[ $kind == ipvs ]] && in_ns ipvsadm -Ln | sed 's/^/    /'
+# Route mode: `VIP via <node IP>`; with IPVS and real servers on 127.0.0.1, lvscare makes it
+# `local VIP dev lo src <node IP>` instead (IPVS hands a packet rewritten to a local address to the
+# route it already had, so the VIP must route to lo; see README "Route mode and real servers on
+# this host").
+logged 'mode=route route=' && say_logged 'mode=route route='
+say "route to the VIP: $(in_ns ip route show table main | grep -F "$VIP" || echo none)"
 
 send "$requests"
 expect_counts "$requests requests through $VIP:$VPORT (round robin)" "${PORTS[@]}"
@@ -299,15 +317,19 @@ expect_counts "$requests requests through $VIP:$VPORT (round robin)" "${PORTS[@]
 stop_server "$VICTIM"
 say "stopped server $VICTIM"
 
-drained() { logged "rs=127\.0\.0\.1:$VICTIM active -> draining weight=0" && { backend_is "$VICTIM" drained || backend_is "$VICTIM" absent; }; }
+# Each check keeps the kernel state it saw (`seen`), printed below: the state at that moment, since
+# with --interval 1 the weight-0 step lasts only about a second before the removal.
+seen=
+saw() { seen=$(datapath_state); state_has "$seen" "$VICTIM" "$1"; }
+drained() { logged "rs=127\.0\.0\.1:$VICTIM active -> draining weight=0" && { saw drained || state_has "$seen" "$VICTIM" absent; }; }
 wait_for drained || fail "lvscare did not set server $VICTIM's weight to 0"
 say_logged "rs=127\.0\.0\.1:$VICTIM active -> draining"
-echo "           kernel: backends $(datapath_state)"
+echo "           kernel: backends $seen"
 
-removed() { logged "rs=127\.0\.0\.1:$VICTIM draining -> removed" && backend_is "$VICTIM" absent; }
+removed() { logged "rs=127\.0\.0\.1:$VICTIM draining -> removed" && saw absent; }
 wait_for removed || fail "lvscare did not remove server $VICTIM"
 say_logged "rs=127\.0\.0\.1:$VICTIM draining -> removed"
-echo "           kernel: backends $(datapath_state)"
+echo "           kernel: backends $seen"
 
 others=()
 for port in "${PORTS[@]}"; do [[ $port == "$VICTIM" ]] || others+=("$port"); done
@@ -317,10 +339,10 @@ expect_counts "$requests requests without $VICTIM" "${others[@]}"
 start_server "$VICTIM"
 wait_for answers_directly "$VICTIM" || fail "server $VICTIM did not come back up"
 say "restarted server $VICTIM"
-back() { logged "rs=127\.0\.0\.1:$VICTIM removed -> active weight=1" && backend_is "$VICTIM" active; }
+back() { logged "rs=127\.0\.0\.1:$VICTIM removed -> active weight=1" && saw active; }
 wait_for back || fail "lvscare did not add server $VICTIM back"
 say_logged "rs=127\.0\.0\.1:$VICTIM removed -> active"
-echo "           kernel: backends $(datapath_state)"
+echo "           kernel: backends $seen"
 
 send "$requests"
 expect_counts "$requests requests with $VICTIM back" "${PORTS[@]}"

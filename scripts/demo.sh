@@ -17,13 +17,14 @@
 #   LVSCARE_BIN=...  use this lvscare binary instead of building build/src/cli/lvscare
 #   DEMO_REQUESTS=N  requests per round (default 30, 9 with DEMO_FAST=1)
 #   DEMO_EXPECT_DATAPATH=ipvs|nftables  fail unless lvscare chose this datapath (for CI)
+#   DEMO_WAIT_LIMIT=S  bound for every wait (default 30 s; more for a slow, emulated CI VM)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly VIP=169.254.0.1 VPORT=80
 readonly PORTS=(8081 8082 8083)
 readonly VICTIM=8082      # the server stopped and restarted
-readonly WAIT_LIMIT=30    # seconds, for every wait
+readonly WAIT_LIMIT=${DEMO_WAIT_LIMIT:-30}  # seconds, for every wait
 fast=${DEMO_FAST:-0}
 requests=${DEMO_REQUESTS:-$([[ $fast == 1 ]] && echo 9 || echo 30)}
 
@@ -103,21 +104,25 @@ wait_for() {
 }
 
 # --- HTTP echo servers ----------------------------------------------------------------------------
+# Plain socketserver rather than http.server: a third of the imports, which matters where every
+# file is read slowly (the CI VM, under emulation). It reads the request up to its blank line and
+# answers every request the same way, then closes.
 read -r -d '' SERVER_PY <<'EOF' || true
-import http.server, sys
+import socketserver, sys
 port = int(sys.argv[1])
 body = f"server {port}\n".encode()
-class Echo(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Echo).serve_forever()
+reply = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+         % len(body)) + body
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            if line in (b"\r\n", b"\n"):
+                break
+        self.wfile.write(reply)
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+Server(("127.0.0.1", port), Echo).serve_forever()
 EOF
 
 # Started with `ip netns exec` directly (not through a function) so that $! is the server itself.

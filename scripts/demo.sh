@@ -326,8 +326,11 @@ say "stopped server $VICTIM"
 # with --interval 1 the weight-0 step lasts only about a second before the removal.
 seen=
 saw() { seen=$(datapath_state); state_has "$seen" "$VICTIM" "$1"; }
-drained() { logged "rs=127\.0\.0\.1:$VICTIM active -> draining weight=0" && { saw drained || state_has "$seen" "$VICTIM" absent; }; }
+# The kernel first, every poll (the weight-0 moment is short), the log line once it is there.
+draining_logged() { logged "rs=127\.0\.0\.1:$VICTIM active -> draining weight=0"; }
+drained() { saw drained || { state_has "$seen" "$VICTIM" absent && draining_logged; }; }
 wait_for drained || fail "lvscare did not set server $VICTIM's weight to 0"
+wait_for draining_logged || fail "lvscare did not log server $VICTIM's weight 0"
 say_logged "rs=127\.0\.0\.1:$VICTIM active -> draining"
 echo "           kernel: backends $seen"
 

@@ -16,7 +16,7 @@ packages=(
   # real-kernel IPVS tests: Debian's kernel in a software-emulated VM
   qemu-system-x86 busybox-static ipvsadm cpio xz-utils
   # benchmark anchors
-  haproxy
+  haproxy keepalived jq
 )
 
 missing=()

@@ -11,16 +11,18 @@
 # type, which not every kernel has: it is skipped, saying so, where there is none) lvscare is
 # started and the whole kernel state is recorded with tools we did not write: ipvsadm -S -n,
 # nft -j list ruleset (handles dropped, objects in a fixed order), ip -j route, ip -j -d addr.
-# Each trial then waits a random part of the tick, starts the deleting command and times from the
-# deletion (the first poll that sees the kernel's own view differ from the recording; the command's
-# start when no poll saw it, counted as "deletions not seen") until that view is back to the recording:
+# Each trial waits a random part of the tick, hands the deleting command to its tool, already
+# running (nft -i, ip -batch -, ipvsadm -R: no exec between the clock and the deletion), and times
+# from that moment until the kernel state is whole again:
 #   - polled every POLL_MS (default 10) without starting a process (bash builtins only: under
 #     the test VM's emulation every exec costs 150-500 ms): /proc/net/ip_vs, /proc/net/route,
 #     /sys/class/net/lvscare/flags with /proc/net/fib_trie, and for nftables the events of a
 #     `nft monitor` started beforehand (our tables all present again after a new generation made
-#     by lvscare);
+#     by lvscare), compared with the same view recorded at the start (as sets of lines);
 #   - then confirmed with the tools above; a trial the tools do not confirm is polled on with them
 #     and its time taken when they do (counted as "late confirmations").
+# When no poll saw the deletion at all (deleted and repaired between two polls) the trial's time is
+# lvscare's own log stamp of its repair (counted as "deletions not seen").
 # A trial not whole within REPAIR_BOUND s (default 5) counts as not repaired (exit status 1).
 # lvscare's own log stamps of its repairs are printed beside, as a cross-check.
 #
@@ -32,6 +34,7 @@
 # Everything runs in a private network namespace (unshare -n); nothing on the caller's host is
 # touched. Root only (exit 77 otherwise).
 # IPVS (in the test VM): scripts/vm/run.sh -- bench/care_repair.sh build/src/cli/lvscare ipvs 20
+# nftables link mode where there is no dummy link type here: ... -- bench/care_repair.sh ... nftables 20 link
 set -euo pipefail
 LVSCARE=${1:-build/src/cli/lvscare}
 DATAPATH=${2:-auto}

@@ -2,12 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "cli/flag_values.hpp"
 #include "host/node_ip.hpp"
+#include "lvscare/probers.hpp"
 
 namespace lvscare::cli {
 
@@ -131,6 +136,36 @@ Result<Endpoint> parseEndpoint(const Value& v) {
   // The parser's message quotes the value already.
   if (!endpoint) return invalid(fmt::format("{}: {}", v.source, endpoint.error().message));
   return endpoint;
+}
+
+// A value as it may be printed in a one-line message: control characters written as escapes.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
+// The probers' own syntax rules (no CR/LF smuggling, HTTP tokens), checked one field at a time so
+// the message names the flag that carries the field, with the value.
+Result<void> checkProbeField(const Value& v, const health::ProbeConfig& onlyThisField) {
+  auto ok = health::validateProbeConfig(onlyThisField);
+  if (!ok) return invalid(fmt::format("{} \"{}\": {}", v.source, printable(v.text), printable(ok.error().message)));
+  return {};
+}
+
+// The TLS files are loaded only when the prober is made, after the flags; a file that cannot be
+// read is named here with its flag instead.
+Result<void> checkReadable(const Value& v) {
+  if (v.text.empty() || ::access(v.text.c_str(), R_OK) == 0) return {};
+  const int error = errno;
+  return invalid(fmt::format("{} \"{}\": cannot read it: {}", v.source, printable(v.text), std::strerror(error)));
 }
 
 Result<double> parseFraction(const Value& v) {
@@ -269,6 +304,27 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
   c.probe.certFile = value("health-cert-file").text;
   c.probe.keyFile = value("health-key-file").text;
   c.probe.serverName = value("health-server-name").text;
+  if (c.probe.scheme != health::Scheme::Tcp) {
+    health::ProbeConfig field;  // the defaults, with one field at a time from the flags
+    field.scheme = health::Scheme::Http;
+    field.method = c.probe.method;
+    if (auto ok = checkProbeField(value("health-req-method"), field); !ok) return passOn(ok);
+    field = health::ProbeConfig{};
+    field.scheme = health::Scheme::Http;
+    field.path = c.probe.path;
+    if (auto ok = checkProbeField(value("health-path"), field); !ok) return passOn(ok);
+    for (std::size_t i = 0; i < headers->size(); ++i) {
+      field = health::ProbeConfig{};
+      field.scheme = health::Scheme::Http;
+      field.headers = {c.probe.headers[i]};
+      if (auto ok = checkProbeField((*headers)[i], field); !ok) return passOn(ok);
+    }
+  }
+  if (c.probe.scheme == health::Scheme::Https) {
+    for (const char* name : {"health-ca-file", "health-cert-file", "health-key-file"}) {
+      if (auto ok = checkReadable(value(name)); !ok) return passOn(ok);
+    }
+  }
 
   // Policy.
   auto rise = integer("health-rise", 1, 1000);

@@ -142,11 +142,14 @@ TEST(CareFlagsTest, IntervalIsSecondsOrADuration) {
 }
 
 TEST(CareFlagsTest, HealthFlags) {
+  // The TLS files must be readable (they are checked before anything else is done).
+  const std::string dir = ::testing::TempDir();
+  for (const char* name : {"ca.pem", "c.pem", "k.pem"}) std::ofstream(dir + name) << "x\n";
   auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--health-path", "livez", "--health-req-method", "POST",
                   "--health-req-body", "{}", "--health-req-headers", "Host=api,X-A=1", "--health-req-headers", "X-B=a=b",
                   "--health-status", "401,403", "--health-insecure-skip-verify=false", "--health-timeout", "2s",
                   "--health-rise", "2", "--health-fall", "3", "--health-fast-interval", "1s", "--health-jitter", "0.1",
-                  "--health-ca-file", "/ca.pem", "--health-cert-file", "/c.pem", "--health-key-file", "/k.pem",
+                  "--health-ca-file", dir + "ca.pem", "--health-cert-file", dir + "c.pem", "--health-key-file", dir + "k.pem",
                   "--health-server-name", "kubernetes", "--datapath", "nftables"});
   ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
   const auto& c = p.result->config;
@@ -162,9 +165,9 @@ TEST(CareFlagsTest, HealthFlags) {
   EXPECT_EQ(c.policy.fall, 3);
   EXPECT_EQ(c.policy.fastInterval, 1s);
   EXPECT_DOUBLE_EQ(c.policy.jitter, 0.1);
-  EXPECT_EQ(c.probe.caFile, "/ca.pem");
-  EXPECT_EQ(c.probe.certFile, "/c.pem");
-  EXPECT_EQ(c.probe.keyFile, "/k.pem");
+  EXPECT_EQ(c.probe.caFile, dir + "ca.pem");
+  EXPECT_EQ(c.probe.certFile, dir + "c.pem");
+  EXPECT_EQ(c.probe.keyFile, dir + "k.pem");
   EXPECT_EQ(c.probe.serverName, "kubernetes");
   EXPECT_EQ(c.datapath, care::DatapathChoice::Nftables);
 }
@@ -298,9 +301,16 @@ TEST(CareFlagsTest, EveryMalformedValueNamesTheFlagAndTheValue) {
       {{"--health-fast-interval", "fast"}, "--health-fast-interval \"fast\""},
       {{"--health-jitter", "0.7"}, "--health-jitter \"0.7\""},
       {{"--datapath", "xdp"}, "--datapath \"xdp\""},
-      {{"--health-req-method", "G T"}, "health request method 'G T'"},
-      {{"--health-path", "/a b"}, "health path '/a b'"},
-      {{"--health-req-headers", "X-A=a\r\nb"}, "health request header 'X-A'"},
+      {{"--health-req-method", "G T"}, "--health-req-method \"G T\": health request method 'G T'"},
+      {{"--health-path", "/a b"}, "--health-path \"/a b\": health path '/a b'"},
+      // Control characters are printed as escapes, so the message stays one line.
+      {{"--health-path", "/a\nb"}, "--health-path \"/a\\nb\": health path '/a\\nb'"},
+      {{"--health-req-headers", "X-A=a\r\nb"}, "--health-req-headers \"X-A=a\\r\\nb\": health request header 'X-A'"},
+      {{"--health-req-headers", "X-A=1,Host=h,X\x01=2"}, "--health-req-headers \"X\\x01=2\": "},
+      // TLS files are named with their flag before anything is loaded.
+      {{"--health-ca-file", "/nonexistent/ca.pem"}, "--health-ca-file \"/nonexistent/ca.pem\": cannot read it"},
+      {{"--health-cert-file", "/nonexistent/c.pem"}, "--health-cert-file \"/nonexistent/c.pem\": cannot read it"},
+      {{"--health-key-file", "/nonexistent/k.pem"}, "--health-key-file \"/nonexistent/k.pem\": cannot read it"},
   };
   for (const auto& [extra, expected] : cases) {
     auto args = base;
@@ -309,6 +319,10 @@ TEST(CareFlagsTest, EveryMalformedValueNamesTheFlagAndTheValue) {
     EXPECT_EQ(message.rfind(expected, 0), 0u) << "args: " << extra[0] << " message: " << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
+  // A TLS file is not read for a plain HTTP probe, so it is not checked there either.
+  auto http = base;
+  http.insert(http.end(), {"--health-schem", "http", "--health-ca-file", "/nonexistent/ca.pem"});
+  EXPECT_EQ(errorOf(http), "");
   EXPECT_EQ(errorOf({"--rs", "10.0.0.2:80"}), "--vs: required (host:port, e.g. 10.103.97.12:6443)");
   EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}), "--rs: required unless -C is given");
 }

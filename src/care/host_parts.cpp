@@ -2,6 +2,7 @@
 
 #include "host/routes.hpp"
 #include "host/sysctl.hpp"
+#include "lvscare/log.hpp"
 
 namespace lvscare::care {
 namespace {
@@ -42,6 +43,25 @@ Result<void> DummyLinkSetup::remove() {
   auto change = host::removeDummyLink(rtnl_, spec_);
   if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove link " + spec_.name));
   return {};
+}
+
+Result<std::vector<std::string>> FallbackHostSetup::ensure() {
+  if (!usingFallback_) {
+    auto made = primary_->ensure();
+    if (made || made.error().code != Errc::Unsupported) return made;
+    usingFallback_ = true;
+    logf(LogLevel::Info, "host part={} fallback={} reason={}", primary_->name(), fallback_->name(),
+         logValue(made.error().describe()));
+  }
+  return fallback_->ensure();
+}
+
+Result<void> FallbackHostSetup::remove() {
+  auto fallbackRemoved = fallback_->remove();
+  auto primaryRemoved = primary_->remove();
+  // A primary the kernel cannot even have (no dummy link type) has nothing to remove.
+  if (!primaryRemoved && primaryRemoved.error().code != Errc::Unsupported) return primaryRemoved;
+  return fallbackRemoved;
 }
 
 Result<std::vector<std::string>> SysctlSetup::ensure() {

@@ -1,7 +1,8 @@
 // The pieces a mode is made of, each a HostSetup over the host layer, and a composite that runs
 // them in order:
 //   route mode: RouteSetup
-//   link mode:  DummyLinkSetup + SysctlSetup(net.ipv4.vs.conntrack=1, IPVS only) + masquerade
+//   link mode:  DummyLinkSetup (or, without the dummy link type, the VIP's local route: see
+//               FallbackHostSetup) + SysctlSetup(net.ipv4.vs.conntrack=1, IPVS only) + masquerade
 #pragma once
 
 #include <memory>
@@ -59,6 +60,27 @@ class DummyLinkSetup final : public HostSetup {
   netlink::Socket& rtnl_;
   host::DummyLinkSpec spec_;
   host::ModuleLoader loadModule_;
+};
+
+// `primary` until it reports Errc::Unsupported (the kernel lacks what it needs), then `fallback`
+// from that moment on; the switch is logged once with the primary's error. remove() removes both,
+// so -C and a restart with another kernel leave nothing either way. Link mode's VIP holder: the
+// dummy link, or on a kernel without the dummy link type the VIP's local route
+// (host::RouteSpec::localVip): nftables' DNAT and IPVS only need the VIP to be a local
+// destination, and a route of ours (proto 76) does that with no interface to create.
+class FallbackHostSetup final : public HostSetup {
+ public:
+  FallbackHostSetup(std::unique_ptr<HostSetup> primary, std::unique_ptr<HostSetup> fallback)
+      : primary_(std::move(primary)), fallback_(std::move(fallback)) {}
+  std::string_view name() const override { return primary_->name(); }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override;
+  bool usingFallback() const { return usingFallback_; }
+
+ private:
+  std::unique_ptr<HostSetup> primary_;
+  std::unique_ptr<HostSetup> fallback_;
+  bool usingFallback_ = false;
 };
 
 // A kernel parameter kept at a value. remove() leaves it: it is not ours alone to reset.

@@ -96,7 +96,11 @@ Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netli
       if (!rules) return tl::unexpected<Error>(withContext(rules.error(), "link mode masquerade"));
       masquerade.emplace(std::move(*rules));
       std::vector<std::unique_ptr<HostSetup>> parts;
-      parts.push_back(std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), loader));
+      // Without the dummy link type (this project's own CI kernel) the VIP becomes local by a
+      // route of ours instead; one log line says so.
+      parts.push_back(std::make_unique<FallbackHostSetup>(
+          std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), loader),
+          std::make_unique<RouteSetup>(rtnl, host::RouteSpec::localVip(vipOf(config)))));
       if (ipvs) parts.push_back(std::make_unique<SysctlSetup>(kVsConntrack, "1"));
       parts.push_back(std::make_unique<MasqueradeSetup>(*masquerade, masqueradeSpec(config)));
       return std::unique_ptr<HostSetup>(std::make_unique<CompositeHostSetup>("link", std::move(parts)));

@@ -48,10 +48,21 @@ Result<void> RouteSpec::validate() const {
   return {};
 }
 
+RouteSpec RouteSpec::localVip(const IpAddress& vip) {
+  RouteSpec spec{vip, vip};
+  spec.local = true;
+  return spec;
+}
+
+std::optional<IpAddress> RouteSpec::source() const {
+  if (local && nodeIp == vip) return std::nullopt;
+  return nodeIp;
+}
+
 std::string RouteSpec::toString() const {
   std::string text = vip.toString() + "/" + std::to_string(vip.prefixBits());
   if (local) {
-    text = "local " + text + " dev lo src " + nodeIp.toString();
+    text = "local " + text + " dev lo" + (source() ? " src " + nodeIp.toString() : std::string());
   } else if (vip.isV4()) {
     text += " via " + nodeIp.toString();
   } else {
@@ -91,7 +102,8 @@ netlink::Message buildRouteAdd(const RouteSpec& spec, bool replace) {
   netlink::MessageBuilder builder(RTM_NEWROUTE, flags);
   builder.header(header).putBytes(RTA_DST, addressBytes(spec.vip));
   if (spec.local) {
-    builder.putU32(RTA_OIF, static_cast<std::uint32_t>(kLoopbackIfindex)).putBytes(RTA_PREFSRC, addressBytes(spec.nodeIp));
+    builder.putU32(RTA_OIF, static_cast<std::uint32_t>(kLoopbackIfindex));
+    if (const auto source = spec.source()) builder.putBytes(RTA_PREFSRC, addressBytes(*source));
   } else if (spec.vip.isV4()) {
     builder.putBytes(RTA_GATEWAY, addressBytes(spec.nodeIp));
   } else {
@@ -191,7 +203,7 @@ RouteOwner classifyRoute(const RouteInfo& route, const std::optional<IpAddress>&
 bool isExactRoute(const RouteInfo& route, const RouteSpec& spec) {
   if (!isVipRoute(route, spec.vip) || route.protocol != kRouteProtocol || route.metric != spec.metric) return false;
   if (spec.local) {
-    return route.type == RTN_LOCAL && !route.gateway && route.preferredSource == spec.nodeIp &&
+    return route.type == RTN_LOCAL && !route.gateway && route.preferredSource == spec.source() &&
            route.outputInterface == kLoopbackIfindex;
   }
   if (route.type != RTN_UNICAST) return false;

@@ -51,11 +51,19 @@ struct RouteSpec {
   // rewritten packet goes out of the node IP's link instead of to lo and never arrives.
   bool local = false;
 
+  // The local form without a preferred source, for link mode on a kernel without the dummy link
+  // type: `local <VIP> dev lo metric 50` makes the VIP an address of this host just as the dummy
+  // link's address would (same route type, and the VIP is its own source), with no interface of
+  // ours to create. nodeIp holds the VIP itself there.
+  static RouteSpec localVip(const IpAddress& vip);
+  // The preferred source the route carries: the node IP, or none in the localVip form.
+  std::optional<IpAddress> source() const;
+
   // Both addresses of one family.
   Result<void> validate() const;
   // "10.103.97.12/32 via 192.168.0.2 metric 50", "fd00::1/128 src fd00:1::2 metric 50" (with
   // " dev #<index>" after the prefix once the interface is known),
-  // "local 169.254.0.1/32 dev lo src 10.0.0.1 metric 50".
+  // "local 169.254.0.1/32 dev lo src 10.0.0.1 metric 50", "local 169.254.0.1/32 dev lo metric 50".
   std::string toString() const;
 };
 

@@ -6,7 +6,8 @@
 # Three HTTP servers (busybox httpd) answer "server N"; lvscare keeps 169.254.0.1:80 on them
 # (FAMILY=6: [fd00:a9fe::1]:80, and every address below in its IPv6 form).
 #   link:  servers on 127.0.0.1:8081-8083 ([::1]), lvscare --mode link (dummy link `lvscare` holds
-#          the VIP)
+#          the VIP; on a kernel without the dummy link type, lvscare's `local <VIP> dev lo` route
+#          makes the VIP local instead, and that is what is checked and deleted)
 #   route: servers in three network namespaces of their own behind veth pairs (10.77.N.2:80,
 #          [fd77:N::2]:80), lvscare --mode route --ip 10.77.1.1 (fd77:1::1; the node IP: this
 #          namespace's end of the first pair). The route is `VIP/32 via <node IP>`, for IPv6
@@ -150,8 +151,20 @@ start_server() { # index
   server_pid[$i]=$!
 }
 if [[ $MODE == link ]]; then
-  ip link add care-probe type dummy 2> /dev/null || skip "the kernel has no dummy link type (link mode)"
-  ip link del care-probe
+  have_dummy=1
+  if ip link add care-probe type dummy 2> /dev/null; then
+    ip link del care-probe
+  else
+    have_dummy=0
+    # Every real node has an address of global scope; link mode's masquerade needs one (on lo,
+    # whose addresses are scope host, the kernel's masquerade finds no source and drops). This
+    # namespace has only lo: give it a node address on a veth pair.
+    ip link add care-n0 type veth peer name care-n1
+    ip link set care-n0 up
+    ip link set care-n1 up
+    ip addr add 10.77.9.1/24 dev care-n0
+    ip -6 addr add fd77:9::1/64 dev care-n0 nodad
+  fi
   if [[ $FAMILY == 4 ]]; then rs=(127.0.0.1:8081 127.0.0.1:8082 127.0.0.1:8083); else rs=([::1]:8081 [::1]:8082 [::1]:8083); fi
   node_args=()
 else
@@ -198,6 +211,10 @@ start_care() {
 
 # What the host setup made, read with ip and nft.
 vip_on_link() { ip -o addr show dev lvscare 2> /dev/null | grep -q " $VIP/$BITS "; }
+# Link mode without the dummy link type: lvscare's local route (proto 76, no source) holds the VIP.
+vip_local_route() {
+  [[ $(ip -"$FAMILY" -j route show table main type local "$VIP/$BITS") == *'"dev":"lo","protocol":"76","scope":"host","metric":50'* ]]
+}
 # Our route, in its family's shape (see the header), read with ip: `ip -j` prints proto 76 as "76".
 vip_route() {
   local shown
@@ -280,10 +297,17 @@ if command -v nft > /dev/null; then
   [[ $MODE == link ]] && repaired "nft flush ruleset (masquerade table)" masq_table
 fi
 if [[ $MODE == link ]]; then
-  ip link del lvscare
-  repaired "ip link del lvscare" vip_on_link
-  ip addr del "$VIP/$BITS" dev lvscare
-  repaired "ip addr del (the VIP)" vip_on_link
+  if ((have_dummy)); then
+    ip link del lvscare
+    repaired "ip link del lvscare" vip_on_link
+    ip addr del "$VIP/$BITS" dev lvscare
+    repaired "ip addr del (the VIP)" vip_on_link
+  else
+    vip_local_route || fail "no dummy link type, and no local route of ours to the VIP: $(ip -"$FAMILY" route show table main type local)"
+    grep -q "fallback=route" "$log" || fail "lvscare did not log its fallback to the local route"
+    ip -"$FAMILY" route del local "$VIP/$BITS" dev lo table main
+    repaired "ip route del local $VIP/$BITS (no dummy link type here)" vip_local_route
+  fi
 else
   ip -"$FAMILY" route del "$VIP/$BITS"
   repaired "ip -$FAMILY route del $VIP/$BITS" vip_route

@@ -14,15 +14,16 @@ class RecordingPart final : public HostSetup {
   std::string_view name() const override { return name_; }
   Result<std::vector<std::string>> ensure() override {
     journal_.push_back("ensure " + name_);
-    if (fail) return tl::unexpected<Error>(Error{Errc::Kernel, 0, name_ + " broken"});
+    if (fail) return tl::unexpected<Error>(Error{failure, 0, name_ + " broken"});
     return std::vector<std::string>{name_ + " made"};
   }
   Result<void> remove() override {
     journal_.push_back("remove " + name_);
-    if (fail) return tl::unexpected<Error>(Error{Errc::Kernel, 0, name_ + " broken"});
+    if (fail) return tl::unexpected<Error>(Error{failure, 0, name_ + " broken"});
     return {};
   }
   bool fail = false;
+  Errc failure = Errc::Kernel;
 
  private:
   std::string name_;
@@ -54,6 +55,40 @@ TEST(CompositeHostSetupTest, EnsuresInOrderRemovesInReverseAndTriesEveryPart) {
   auto removed = setup.remove();
   ASSERT_FALSE(removed);
   EXPECT_EQ(journal.size(), 6u);
+}
+
+TEST(FallbackHostSetupTest, SwitchesForGoodOnlyWhenThePrimaryIsUnsupported) {
+  std::vector<std::string> journal;
+  auto primary = std::make_unique<RecordingPart>("link", journal);
+  auto* link = primary.get();
+  FallbackHostSetup setup(std::move(primary), std::make_unique<RecordingPart>("route", journal));
+  EXPECT_EQ(setup.name(), "link");
+
+  // Any other failure of the primary is reported as it is: no switch.
+  link->fail = true;
+  auto made = setup.ensure();
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code, Errc::Kernel);
+  EXPECT_FALSE(setup.usingFallback());
+  EXPECT_EQ(journal, (std::vector<std::string>{"ensure link"}));
+
+  // Unsupported: the fallback is made at once and used from then on.
+  link->failure = Errc::Unsupported;
+  journal.clear();
+  made = setup.ensure();
+  ASSERT_TRUE(made) << made.error().describe();
+  EXPECT_EQ(*made, (std::vector<std::string>{"route made"}));
+  EXPECT_TRUE(setup.usingFallback());
+  journal.clear();
+  ASSERT_TRUE(setup.ensure());
+  EXPECT_EQ(journal, (std::vector<std::string>{"ensure route"}));
+
+  // Remove takes both away; the primary's Unsupported means it has nothing to remove.
+  journal.clear();
+  EXPECT_TRUE(setup.remove());
+  EXPECT_EQ(journal, (std::vector<std::string>{"remove route", "remove link"}));
+  link->failure = Errc::Kernel;
+  EXPECT_FALSE(setup.remove());
 }
 
 TEST(SysctlSetupTest, SetsOnlyWhenDifferentAndNeverResets) {

@@ -285,5 +285,34 @@ TEST(RouteCodecTest, LocalRouteIpv6) {
   EXPECT_TRUE(isExactRoute(roundTrip(spec), spec));
 }
 
+// Link mode without the dummy link type: the local form with no preferred source, so the VIP is
+// its own source as with an address on a link (IPv6 would refuse the VIP as a source on lo).
+TEST(RouteCodecTest, LocalVipRouteHasNoSource) {
+  for (const char* vip : {"169.254.0.1", "fd00::169"}) {
+    SCOPED_TRACE(vip);
+    const RouteSpec spec = RouteSpec::localVip(ip(vip));
+    EXPECT_TRUE(spec.local);
+    EXPECT_FALSE(spec.source());
+    const auto d = decode(buildRouteAdd(spec, false));
+    EXPECT_EQ(d.route.rtm_type, RTN_LOCAL);
+    EXPECT_EQ(d.route.rtm_scope, RT_SCOPE_HOST);
+    EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
+    EXPECT_EQ(d.attributes.find(RTA_PREFSRC), nullptr);
+    EXPECT_EQ(d.attributes.find(RTA_GATEWAY), nullptr);
+    EXPECT_EQ(d.attributes.requireU32(RTA_OIF, "oif").value(), 1u);
+
+    const RouteInfo route = roundTrip(spec);
+    EXPECT_FALSE(route.preferredSource);
+    EXPECT_TRUE(isExactRoute(route, spec));
+    EXPECT_EQ(classifyRoute(route, std::nullopt), RouteOwner::Ours);
+    // The route-mode local form (with the node IP as source) is another route: a repair.
+    RouteSpec withSource{ip(vip), ip(std::string(vip) == "169.254.0.1" ? "10.255.0.1" : "fd00:255::1")};
+    withSource.local = true;
+    EXPECT_FALSE(isExactRoute(route, withSource));
+    EXPECT_FALSE(isExactRoute(roundTrip(withSource), spec));
+  }
+  EXPECT_EQ(RouteSpec::localVip(ip("169.254.0.1")).toString(), "local 169.254.0.1/32 dev lo metric 50");
+}
+
 }  // namespace
 }  // namespace lvscare::host

@@ -39,11 +39,13 @@ Result<int> interfaceHolding(netlink::Socket& rtnl, const IpAddress& address) {
 
 Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
   if (auto valid = spec.validate(); !valid) return tl::unexpected(valid.error());
+  // The care loop calls this every tick: the common case (our route in place) is answered by the
+  // filtered dump of our routes only; the whole table is read only when something must change.
+  auto present = hasRoute(rtnl, spec);
+  if (!present) return tl::unexpected(present.error());
+  if (*present) return Change::Unchanged;
   auto routes = vipRoutes(rtnl, spec.vip);
   if (!routes) return tl::unexpected(routes.error());
-  if (std::any_of(routes->begin(), routes->end(), [&](const RouteInfo& r) { return isExactRoute(r, spec); })) {
-    return Change::Unchanged;
-  }
   bool replace = false;
   for (const auto& route : *routes) {
     if (route.metric != spec.metric) continue;  // other metrics coexist with ours

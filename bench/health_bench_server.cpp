@@ -20,7 +20,7 @@
 namespace lvscare::bench {
 namespace {
 
-using namespace lvscare::health;
+using namespace lvscare::event;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "health_check_bench server: %s\n", what.c_str());

@@ -39,6 +39,7 @@
 namespace {
 
 using namespace lvscare;
+using namespace lvscare::event;
 using namespace lvscare::health;
 using std::chrono::milliseconds;
 using std::chrono::seconds;

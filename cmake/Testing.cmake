@@ -5,10 +5,12 @@
 # A test that cannot run here (not root, no VM) prints why and is reported by CTest as skipped.
 
 # lvscare_add_gtest(name LABEL unit|root SOURCES... DEPS...)
+# A test sees the headers of the layers in DEPS (and of the layers their headers use) and tests/
+# for its support headers ("support/netns.hpp"); the fakes come from DEPS lvscare_testing.
 function(lvscare_add_gtest name)
   cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main lvscare_warnings)
   if(NOT ARG_LABEL)
     set(ARG_LABEL unit)

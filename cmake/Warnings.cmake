@@ -8,12 +8,3 @@ target_compile_options(lvscare_warnings INTERFACE
 if(LVSCARE_WERROR)
   target_compile_options(lvscare_warnings INTERFACE -Werror)
 endif()
-
-# lvscare_add_library(name SOURCES... DEPS...): one static library per layer.
-function(lvscare_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
-  add_library(${name} STATIC ${ARG_SOURCES})
-  # src/ is public to the layers above: they include "netlink/socket.hpp" and the like.
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE lvscare_warnings)
-endfunction()

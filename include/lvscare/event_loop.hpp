@@ -7,11 +7,11 @@
 #include <memory>
 #include <vector>
 
-#include "lvscare/health.hpp"
+#include "lvscare/dispatcher.hpp"
 #include "lvscare/result.hpp"
 #include "lvscare/unique_fd.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 
 class TimerQueue;
 
@@ -94,4 +94,4 @@ class EpollDispatcher final : public Dispatcher {
   bool stopped_ = false;
 };
 
-}  // namespace lvscare::health
+}  // namespace lvscare::event

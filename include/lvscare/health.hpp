@@ -1,6 +1,6 @@
 // Health checking: what to probe, how often, and the per-server verdict that drives the care loop.
 // Contract between src/health (which implements it) and src/care (which consumes it). Timing goes
-// through a Dispatcher so that logic tests run on a fake clock with no sleeps.
+// through an event::Dispatcher (dispatcher.hpp) so that logic tests run on a fake clock with no sleeps.
 #pragma once
 
 #include <chrono>
@@ -12,32 +12,16 @@
 #include <utility>
 #include <vector>
 
+#include "lvscare/dispatcher.hpp"
 #include "lvscare/endpoint.hpp"
 #include "lvscare/result.hpp"
 
 namespace lvscare::health {
 
-using SteadyClock = std::chrono::steady_clock;
-using TimePoint = SteadyClock::time_point;
-using Duration = std::chrono::nanoseconds;
-
-// A one-shot timer owned by whoever created it; destroying it cancels it.
-class Timer {
- public:
-  virtual ~Timer() = default;
-  virtual void arm(Duration delay) = 0;  // re-arming replaces the previous deadline
-  virtual void cancel() = 0;
-  virtual bool armed() const = 0;
-};
-
-// Time and timers. The real one is an epoll loop on the steady clock; tests use a fake one whose
-// clock moves only when the test advances it.
-class Dispatcher {
- public:
-  virtual ~Dispatcher() = default;
-  virtual TimePoint now() const = 0;
-  virtual std::unique_ptr<Timer> createTimer(std::function<void()> callback) = 0;
-};
+// Health speaks the event layer's clock: probe timeouts and check intervals are its durations.
+using event::Duration;
+using event::SteadyClock;
+using event::TimePoint;
 
 enum class Scheme : std::uint8_t { Http, Https, Tcp };
 
@@ -103,7 +87,7 @@ class Prober {
 };
 
 // Makes the prober for one target. Real ones come from makeProberFactory() (probers.hpp); tests
-// and the care loop's tests use FakeProbers (fake_prober.hpp).
+// and the care loop's tests use FakeProbers (tests/testing/fake_prober.hpp).
 using ProberFactory = std::function<std::unique_ptr<Prober>(const Endpoint& target)>;
 
 // Checks a policy the way a user gave it: rise/fall >= 1, interval > 0, fastInterval >= 0,

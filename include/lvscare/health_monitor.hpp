@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "lvscare/dispatcher.hpp"
 #include "lvscare/health.hpp"
 
 namespace lvscare::health {
@@ -43,7 +44,7 @@ class HealthMonitor {
   // Out-of-range policy values are clamped (see validatePolicy() for user input). The dispatcher
   // and the probers the factory makes must outlive the monitor. Callbacks may call any method
   // of the monitor but must not destroy it (stop the dispatcher instead).
-  HealthMonitor(Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options, EventCallback onEvent = {});
+  HealthMonitor(event::Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options, EventCallback onEvent = {});
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
@@ -78,14 +79,14 @@ class HealthMonitor {
   void onCheck(const CheckEvent& event);
   void finishRounds();
 
-  Dispatcher& dispatcher_;
+  event::Dispatcher& dispatcher_;
   ProberFactory factory_;
   MonitorOptions options_;
   EventCallback onEvent_;
   std::vector<Endpoint> order_;
   std::map<Endpoint, std::unique_ptr<CheckSession>> sessions_;
   std::vector<std::unique_ptr<Round>> rounds_;
-  std::unique_ptr<Timer> roundTimer_;  // completes rounds that have nothing to wait for
+  std::unique_ptr<event::Timer> roundTimer_;  // completes rounds that have nothing to wait for
   bool running_ = false;
 };
 

@@ -5,9 +5,11 @@
 #include "lvscare/health.hpp"
 #include "lvscare/result.hpp"
 
-namespace lvscare::health {
-
+namespace lvscare::event {
 class EpollDispatcher;
+}  // namespace lvscare::event
+
+namespace lvscare::health {
 
 // Checks what a user can get wrong in a ProbeConfig without touching the network or files: the
 // method, path and header syntax (no CR/LF smuggling), extra statuses, the timeout. The message
@@ -19,6 +21,6 @@ Result<void> validateProbeConfig(const ProbeConfig& config);
 // For HTTPS it also ignores SIGPIPE if it is at its default: OpenSSL writes to the socket with
 // write(2), which would raise SIGPIPE on a connection the server has closed.
 // The dispatcher must outlive the factory and every prober it makes.
-Result<ProberFactory> makeProberFactory(EpollDispatcher& loop, const ProbeConfig& config);
+Result<ProberFactory> makeProberFactory(event::EpollDispatcher& loop, const ProbeConfig& config);
 
 }  // namespace lvscare::health

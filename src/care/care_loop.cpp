@@ -5,7 +5,7 @@
 
 namespace lvscare::care {
 
-CareLoop::CareLoop(health::Dispatcher& dispatcher, Datapath& datapath, HostSetup& host, health::ProberFactory probers,
+CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup& host, health::ProberFactory probers,
                    CareLoopOptions options)
     : dispatcher_(dispatcher),
       datapath_(datapath),

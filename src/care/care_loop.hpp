@@ -17,6 +17,7 @@
 #include "care/failure_log.hpp"
 #include "care/host_setup.hpp"
 #include "lvscare/datapath.hpp"
+#include "lvscare/dispatcher.hpp"
 #include "lvscare/health.hpp"
 #include "lvscare/health_monitor.hpp"
 
@@ -32,7 +33,7 @@ struct CareLoopOptions {
 class CareLoop {
  public:
   // The dispatcher, datapath, host setup and the probers the factory makes must outlive the loop.
-  CareLoop(health::Dispatcher& dispatcher, Datapath& datapath, HostSetup& host, health::ProberFactory probers,
+  CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup& host, health::ProberFactory probers,
            CareLoopOptions options);
   ~CareLoop();
   CareLoop(const CareLoop&) = delete;
@@ -72,13 +73,13 @@ class CareLoop {
   Result<void> reconcileRules(Pass pass);
   Result<void> reconcileHost(Pass pass);
 
-  health::Dispatcher& dispatcher_;
+  event::Dispatcher& dispatcher_;
   Datapath& datapath_;
   HostSetup& host_;
   CareLoopOptions options_;
   DesiredState desired_;
   health::HealthMonitor monitor_;
-  std::unique_ptr<health::Timer> tick_;
+  std::unique_ptr<event::Timer> tick_;
   FailureLog readLog_;
   FailureLog applyLog_;
   FailureLog hostLog_;

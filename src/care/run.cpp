@@ -159,7 +159,7 @@ int runCare(const CareConfig& config) {
     logf(LogLevel::Error, "invalid config: {}", valid.error().message);
     return kExitUsage;
   }
-  auto loop = health::EpollDispatcher::create();
+  auto loop = event::EpollDispatcher::create();
   if (!loop) {
     logf(LogLevel::Error, "event loop error={}", logValue(loop.error().describe()));
     return kExitFailure;

@@ -5,7 +5,7 @@
 
 namespace lvscare::health {
 
-CheckSession::CheckSession(Dispatcher& dispatcher, HealthMonitor& owner, Endpoint target, std::unique_ptr<Prober> prober,
+CheckSession::CheckSession(event::Dispatcher& dispatcher, HealthMonitor& owner, Endpoint target, std::unique_ptr<Prober> prober,
                            const MonitorOptions& options)
     : dispatcher_(dispatcher),
       owner_(owner),

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "lvscare/dispatcher.hpp"
 #include "lvscare/health.hpp"
 #include "lvscare/health_monitor.hpp"
 
@@ -14,7 +15,7 @@ namespace lvscare::health {
 class CheckSession {
  public:
   // `options` belongs to the monitor and outlives the session.
-  CheckSession(Dispatcher& dispatcher, HealthMonitor& owner, Endpoint target, std::unique_ptr<Prober> prober,
+  CheckSession(event::Dispatcher& dispatcher, HealthMonitor& owner, Endpoint target, std::unique_ptr<Prober> prober,
                const MonitorOptions& options);
   CheckSession(const CheckSession&) = delete;
   CheckSession& operator=(const CheckSession&) = delete;
@@ -41,13 +42,13 @@ class CheckSession {
   void complete(ProbeResult result);
   Duration jittered(Duration base) const;
 
-  Dispatcher& dispatcher_;
+  event::Dispatcher& dispatcher_;
   HealthMonitor& owner_;
   Endpoint target_;
   std::unique_ptr<Prober> prober_;
   const MonitorOptions& options_;
-  std::unique_ptr<Timer> intervalTimer_;
-  std::unique_ptr<Timer> timeoutTimer_;
+  std::unique_ptr<event::Timer> intervalTimer_;
+  std::unique_ptr<event::Timer> timeoutTimer_;
   bool periodic_ = false;
   bool probing_ = false;
   TimePoint probeStart_{};

@@ -34,7 +34,7 @@ MonitorOptions sanitize(MonitorOptions options) {
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options, EventCallback onEvent)
+HealthMonitor::HealthMonitor(event::Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options, EventCallback onEvent)
     : dispatcher_(dispatcher),
       factory_(std::move(factory)),
       options_(sanitize(std::move(options))),

@@ -20,7 +20,7 @@ Result<void> validateProbeConfig(const ProbeConfig& config) {
   return validateHttpRequest(config);
 }
 
-Result<ProberFactory> makeProberFactory(EpollDispatcher& loop, const ProbeConfig& config) {
+Result<ProberFactory> makeProberFactory(event::EpollDispatcher& loop, const ProbeConfig& config) {
   if (auto ok = validateProbeConfig(config); !ok) return tl::unexpected(ok.error());
   auto spec = std::make_shared<ProbeSpec>();
   spec->config = config;

@@ -34,7 +34,7 @@ bool wantsMore(int sslError) { return sslError == SSL_ERROR_WANT_READ || sslErro
 
 }  // namespace
 
-StreamProber::StreamProber(EpollDispatcher& loop, const Endpoint& target, std::shared_ptr<const ProbeSpec> spec)
+StreamProber::StreamProber(event::EpollDispatcher& loop, const Endpoint& target, std::shared_ptr<const ProbeSpec> spec)
     : loop_(loop), target_(target), spec_(std::move(spec)), later_(loop.createTimer([this] { finish(false, laterDetail_); })) {
   if (spec_->config.scheme != Scheme::Tcp) request_ = buildHttpRequest(spec_->config, target_);
 }
@@ -55,7 +55,7 @@ void StreamProber::start(ProbeCallback done) {
     return finishLater(errnoText("connect", errno));
   }
   // Edge-triggered with both directions from the start: no epoll_ctl between the stages.
-  using namespace fd_event;
+  using namespace event::fd_event;
   auto watch = loop_.watch(std::move(fd), kRead | kWrite | kPeerClosed | kEdge, [this](std::uint32_t events) { onEvents(events); });
   if (!watch) return finishLater(watch.error().describe());
   watch_ = std::move(*watch);
@@ -79,7 +79,7 @@ std::string_view StreamProber::stage() const {
 }
 
 void StreamProber::onEvents(std::uint32_t events) {
-  using namespace fd_event;
+  using namespace event::fd_event;
   // End of stream and errors are read results too.
   if ((events & (kRead | kPeerClosed | kHangup | kError)) != 0) readable_ = true;
   if (stage_ != Stage::Connecting) return drive();

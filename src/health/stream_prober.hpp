@@ -21,7 +21,7 @@ struct ProbeSpec {
 
 class StreamProber final : public Prober {
  public:
-  StreamProber(EpollDispatcher& loop, const Endpoint& target, std::shared_ptr<const ProbeSpec> spec);
+  StreamProber(event::EpollDispatcher& loop, const Endpoint& target, std::shared_ptr<const ProbeSpec> spec);
   ~StreamProber() override;
 
   void start(ProbeCallback done) override;
@@ -42,11 +42,11 @@ class StreamProber final : public Prober {
   void finishLater(std::string detail);  // for errors found inside start(): done never runs from start()
   void close();
 
-  EpollDispatcher& loop_;
+  event::EpollDispatcher& loop_;
   Endpoint target_;
   std::shared_ptr<const ProbeSpec> spec_;
   std::string request_;
-  std::unique_ptr<FdWatch> watch_;  // owns the socket
+  std::unique_ptr<event::FdWatch> watch_;  // owns the socket
   SslPtr ssl_;
   SslSessionPtr session_;  // the last good TLS session, resumed by the next probe (see resumesSessions)
   HttpResponseParser parser_;
@@ -54,7 +54,7 @@ class StreamProber final : public Prober {
   bool readable_ = false;  // an edge-triggered read event came and the socket was not drained since
   Stage stage_ = Stage::Idle;
   ProbeCallback done_;
-  std::unique_ptr<Timer> later_;
+  std::unique_ptr<event::Timer> later_;
   std::string laterDetail_;
 };
 

@@ -4,16 +4,16 @@
 
 #include <mutex>
 
-#include "lvscare/fake_datapath.hpp"
-#include "lvscare/fake_dispatcher.hpp"
-#include "lvscare/fake_prober.hpp"
 #include "lvscare/log.hpp"
+#include "testing/fake_datapath.hpp"
+#include "testing/fake_dispatcher.hpp"
+#include "testing/fake_prober.hpp"
 
 namespace lvscare::care {
 namespace {
 
 using namespace std::chrono_literals;
-using health::FakeDispatcher;
+using event::FakeDispatcher;
 using health::FakeProbers;
 
 Endpoint ep(const char* text) { return *Endpoint::parse(text); }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lvscare/fake_datapath.hpp"
+#include "testing/fake_datapath.hpp"
 
 namespace lvscare::care {
 namespace {

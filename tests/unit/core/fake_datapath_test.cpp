@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "lvscare/fake_datapath.hpp"
+#include "testing/fake_datapath.hpp"
 
 namespace lvscare {
 namespace {

@@ -4,13 +4,14 @@
 
 #include <random>
 
-#include "lvscare/fake_dispatcher.hpp"
-#include "lvscare/fake_prober.hpp"
 #include "lvscare/health_monitor.hpp"
+#include "testing/fake_dispatcher.hpp"
+#include "testing/fake_prober.hpp"
 
 namespace lvscare::health {
 namespace {
 
+using event::FakeDispatcher;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 

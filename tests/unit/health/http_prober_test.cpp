@@ -16,7 +16,7 @@ using std::chrono::seconds;
 
 class HttpProberTest : public ::testing::Test {
  protected:
-  std::unique_ptr<EpollDispatcher> loop = makeLoop();
+  std::unique_ptr<event::EpollDispatcher> loop = makeLoop();
 };
 
 TEST_F(HttpProberTest, Status200IsHealthyAndTheRequestIsWhatLvscareSends) {

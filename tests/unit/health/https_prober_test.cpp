@@ -31,7 +31,7 @@ class HttpsProberTest : public ::testing::Test {
   }
 
   static TestPki* pki;
-  std::unique_ptr<EpollDispatcher> loop = makeLoop();
+  std::unique_ptr<event::EpollDispatcher> loop = makeLoop();
 };
 
 TestPki* HttpsProberTest::pki = nullptr;

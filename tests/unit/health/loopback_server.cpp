@@ -11,7 +11,7 @@
 namespace lvscare::health::testing {
 
 struct LoopbackServer::Connection {
-  std::unique_ptr<FdWatch> watch;  // owns the fd
+  std::unique_ptr<event::FdWatch> watch;  // owns the fd
   SSL* ssl = nullptr;
   bool handshakeDone = false;
   std::string request;
@@ -20,7 +20,7 @@ struct LoopbackServer::Connection {
   }
 };
 
-LoopbackServer::LoopbackServer(EpollDispatcher& loop, ServerMode mode, std::string response, const char* address,
+LoopbackServer::LoopbackServer(event::EpollDispatcher& loop, ServerMode mode, std::string response, const char* address,
                                const TlsServerConfig* tls)
     : loop_(loop), mode_(mode), response_(std::move(response)) {
   auto ip = IpAddress::parse(address);
@@ -62,7 +62,7 @@ LoopbackServer::LoopbackServer(EpollDispatcher& loop, ServerMode mode, std::stri
                                               : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
   endpoint_ = Endpoint{*ip, port};
   // NeverAccept: still registered (so ok() holds), but with no interest: the backlog just fills.
-  const std::uint32_t interest = mode_ == ServerMode::NeverAccept ? 0 : fd_event::kRead;
+  const std::uint32_t interest = mode_ == ServerMode::NeverAccept ? 0 : event::fd_event::kRead;
   auto watch = loop_.watch(std::move(fd), interest, [this](std::uint32_t) { onAccept(); });
   if (watch) listener_ = std::move(*watch);
 }
@@ -86,7 +86,7 @@ void LoopbackServer::onAccept() {
       SSL_set_fd(connection->ssl, raw);
       SSL_set_accept_state(connection->ssl);
     }
-    auto watch = loop_.watch(std::move(fd), fd_event::kRead, [this, raw](std::uint32_t) { onReadable(raw); });
+    auto watch = loop_.watch(std::move(fd), event::fd_event::kRead, [this, raw](std::uint32_t) { onReadable(raw); });
     if (!watch) continue;
     connection->watch = std::move(*watch);
     connections_[raw] = std::move(connection);

@@ -31,7 +31,7 @@ struct TlsServerConfig {
 class LoopbackServer {
  public:
   // Fails the current test (ADD_FAILURE) when it cannot listen; ok() then says false.
-  LoopbackServer(EpollDispatcher& loop, ServerMode mode, std::string response = "HTTP/1.1 200 OK\r\n\r\n",
+  LoopbackServer(event::EpollDispatcher& loop, ServerMode mode, std::string response = "HTTP/1.1 200 OK\r\n\r\n",
                  const char* address = "127.0.0.1", const TlsServerConfig* tls = nullptr);
   ~LoopbackServer();
 
@@ -49,12 +49,12 @@ class LoopbackServer {
   void onReadable(int fd);
   void close(int fd);
 
-  EpollDispatcher& loop_;
+  event::EpollDispatcher& loop_;
   ServerMode mode_;
   std::string response_;
   Endpoint endpoint_;
   SSL_CTX* tls_ = nullptr;
-  std::unique_ptr<FdWatch> listener_;
+  std::unique_ptr<event::FdWatch> listener_;
   std::map<int, std::unique_ptr<Connection>> connections_;
   int accepted_ = 0;
   int resumed_ = 0;

@@ -10,7 +10,7 @@
 
 namespace lvscare::health::testing {
 
-inline ProbeResult probeOnce(EpollDispatcher& loop, const ProbeConfig& config, const Endpoint& target) {
+inline ProbeResult probeOnce(event::EpollDispatcher& loop, const ProbeConfig& config, const Endpoint& target) {
   auto factory = makeProberFactory(loop, config);
   if (!factory) return ProbeResult{false, "factory: " + factory.error().message, {}};
   auto prober = (*factory)(target);
@@ -20,8 +20,8 @@ inline ProbeResult probeOnce(EpollDispatcher& loop, const ProbeConfig& config, c
   return result ? *result : ProbeResult{false, "no result within 5 s", {}};
 }
 
-inline std::unique_ptr<EpollDispatcher> makeLoop() {
-  auto loop = EpollDispatcher::create();
+inline std::unique_ptr<event::EpollDispatcher> makeLoop() {
+  auto loop = event::EpollDispatcher::create();
   EXPECT_TRUE(loop);
   return std::move(*loop);
 }

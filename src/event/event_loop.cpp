@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <ctime>
 
-#include "health/timer_queue.hpp"
+#include "event/timer_queue.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 
 static_assert(fd_event::kRead == EPOLLIN && fd_event::kWrite == EPOLLOUT && fd_event::kError == EPOLLERR &&
               fd_event::kHangup == EPOLLHUP && fd_event::kPeerClosed == EPOLLRDHUP && fd_event::kEdge == EPOLLET);
@@ -227,4 +227,4 @@ bool EpollDispatcher::runUntil(const std::function<bool()>& done, Duration limit
   return true;
 }
 
-}  // namespace lvscare::health
+}  // namespace lvscare::event

@@ -1,12 +1,12 @@
-#include "lvscare/fake_dispatcher.hpp"
+#include "testing/fake_dispatcher.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
-#include "health/timer_queue.hpp"
+#include "event/timer_queue.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 
 FakeDispatcher::FakeDispatcher()
     : now_(TimePoint{} + std::chrono::hours(1000)), timers_(std::make_unique<TimerQueue>([this] { return now_; })) {}
@@ -37,4 +37,4 @@ std::optional<TimePoint> FakeDispatcher::nextDeadline() const { return timers_->
 
 std::size_t FakeDispatcher::armedTimers() const { return timers_->armedCount(); }
 
-}  // namespace lvscare::health
+}  // namespace lvscare::event

@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "lvscare/fake_dispatcher.hpp"
+#include "testing/fake_dispatcher.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 namespace {
 
 using std::chrono::milliseconds;
@@ -92,4 +92,4 @@ TEST(FakeDispatcherTest, ZeroDelayRunsOnRunDue) {
 }
 
 }  // namespace
-}  // namespace lvscare::health
+}  // namespace lvscare::event

@@ -8,13 +8,14 @@
 #include <set>
 #include <vector>
 
+#include "lvscare/dispatcher.hpp"
 #include "lvscare/health.hpp"
 
 namespace lvscare::health {
 
 class FakeProbers {
  public:
-  explicit FakeProbers(Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  explicit FakeProbers(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
   ~FakeProbers();
   FakeProbers(const FakeProbers&) = delete;
   FakeProbers& operator=(const FakeProbers&) = delete;
@@ -47,7 +48,7 @@ class FakeProbers {
     int cancelled = 0;
   };
 
-  Dispatcher& dispatcher_;
+  event::Dispatcher& dispatcher_;
   std::map<Endpoint, Behaviour> behaviour_;
   std::map<Endpoint, Counters> counters_;
   std::set<FakeProber*> live_;

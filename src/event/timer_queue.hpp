@@ -10,9 +10,9 @@
 #include <optional>
 #include <utility>
 
-#include "lvscare/health.hpp"
+#include "lvscare/dispatcher.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 
 class TimerQueue {
  public:
@@ -37,4 +37,4 @@ class TimerQueue {
   std::uint64_t sequence_ = 0;
 };
 
-}  // namespace lvscare::health
+}  // namespace lvscare::event

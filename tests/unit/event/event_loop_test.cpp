@@ -8,7 +8,7 @@
 
 #include "lvscare/event_loop.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 namespace {
 
 using std::chrono::milliseconds;
@@ -134,4 +134,4 @@ TEST(EpollDispatcherTest, DeliversSignalsThroughASignalfd) {
 }
 
 }  // namespace
-}  // namespace lvscare::health
+}  // namespace lvscare::event

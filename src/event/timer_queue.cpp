@@ -1,6 +1,6 @@
-#include "health/timer_queue.hpp"
+#include "event/timer_queue.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 
 class TimerQueue::QueueTimer final : public Timer {
  public:
@@ -62,4 +62,4 @@ bool TimerQueue::fireOne(TimePoint now) {
   return true;
 }
 
-}  // namespace lvscare::health
+}  // namespace lvscare::event

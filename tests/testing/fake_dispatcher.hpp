@@ -5,9 +5,9 @@
 #include <memory>
 #include <optional>
 
-#include "lvscare/health.hpp"
+#include "lvscare/dispatcher.hpp"
 
-namespace lvscare::health {
+namespace lvscare::event {
 
 class TimerQueue;
 
@@ -41,4 +41,4 @@ class FakeDispatcher final : public Dispatcher {
   std::unique_ptr<TimerQueue> timers_;
 };
 
-}  // namespace lvscare::health
+}  // namespace lvscare::event

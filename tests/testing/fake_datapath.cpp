@@ -1,4 +1,4 @@
-#include "lvscare/fake_datapath.hpp"
+#include "testing/fake_datapath.hpp"
 
 #include <algorithm>
 

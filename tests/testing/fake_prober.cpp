@@ -1,4 +1,4 @@
-#include "lvscare/fake_prober.hpp"
+#include "testing/fake_prober.hpp"
 
 #include <algorithm>
 
@@ -43,7 +43,7 @@ class FakeProbers::FakeProber final : public Prober {
  private:
   FakeProbers& owner_;
   Endpoint target_;
-  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<event::Timer> timer_;
   ProbeCallback done_;
   ProbeResult pending_;
 };

@@ -34,14 +34,14 @@ DatapathOpener ipvsOpener(host::ModuleLoader loader) {
     ipvs::IpvsOptions options;
     options.loadModule = loader;
     auto datapath = ipvs::IpvsDatapath::open(options);
-    if (!datapath) return tl::unexpected<Error>(datapath.error());
+    if (!datapath) return passOn(datapath);
     return std::unique_ptr<Datapath>(std::move(*datapath));
   };
 }
 
 Result<std::unique_ptr<Datapath>> openNftables() {
   auto datapath = nftables::NftDatapath::open();
-  if (!datapath) return tl::unexpected<Error>(datapath.error());
+  if (!datapath) return passOn(datapath);
   return std::unique_ptr<Datapath>(std::move(*datapath));
 }
 
@@ -93,7 +93,7 @@ Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netli
       return std::unique_ptr<HostSetup>(std::make_unique<RouteSetup>(rtnl, routeSpec(config, ipvs)));
     case Mode::Link: {
       auto rules = nftables::NftHostRules::open();
-      if (!rules) return tl::unexpected<Error>(withContext(rules.error(), "link mode masquerade"));
+      if (!rules) return passOn(rules, "link mode masquerade");
       masquerade.emplace(std::move(*rules));
       std::vector<std::unique_ptr<HostSetup>> parts;
       // Without the dummy link type (this project's own CI kernel) the VIP becomes local by a

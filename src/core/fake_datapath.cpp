@@ -23,7 +23,7 @@ Result<void> FakeDatapath::applyOne(const DatapathOp& op) {
   if (pending != pendingFailures_.end()) {
     Error error = pending->second;
     pendingFailures_.erase(pending);
-    return tl::unexpected<Error>(std::move(error));
+    return fail(std::move(error));
   }
   const auto& key = op.service.key;
   auto service = services_.find(key);
@@ -65,21 +65,21 @@ Result<void> FakeDatapath::applyOne(const DatapathOp& op) {
 }
 
 Result<std::vector<VirtualServer>> FakeDatapath::listVirtualServers() {
-  if (listingError_) return tl::unexpected<Error>(*listingError_);
+  if (listingError_) return fail(*listingError_);
   std::vector<VirtualServer> out;
   for (const auto& [key, service] : services_) out.push_back(service.definition);
   return out;
 }
 
 Result<VirtualServer> FakeDatapath::getVirtualServer(const ServiceKey& key) {
-  if (listingError_) return tl::unexpected<Error>(*listingError_);
+  if (listingError_) return fail(*listingError_);
   const auto service = services_.find(key);
   if (service == services_.end()) return fail(Errc::NotFound, "no virtual server " + key.toString());
   return service->second.definition;
 }
 
 Result<std::vector<RealServerStatus>> FakeDatapath::listRealServers(const ServiceKey& key) {
-  if (listingError_) return tl::unexpected<Error>(*listingError_);
+  if (listingError_) return fail(*listingError_);
   const auto service = services_.find(key);
   if (service == services_.end()) return fail(Errc::NotFound, "no virtual server " + key.toString());
   std::vector<RealServerStatus> out;

@@ -59,14 +59,14 @@ class Loader {
  private:
   bool isLoaded(const std::string& module) const { return pathExists(options_.root + "sys/module/" + module); }
 
-  tl::unexpected<Error> notFound(const std::string& module, const std::string& why) const {
+  Failure notFound(const std::string& module, const std::string& why) const {
     return fail(Errc::NotFound, "module " + module + " not found under " + modulesDir_ + ": " + why);
   }
 
   Result<void> loadIndex() {
     if (index_) return {};
     auto dep = readFile(modulesDir_ + "/modules.dep");
-    if (!dep) return tl::unexpected(dep.error());
+    if (!dep) return passOn(dep);
     ModuleIndex index;
     if (auto parsed = index.addDependencies(*dep); !parsed) return parsed;
     // The others are optional: without them there are simply no builtins, soft deps or aliases.

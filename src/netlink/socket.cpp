@@ -136,7 +136,7 @@ Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageV
   }
   if (received < 0) return fail(Errc::Io, "netlink receive kept being interrupted");
   auto messages = splitMessages(Bytes(receiveBuffer_.data(), static_cast<std::size_t>(received)));
-  if (!messages) return tl::unexpected(messages.error());
+  if (!messages) return passOn(messages);
   for (const auto& message : *messages) {
     auto handled = onMessage(message);
     if (!handled) return handled;
@@ -156,9 +156,9 @@ Result<void> Socket::request(Message message, const ReplyHandler& onReply) {
       if (reply.sequence != seq || done) return {};  // stale or unrelated: skip
       if (reply.type == NLMSG_ERROR) {
         auto ack = parseAck(reply);
-        if (!ack) return tl::unexpected(ack.error());
+        if (!ack) return passOn(ack);
         done = true;
-        if (ack->error != 0) outcome = tl::unexpected(errorFromAck(*ack));
+        if (ack->error != 0) outcome = fail(errorFromAck(*ack));
         return {};
       }
       if (reply.type == NLMSG_DONE || !onReply) return {};
@@ -178,7 +178,7 @@ Result<Dump> Socket::dump(const Message& request) {
     const std::uint32_t seq = nextSequence();
     message.setSequence(seq);
     setFlag(message, NLM_F_REQUEST | NLM_F_DUMP);
-    if (auto sent = sendAll(message.bytes); !sent) return tl::unexpected(sent.error());
+    if (auto sent = sendAll(message.bytes); !sent) return passOn(sent);
     Dump dump;
     bool done = false;
     bool interrupted = false;
@@ -190,14 +190,14 @@ Result<Dump> Socket::dump(const Message& request) {
         if (reply.type == NLMSG_DONE || reply.type == NLMSG_ERROR) {
           done = true;
           auto ack = parseAck(reply);
-          if (!ack) return tl::unexpected(ack.error());
+          if (!ack) return passOn(ack);
           if (ack->error != 0) failure = errorFromAck(*ack);
           return {};
         }
         dump.messages.push_back(reply);  // points into receiveBuffer_: rebased below
         return {};
       });
-      if (!received) return tl::unexpected(received.error());
+      if (!received) return passOn(received);
       // Copy this datagram's messages out of the shared receive buffer.
       for (auto& view : dump.messages) {
         const auto* base = receiveBuffer_.data();
@@ -208,7 +208,7 @@ Result<Dump> Socket::dump(const Message& request) {
       }
     }
     if (!done) return fail(Errc::Timeout, "netlink dump did not finish");
-    if (failure) return tl::unexpected(*failure);
+    if (failure) return fail(*failure);
     if (!interrupted) return dump;
   }
   return fail(Errc::Kernel, "netlink dump kept being interrupted by concurrent changes");
@@ -246,9 +246,9 @@ std::vector<Result<void>> Socket::pipeline(std::span<Message> messages) {
         if (found == pending.end() || reply.type != NLMSG_ERROR) return {};
         auto ack = parseAck(reply);
         if (!ack) {
-          results[found->second] = tl::unexpected(ack.error());
+          results[found->second] = passOn(ack);
         } else if (ack->error != 0) {
-          results[found->second] = tl::unexpected(errorFromAck(*ack));
+          results[found->second] = fail(errorFromAck(*ack));
         } else {
           results[found->second] = {};
         }
@@ -292,7 +292,7 @@ std::vector<Result<void>> Socket::batch(std::span<Message> messages, std::uint16
   joined.reserve(total);
   for (const auto& message : framed) joined.insert(joined.end(), message.bytes.begin(), message.bytes.end());
 
-  auto failAll = [&](const Error& error) { return std::vector<Result<void>>(messages.size(), tl::unexpected(error)); };
+  auto failAll = [&](const Error& error) { return std::vector<Result<void>>(messages.size(), fail(error)); };
   if (auto sent = sendAll(joined); !sent) return failAll(sent.error());
 
   std::optional<Error> firstFailure;
@@ -302,7 +302,7 @@ std::vector<Result<void>> Socket::batch(std::span<Message> messages, std::uint16
     auto received = receiveOnce([&](const MessageView& reply) -> Result<void> {
       if (reply.sequence < first || reply.sequence > lastFramed || reply.type != NLMSG_ERROR) return {};
       auto ack = parseAck(reply);
-      if (!ack) return tl::unexpected(ack.error());
+      if (!ack) return passOn(ack);
       if (ack->error != 0 && !firstFailure) {
         Error error = errorFromAck(*ack);
         const std::uint32_t index = reply.sequence - first;

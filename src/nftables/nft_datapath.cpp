@@ -98,7 +98,7 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
 
   LbState before;
   for (const auto& [key, reading] : kernel->services) {
-    if (keys.contains(key)) before.emplace(key, reading.lb);
+    if (keys.contains(key)) before.set(reading.lb);
   }
   LbState after = before;
   std::vector<Result<void>> results;
@@ -107,10 +107,7 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
 
   std::vector<TableChange> changes;
   for (const auto& key : keys) {
-    const auto old = before.find(key);
-    const auto now = after.find(key);
-    TableChange change{key, old == before.end() ? nullptr : &old->second, now == after.end() ? nullptr : &now->second,
-                       kernel->tables.contains(key), {}};
+    TableChange change{key, before.find(key), after.find(key), kernel->tables.contains(key), {}};
     if (change.before == nullptr && change.after == nullptr) continue;
     if (change.before != nullptr && change.after != nullptr && *change.before == *change.after) continue;
     if (const auto reading = kernel->services.find(key); reading != kernel->services.end()) {
@@ -185,7 +182,7 @@ Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
   auto kernel = readSome({key});
   if (!kernel) return passOn(kernel);
   const auto found = kernel->services.find(key);
-  if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
+  if (found == kernel->services.end()) return absentService(key);
   return found->second.lb.service;
 }
 
@@ -193,7 +190,7 @@ Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const Service
   auto kernel = readSome({key});
   if (!kernel) return passOn(kernel);
   const auto found = kernel->services.find(key);
-  if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
+  if (found == kernel->services.end()) return absentService(key);
   const auto& reading = found->second;
   std::vector<RealServerStatus> out;
   out.reserve(reading.lb.reals.size());

@@ -31,7 +31,7 @@ Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
   return std::unique_ptr<NftDatapath>(new NftDatapath(std::move(*socket)));
 }
 
-Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump) {
+Result<void> NftDatapath::decodeInto(OurTables& state, const ServiceKey& key, const TableDump& dump) {
   auto reading = decodeLbTable(dump.table, dump.rules);
   if (!reading) {
     // Damaged by someone else: it reads as absent, and the next add of it replaces it.
@@ -42,10 +42,10 @@ Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, 
   return {};
 }
 
-Result<NftDatapath::KernelState> NftDatapath::readAll() {
+Result<NftDatapath::OurTables> NftDatapath::readAll() {
   // Two dumps whatever the number of tables: every table, then every rule (a dump per table would
   // be a round trip each).
-  KernelState state;
+  OurTables state;
   auto tables = readTables(socket_, NFPROTO_UNSPEC);
   if (!tables) return passOn(tables);
   std::map<std::pair<std::uint8_t, std::string>, std::pair<ServiceKey, TableDump>> ours;
@@ -74,9 +74,9 @@ Result<NftDatapath::KernelState> NftDatapath::readAll() {
   return state;
 }
 
-Result<NftDatapath::KernelState> NftDatapath::readSome(const std::set<ServiceKey>& keys) {
+Result<NftDatapath::OurTables> NftDatapath::readSome(const std::set<ServiceKey>& keys) {
   if (keys.size() > kFewServices) return readAll();
-  KernelState state;
+  OurTables state;
   for (const auto& key : keys) {
     auto dump = nftables::readTable(socket_, nfFamily(key.endpoint.address.family), lbTableName(key));
     if (!dump) return passOn(dump);

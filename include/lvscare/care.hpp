@@ -14,6 +14,7 @@
 
 #include "lvscare/datapath.hpp"
 #include "lvscare/endpoint.hpp"
+#include "lvscare/exit_status.hpp"
 #include "lvscare/health.hpp"
 #include "lvscare/result.hpp"
 
@@ -66,14 +67,10 @@ Result<void> validateConfig(const CareConfig& config);
 // The virtual server a config keeps (TCP, the scheduler, no flags).
 VirtualServer virtualServerOf(const CareConfig& config);
 
-// Exit statuses of runCare().
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // could not program the kernel or the host
-inline constexpr int kExitUsage = 2;    // invalid config; nothing on the host was changed
-
 // Runs against this host's kernel: -C (clean and exit), --run-once (one health round, program,
 // exit) or the care loop until SIGTERM/SIGINT, which leaves the rules in place. Validates the whole
-// config (and the TLS files) before touching anything. Logs what it does; returns an exit status.
+// config (and the TLS files) before touching anything. Logs what it does; returns an exit status
+// (lvscare/exit_status.hpp).
 int runCare(const CareConfig& config);
 
 }  // namespace lvscare::care

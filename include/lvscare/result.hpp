@@ -35,21 +35,38 @@ struct Error {
 template <class T>
 using Result = tl::expected<T, Error>;
 
-inline tl::unexpected<Error> fail(Errc code, std::string message, int sysErrno = 0) {
-  return tl::unexpected<Error>(Error{code, sysErrno, std::move(message)});
+// A failure, as returned from any function that returns Result<T>.
+using Failure = tl::unexpected<Error>;
+
+inline Failure fail(Errc code, std::string message, int sysErrno = 0) {
+  return Failure(Error{code, sysErrno, std::move(message)});
 }
+inline Failure fail(Error error) { return Failure(std::move(error)); }
 
 // Maps an errno to the nearest Errc (EEXIST -> Exists, ENOENT/ESRCH -> NotFound, EPERM -> Permission...).
 Errc errcFromErrno(int err);
 
 // A failure from errno: failErrno(EADDRINUSE, "bind netlink socket") has the message
 // "bind netlink socket: Address already in use".
-tl::unexpected<Error> failErrno(int err, std::string what);
+Failure failErrno(int err, std::string what);
 
 // Prefixes context to an error as it travels up: "add real server 10.0.0.2:6443: <inner>".
 inline Error withContext(Error e, std::string_view context) {
   e.message = std::string(context) + ": " + e.message;
   return e;
+}
+
+// The one way to pass a failed Result up, whatever its value type:
+//   auto table = readTable(...);
+//   if (!table) return passOn(table);                  // the error as it is
+//   if (!table) return passOn(table, "read table x");  // "read table x: <inner>"
+template <class T>
+Failure passOn(const Result<T>& failed) {
+  return Failure(failed.error());
+}
+template <class T>
+Failure passOn(const Result<T>& failed, std::string_view context) {
+  return Failure(withContext(failed.error(), context));
 }
 
 }  // namespace lvscare

@@ -24,7 +24,7 @@ CareLoop::~CareLoop() = default;
 
 Result<void> CareLoop::adopt() {
   auto kernel = readKernelState(datapath_, options_.service.key);
-  if (!kernel) return tl::unexpected<Error>(kernel.error());
+  if (!kernel) return passOn(kernel);
   desired_.adopt(kernel->reals);
   int active = 0, draining = 0;
   for (const auto& [server, phase] : desired_.phases()) {
@@ -56,7 +56,7 @@ void CareLoop::stop() {
 void CareLoop::runOnce(std::function<void(Result<void>)> done) {
   if (auto adopted = adopt(); !adopted) {
     // Report from the dispatcher, as promised, not from inside this call.
-    tick_ = dispatcher_.createTimer([done, error = adopted.error()] { done(tl::unexpected<Error>(error)); });
+    tick_ = dispatcher_.createTimer([done, error = adopted.error()] { done(fail(error)); });
     tick_->arm(health::Duration::zero());
     return;
   }
@@ -105,7 +105,7 @@ Result<void> CareLoop::reconcileRules(Pass pass) {
   if (!report) {
     ++counters_.failures;
     readLog_.failed(report.error());
-    return tl::unexpected<Error>(report.error());
+    return passOn(report);
   }
   readLog_.succeeded();
   if (!report->apply.applied.empty()) {
@@ -123,7 +123,7 @@ Result<void> CareLoop::reconcileRules(Pass pass) {
     const auto& [op, error] = report->apply.failures.front();
     Error described = withContext(error, op.toString());
     applyLog_.failed(described);
-    return tl::unexpected<Error>(described);
+    return fail(described);
   }
   applyLog_.succeeded();
   return {};
@@ -134,7 +134,7 @@ Result<void> CareLoop::reconcileHost(Pass pass) {
   if (!changed) {
     ++counters_.failures;
     hostLog_.failed(changed.error());
-    return tl::unexpected<Error>(changed.error());
+    return passOn(changed);
   }
   hostLog_.succeeded();
   if (!changed->empty() && pass == Pass::Tick) ++counters_.repairs;
@@ -147,7 +147,7 @@ Result<void> cleanUp(Datapath& datapath, HostSetup& host, const ServiceKey& key)
   const DatapathOp op = DatapathOp::deleteVirtualServer(key);
   const auto report = applyOps(datapath, std::span<const DatapathOp>(&op, 1));
   Result<void> result;
-  if (!report.failures.empty()) result = tl::unexpected<Error>(withContext(report.failures[0].second, op.toString()));
+  if (!report.failures.empty()) result = fail(withContext(report.failures[0].second, op.toString()));
   // The host setup goes even when the rules could not: -C should leave as little as it can.
   if (auto removed = host.remove(); !removed && result) result = removed;
   return result;

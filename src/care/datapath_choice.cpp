@@ -5,7 +5,7 @@ namespace lvscare::care {
 Result<ChosenDatapath> chooseDatapath(DatapathChoice choice, const DatapathOpener& openIpvs,
                                       const DatapathOpener& openNftables) {
   const auto opened = [](Result<std::unique_ptr<Datapath>> datapath, std::string reason) -> Result<ChosenDatapath> {
-    if (!datapath) return tl::unexpected<Error>(datapath.error());
+    if (!datapath) return passOn(datapath);
     return ChosenDatapath{std::move(*datapath), std::move(reason)};
   };
   switch (choice) {
@@ -15,7 +15,7 @@ Result<ChosenDatapath> chooseDatapath(DatapathChoice choice, const DatapathOpene
   }
   auto ipvs = openIpvs();
   if (ipvs) return ChosenDatapath{std::move(*ipvs), "the kernel has IPVS"};
-  if (ipvs.error().code != Errc::Unsupported) return tl::unexpected<Error>(ipvs.error());
+  if (ipvs.error().code != Errc::Unsupported) return passOn(ipvs);
   return opened(openNftables(), ipvs.error().message);
 }
 

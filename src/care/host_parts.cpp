@@ -16,32 +16,32 @@ std::vector<std::string> madeIf(host::Change change, std::string what) {
 
 Result<std::vector<std::string>> RouteSetup::ensure() {
   auto change = host::ensureRoute(rtnl_, spec_);
-  if (!change) return tl::unexpected<Error>(withContext(change.error(), "route " + spec_.toString()));
+  if (!change) return passOn(change, "route " + spec_.toString());
   return madeIf(*change, "route " + spec_.toString());
 }
 
 Result<void> RouteSetup::remove() {
   auto change = host::removeRoute(rtnl_, spec_.vip, spec_.nodeIp);
-  if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove route to " + spec_.vip.toString()));
+  if (!change) return passOn(change, "remove route to " + spec_.vip.toString());
   return {};
 }
 
 Result<void> RouteCleanup::remove() {
   auto change = host::removeRoute(rtnl_, vip_, std::nullopt);
-  if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove route to " + vip_.toString()));
+  if (!change) return passOn(change, "remove route to " + vip_.toString());
   return {};
 }
 
 Result<std::vector<std::string>> DummyLinkSetup::ensure() {
   auto change = host::ensureDummyLink(rtnl_, spec_, loadModule_);
   const std::string what = "link " + spec_.name + " with " + spec_.vip.toString();
-  if (!change) return tl::unexpected<Error>(withContext(change.error(), what));
+  if (!change) return passOn(change, what);
   return madeIf(*change, what);
 }
 
 Result<void> DummyLinkSetup::remove() {
   auto change = host::removeDummyLink(rtnl_, spec_);
-  if (!change) return tl::unexpected<Error>(withContext(change.error(), "remove link " + spec_.name));
+  if (!change) return passOn(change, "remove link " + spec_.name);
   return {};
 }
 
@@ -67,23 +67,23 @@ Result<void> FallbackHostSetup::remove() {
 Result<std::vector<std::string>> SysctlSetup::ensure() {
   auto change = host::setSysctl(name_, value_, procSys_);
   const std::string what = name_ + "=" + value_;
-  if (!change) return tl::unexpected<Error>(withContext(change.error(), "sysctl " + what));
+  if (!change) return passOn(change, "sysctl " + what);
   return madeIf(*change, "sysctl " + what);
 }
 
 Result<std::vector<std::string>> MasqueradeSetup::ensure() {
   const std::string what = "masquerade table " + nftables::masqTableName(spec_.vip);
   auto installed = rules_.installed(spec_);
-  if (!installed) return tl::unexpected<Error>(withContext(installed.error(), what));
+  if (!installed) return passOn(installed, what);
   if (*installed) return std::vector<std::string>{};
-  if (auto done = rules_.install(spec_); !done) return tl::unexpected<Error>(withContext(done.error(), what));
+  if (auto done = rules_.install(spec_); !done) return passOn(done, what);
   return std::vector<std::string>{what + " installed"};
 }
 
 Result<void> MasqueradeSetup::remove() {
   auto removed = rules_.remove(spec_.vip);
   if (!removed && removed.error().code != Errc::NotFound)
-    return tl::unexpected<Error>(withContext(removed.error(), "remove " + nftables::masqTableName(spec_.vip)));
+    return passOn(removed, "remove " + nftables::masqTableName(spec_.vip));
   return {};
 }
 
@@ -98,7 +98,7 @@ Result<std::vector<std::string>> CompositeHostSetup::ensure() {
     }
     made.insert(made.end(), result->begin(), result->end());
   }
-  if (first) return tl::unexpected<Error>(*first);
+  if (first) return fail(*first);
   return made;
 }
 

@@ -50,7 +50,7 @@ class RouteCleanup final : public HostSetup {
 // A dummy interface, up, holding the VIP as a host address.
 class DummyLinkSetup final : public HostSetup {
  public:
-  DummyLinkSetup(netlink::Socket& rtnl, host::DummyLinkSpec spec, host::ModuleLoader loadModule)
+  DummyLinkSetup(netlink::Socket& rtnl, host::DummyLinkSpec spec, ModuleLoader loadModule)
       : rtnl_(rtnl), spec_(std::move(spec)), loadModule_(std::move(loadModule)) {}
   std::string_view name() const override { return "link"; }
   Result<std::vector<std::string>> ensure() override;
@@ -59,7 +59,7 @@ class DummyLinkSetup final : public HostSetup {
  private:
   netlink::Socket& rtnl_;
   host::DummyLinkSpec spec_;
-  host::ModuleLoader loadModule_;
+  ModuleLoader loadModule_;
 };
 
 // `primary` until it reports Errc::Unsupported (the kernel lacks what it needs), then `fallback`

@@ -9,13 +9,13 @@ Result<KernelState> readKernelState(Datapath& datapath, const ServiceKey& key) {
   auto service = datapath.getVirtualServer(key);
   if (!service) {
     if (service.error().code == Errc::NotFound) return KernelState{};
-    return tl::unexpected<Error>(withContext(service.error(), "read virtual server " + key.toString()));
+    return passOn(service, "read virtual server " + key.toString());
   }
   auto reals = datapath.listRealServers(key);
   if (!reals) {
     // Deleted between the two reads: the next pass sees it missing.
     if (reals.error().code == Errc::NotFound) return KernelState{};
-    return tl::unexpected<Error>(withContext(reals.error(), "list real servers of " + key.toString()));
+    return passOn(reals, "list real servers of " + key.toString());
   }
   return KernelState{true, std::move(*service), std::move(*reals)};
 }
@@ -98,7 +98,7 @@ ApplyReport applyOps(Datapath& datapath, std::span<const DatapathOp> ops) {
 Result<ReconcileReport> reconcile(Datapath& datapath, const VirtualServer& desired,
                                   std::span<const RealServer> desiredReals) {
   auto kernel = readKernelState(datapath, desired.key);
-  if (!kernel) return tl::unexpected<Error>(kernel.error());
+  if (!kernel) return passOn(kernel);
   ReconcileReport report;
   report.serviceWasMissing = !kernel->exists;
   const auto ops = diff(desired, desiredReals, *kernel);

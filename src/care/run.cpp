@@ -29,19 +29,19 @@ constexpr const char* kExpireNodestConn = "net.ipv4.vs.expire_nodest_conn";
 // Link mode with IPVS: connections to the VIP need conntrack for the masquerade rule to match.
 constexpr const char* kVsConntrack = "net.ipv4.vs.conntrack";
 
-DatapathOpener ipvsOpener(host::ModuleLoader loader) {
+DatapathOpener ipvsOpener(ModuleLoader loader) {
   return [loader = std::move(loader)]() -> Result<std::unique_ptr<Datapath>> {
     ipvs::IpvsOptions options;
     options.loadModule = loader;
     auto datapath = ipvs::IpvsDatapath::open(options);
-    if (!datapath) return tl::unexpected<Error>(datapath.error());
+    if (!datapath) return passOn(datapath);
     return std::unique_ptr<Datapath>(std::move(*datapath));
   };
 }
 
 Result<std::unique_ptr<Datapath>> openNftables() {
   auto datapath = nftables::NftDatapath::open();
-  if (!datapath) return tl::unexpected<Error>(datapath.error());
+  if (!datapath) return passOn(datapath);
   return std::unique_ptr<Datapath>(std::move(*datapath));
 }
 
@@ -80,7 +80,7 @@ host::RouteSpec routeSpec(const CareConfig& config, bool ipvs) {
 
 // The host setup the loop keeps in place. `masquerade` is needed in link mode only.
 Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, bool ipvs,
-                                                 const host::ModuleLoader& loader,
+                                                 const ModuleLoader& loader,
                                                  std::optional<nftables::NftHostRules>& masquerade) {
   switch (config.mode) {
     case Mode::None: return std::unique_ptr<HostSetup>(std::make_unique<NoHostSetup>());
@@ -93,7 +93,7 @@ Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netli
       return std::unique_ptr<HostSetup>(std::make_unique<RouteSetup>(rtnl, routeSpec(config, ipvs)));
     case Mode::Link: {
       auto rules = nftables::NftHostRules::open();
-      if (!rules) return tl::unexpected<Error>(withContext(rules.error(), "link mode masquerade"));
+      if (!rules) return passOn(rules, "link mode masquerade");
       masquerade.emplace(std::move(*rules));
       std::vector<std::unique_ptr<HostSetup>> parts;
       // Without the dummy link type (this project's own CI kernel) the VIP becomes local by a
@@ -126,7 +126,7 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
     parts.push_back(std::make_unique<RouteSetup>(rtnl, host::RouteSpec{vipOf(config), *config.nodeIp}));
   else
     parts.push_back(std::make_unique<RouteCleanup>(rtnl, vipOf(config)));
-  parts.push_back(std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), host::ModuleLoader{}));
+  parts.push_back(std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), ModuleLoader{}));
   CompositeHostSetup host("clean", std::move(parts));
   NoHostSetup nothing;
 
@@ -182,7 +182,7 @@ int runCare(const CareConfig& config) {
   }
   if (config.clean) return clean(config, *rtnl);
 
-  const host::ModuleLoader loader = host::makeModuleLoader();
+  const ModuleLoader loader = host::makeModuleLoader();
   auto chosen = chooseDatapath(config.datapath, ipvsOpener(loader), &openNftables);
   if (!chosen) {
     logf(LogLevel::Error, "datapath={} error={}", toString(config.datapath), logValue(chosen.error().describe()));

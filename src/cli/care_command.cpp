@@ -11,7 +11,7 @@ int runCareCommand(const CareFlags& flags, std::string_view program) {
   if (!invocation) {
     std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
                  invocation.error().message.c_str());
-    return care::kExitUsage;
+    return kExitUsage;
   }
   setLogLevel(invocation->logLevel);
   return care::runCare(invocation->config);

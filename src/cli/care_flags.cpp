@@ -107,12 +107,7 @@ struct Value {
   std::string text;
 };
 
-tl::unexpected<Error> invalid(std::string message) { return fail(Errc::InvalidArgument, std::move(message)); }
-
-template <class T>
-tl::unexpected<Error> passOn(const Result<T>& result) {
-  return tl::unexpected<Error>(result.error());
-}
+Failure invalid(std::string message) { return fail(Errc::InvalidArgument, std::move(message)); }
 
 Result<LogLevel> parseLogger(const Value& v) {
   std::string upper;

@@ -8,7 +8,7 @@
 namespace lvscare::cli {
 namespace {
 
-tl::unexpected<Error> bad(std::string_view flag, std::string_view text, std::string_view why) {
+Failure bad(std::string_view flag, std::string_view text, std::string_view why) {
   return fail(Errc::InvalidArgument, fmt::format("{} \"{}\": {}", flag, text, why));
 }
 
@@ -66,7 +66,7 @@ Result<std::chrono::nanoseconds> parseGoDuration(std::string_view flag, std::str
 Result<std::chrono::nanoseconds> parseSecondsOrDuration(std::string_view flag, std::string_view text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
     auto seconds = parseInteger(flag, text, 0, 9'000'000'000LL);
-    if (!seconds) return tl::unexpected<Error>(seconds.error());
+    if (!seconds) return passOn(seconds);
     return std::chrono::seconds(*seconds);
   }
   if (!text.empty() && text[0] == '-' && text.find_first_not_of("0123456789", 1) == std::string_view::npos &&

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lvscare: %s\n", e.what());
-    return care::kExitUsage;
+    return kExitUsage;
   }
   if (version->parsed()) {
     std::puts((shortVersion ? cli::versionShort() : cli::versionJson()).c_str());

@@ -9,12 +9,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "lvscare/exit_status.hpp"
+
 
 namespace lvscare::cli {
-
-// Exit codes: 0 done, 1 the work failed, 2 the command line is wrong (nothing was done).
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;
 
 // A leaf subcommand and what runs it once the command line has parsed.
 struct SealctlCommand {

@@ -56,11 +56,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return reportError(e.what(), kExitUsage);
+    return reportError(e.what(), lvscare::kExitUsage);
   }
   for (const auto& command : commands) {
     if (command.app->parsed()) return command.run();
   }
   std::fputs(app.help().c_str(), stderr);
-  return kExitUsage;
+  return lvscare::kExitUsage;
 }

@@ -43,7 +43,7 @@ Result<std::vector<std::string>> allValues(std::string_view flag, const std::vec
   std::vector<std::string> values;
   for (const auto& occurrence : occurrences) {
     auto split = splitList(flag, occurrence);
-    if (!split) return tl::unexpected<Error>(split.error());
+    if (!split) return passOn(split);
     values.insert(values.end(), split->begin(), split->end());
   }
   return values;

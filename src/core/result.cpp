@@ -43,7 +43,7 @@ Errc errcFromErrno(int err) {
   }
 }
 
-tl::unexpected<Error> failErrno(int err, std::string what) {
+Failure failErrno(int err, std::string what) {
   return fail(errcFromErrno(err), std::move(what) + ": " + std::strerror(err), err);
 }
 

@@ -169,7 +169,7 @@ Result<std::unique_ptr<SignalWatch>> EpollDispatcher::watchSignals(const std::ve
   });
   if (!watched) {
     pthread_sigmask(SIG_UNBLOCK, &newlyBlocked, nullptr);
-    return tl::unexpected(watched.error());
+    return passOn(watched);
   }
   return std::unique_ptr<SignalWatch>(std::make_unique<Signals>(newlyBlocked, std::move(*watched)));
 }

@@ -21,12 +21,12 @@ Result<void> validateProbeConfig(const ProbeConfig& config) {
 }
 
 Result<ProberFactory> makeProberFactory(event::EpollDispatcher& loop, const ProbeConfig& config) {
-  if (auto ok = validateProbeConfig(config); !ok) return tl::unexpected(ok.error());
+  if (auto ok = validateProbeConfig(config); !ok) return passOn(ok);
   auto spec = std::make_shared<ProbeSpec>();
   spec->config = config;
   if (config.scheme == Scheme::Https) {
     auto tls = TlsClientContext::create(config);
-    if (!tls) return tl::unexpected(tls.error());
+    if (!tls) return passOn(tls);
     spec->tls = std::move(*tls);
     struct sigaction current {};
     if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);

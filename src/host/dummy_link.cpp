@@ -8,7 +8,7 @@ namespace {
 
 // The link, after checking it may be ours. NotFound passes through for the caller to decide.
 Result<LinkInfo> findOurLink(netlink::Socket& rtnl, const DummyLinkSpec& spec) {
-  if (auto valid = validateInterfaceName(spec.name); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateInterfaceName(spec.name); !valid) return passOn(valid);
   auto link = findLink(rtnl, spec.name);
   if (!link) return link;
   if (link->kind != kDummyKind) {
@@ -34,10 +34,10 @@ Result<LinkInfo> createDummy(netlink::Socket& rtnl, const DummyLinkSpec& spec, c
       return fail(Errc::Unsupported, "create interface " + spec.name + ": the kernel has no dummy link type" + moduleNote,
                   created.error().sysErrno);
     }
-    return tl::unexpected(withContext(created.error(), "create dummy interface " + spec.name));
+    return passOn(created, "create dummy interface " + spec.name);
   }
   auto link = findLink(rtnl, spec.name);
-  if (!link) return tl::unexpected(withContext(link.error(), "created interface " + spec.name));
+  if (!link) return passOn(link, "created interface " + spec.name);
   return link;
 }
 
@@ -56,14 +56,14 @@ Result<LinkInfo> findLink(netlink::Socket& rtnl, std::string_view name) {
   bool seen = false;
   auto status = rtnl.request(buildGetLink(name), [&](const netlink::MessageView& reply) -> Result<void> {
     auto link = parseLink(reply);
-    if (!link) return tl::unexpected(link.error());
+    if (!link) return passOn(link);
     found = std::move(*link);
     seen = true;
     return {};
   });
   if (!status) {
     if (status.error().code == Errc::NotFound) return fail(Errc::NotFound, "no interface " + std::string(name));
-    return tl::unexpected(withContext(status.error(), "look up interface " + std::string(name)));
+    return passOn(status, "look up interface " + std::string(name));
   }
   if (!seen) return fail(Errc::Malformed, "look up interface " + std::string(name) + ": the kernel sent no link");
   return found;
@@ -73,10 +73,10 @@ Result<std::vector<AddressInfo>> linkAddresses(netlink::Socket& rtnl, int index)
   std::vector<AddressInfo> addresses;
   for (Family family : {Family::V4, Family::V6}) {
     auto dump = rtnl.dump(buildAddressDump(family, index));
-    if (!dump) return tl::unexpected(withContext(dump.error(), "list addresses"));
+    if (!dump) return passOn(dump, "list addresses");
     for (const auto& message : dump->messages) {
       auto address = parseAddress(message);
-      if (!address) return tl::unexpected(withContext(address.error(), "list addresses"));
+      if (!address) return passOn(address, "list addresses");
       if (address->index == index) addresses.push_back(*address);
     }
   }
@@ -90,19 +90,19 @@ Result<Change> ensureDummyLink(netlink::Socket& rtnl, const DummyLinkSpec& spec,
     link = createDummy(rtnl, spec, loadModule);
     change = Change::Created;
   }
-  if (!link) return tl::unexpected(link.error());
+  if (!link) return passOn(link);
   if (!link->isUp()) {
     if (auto up = rtnl.request(buildSetLinkUp(link->index)); !up) {
-      return tl::unexpected(withContext(up.error(), "bring interface " + spec.name + " up"));
+      return passOn(up, "bring interface " + spec.name + " up");
     }
     change = Change::Replaced;
   }
   auto addresses = linkAddresses(rtnl, link->index);
-  if (!addresses) return tl::unexpected(addresses.error());
+  if (!addresses) return passOn(addresses);
   if (!holds(*addresses, spec.vip)) {
     auto added = rtnl.request(buildAddAddress(link->index, spec.vip));
     if (!added && added.error().code != Errc::Exists) {
-      return tl::unexpected(withContext(added.error(), "add " + spec.vip.toString() + " to interface " + spec.name));
+      return passOn(added, "add " + spec.vip.toString() + " to interface " + spec.name);
     }
     if (change == Change::Unchanged) change = Change::Replaced;
   }
@@ -113,11 +113,11 @@ Result<bool> hasDummyLink(netlink::Socket& rtnl, const DummyLinkSpec& spec) {
   auto link = findOurLink(rtnl, spec);
   if (!link) {
     if (link.error().code == Errc::NotFound) return false;
-    return tl::unexpected(link.error());
+    return passOn(link);
   }
   if (!link->isUp()) return false;
   auto addresses = linkAddresses(rtnl, link->index);
-  if (!addresses) return tl::unexpected(addresses.error());
+  if (!addresses) return passOn(addresses);
   return holds(*addresses, spec.vip);
 }
 
@@ -125,16 +125,16 @@ Result<Change> removeDummyLink(netlink::Socket& rtnl, const DummyLinkSpec& spec)
   auto link = findOurLink(rtnl, spec);
   if (!link) {
     if (link.error().code == Errc::NotFound) return Change::Unchanged;
-    return tl::unexpected(link.error());
+    return passOn(link);
   }
   auto addresses = linkAddresses(rtnl, link->index);
-  if (!addresses) return tl::unexpected(addresses.error());
+  if (!addresses) return passOn(addresses);
   Change change = Change::Unchanged;
   if (holds(*addresses, spec.vip)) {
     auto removed = rtnl.request(buildDeleteAddress(link->index, spec.vip));
     // EADDRNOTAVAIL: removed meanwhile, which is what we wanted.
     if (!removed && removed.error().sysErrno != EADDRNOTAVAIL) {
-      return tl::unexpected(withContext(removed.error(), "remove " + spec.vip.toString() + " from interface " + spec.name));
+      return passOn(removed, "remove " + spec.vip.toString() + " from interface " + spec.name);
     }
     change = Change::Removed;
   }
@@ -144,7 +144,7 @@ Result<Change> removeDummyLink(netlink::Socket& rtnl, const DummyLinkSpec& spec)
   if (othersLeft) return change;
   auto deleted = rtnl.request(buildDeleteLink(link->index));
   if (!deleted && deleted.error().code != Errc::NotFound) {
-    return tl::unexpected(withContext(deleted.error(), "delete interface " + spec.name));
+    return passOn(deleted, "delete interface " + spec.name);
   }
   return Change::Removed;
 }

@@ -6,28 +6,13 @@
 
 #include <cerrno>
 
+#include "lvscare/unique_fd.hpp"
+
 namespace lvscare::host {
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
 
 Result<std::string> readFile(const std::string& path, std::size_t limit) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return failErrno(errno, "read " + path);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return failErrno(errno, "read " + path);
   std::string content;
   char buffer[64 * 1024];
   for (;;) {
@@ -44,8 +29,8 @@ Result<std::string> readFile(const std::string& path, std::size_t limit) {
 }
 
 Result<void> writeExistingFile(const std::string& path, std::string_view content) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (fd.get() < 0) return failErrno(errno, "write " + path);
+  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return failErrno(errno, "write " + path);
   ssize_t n;
   do {
     n = ::write(fd.get(), content.data(), content.size());

@@ -21,7 +21,7 @@ Result<Header> readHeader(const netlink::MessageView& message, std::uint16_t exp
   if (message.type != expectedType) {
     return fail(Errc::Malformed, std::string("expected a ") + what + " message, got type " + std::to_string(message.type));
   }
-  if (auto rest = netlink::skipHeader(message, sizeof(Header), what); !rest) return tl::unexpected(rest.error());
+  if (auto rest = netlink::skipHeader(message, sizeof(Header), what); !rest) return passOn(rest);
   Header header{};
   std::memcpy(&header, message.payload.data(), sizeof header);
   return header;
@@ -111,21 +111,21 @@ netlink::Message buildDeleteAddress(int index, const IpAddress& address) {
 
 Result<LinkInfo> parseLink(const netlink::MessageView& message) {
   auto header = readHeader<ifinfomsg>(message, RTM_NEWLINK, "ifinfomsg");
-  if (!header) return tl::unexpected(header.error());
+  if (!header) return passOn(header);
   auto table = netlink::AttributeTable::parse(afterHeader(message, sizeof(ifinfomsg)), IFLA_MAX);
-  if (!table) return tl::unexpected(withContext(table.error(), "link"));
+  if (!table) return passOn(table, "link");
   LinkInfo link;
   link.index = header->ifi_index;
   link.flags = header->ifi_flags;
   auto name = table->requireString(IFLA_IFNAME, "IFLA_IFNAME");
-  if (!name) return tl::unexpected(withContext(name.error(), "link"));
+  if (!name) return passOn(name, "link");
   link.name = *name;
   if (table->has(IFLA_LINKINFO)) {
     auto info = table->requireNested(IFLA_LINKINFO, IFLA_INFO_MAX, "IFLA_LINKINFO");
-    if (!info) return tl::unexpected(withContext(info.error(), "link " + link.name));
+    if (!info) return passOn(info, "link " + link.name);
     if (info->has(IFLA_INFO_KIND)) {
       auto kind = info->requireString(IFLA_INFO_KIND, "IFLA_INFO_KIND");
-      if (!kind) return tl::unexpected(withContext(kind.error(), "link " + link.name));
+      if (!kind) return passOn(kind, "link " + link.name);
       link.kind = *kind;
     }
   }
@@ -134,12 +134,12 @@ Result<LinkInfo> parseLink(const netlink::MessageView& message) {
 
 Result<AddressInfo> parseAddress(const netlink::MessageView& message) {
   auto header = readHeader<ifaddrmsg>(message, RTM_NEWADDR, "ifaddrmsg");
-  if (!header) return tl::unexpected(header.error());
+  if (!header) return passOn(header);
   if (header->ifa_family != AF_INET && header->ifa_family != AF_INET6) {
     return fail(Errc::Malformed, "address of unexpected family " + std::to_string(header->ifa_family));
   }
   auto table = netlink::AttributeTable::parse(afterHeader(message, sizeof(ifaddrmsg)), IFA_MAX);
-  if (!table) return tl::unexpected(withContext(table.error(), "address"));
+  if (!table) return passOn(table, "address");
   AddressInfo info;
   info.index = static_cast<int>(header->ifa_index);
   info.prefixLength = header->ifa_prefixlen;

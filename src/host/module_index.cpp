@@ -150,7 +150,7 @@ class Planner {
 }  // namespace
 
 Result<std::vector<LoadStep>> planModuleLoad(const ModuleIndex& index, std::string_view name) {
-  if (auto valid = validateModuleName(name); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateModuleName(name); !valid) return passOn(valid);
   const std::string module = normalizeModuleName(name);
   if (index.isBuiltin(module)) return std::vector<LoadStep>{};
   if (index.find(module) == nullptr) return fail(Errc::NotFound, "module " + module + " is not in modules.dep");

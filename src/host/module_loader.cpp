@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "host/file_io.hpp"
+#include "lvscare/unique_fd.hpp"
 #include "host/module_index.hpp"
 
 namespace lvscare::host {
@@ -59,14 +60,14 @@ class Loader {
  private:
   bool isLoaded(const std::string& module) const { return pathExists(options_.root + "sys/module/" + module); }
 
-  tl::unexpected<Error> notFound(const std::string& module, const std::string& why) const {
+  Failure notFound(const std::string& module, const std::string& why) const {
     return fail(Errc::NotFound, "module " + module + " not found under " + modulesDir_ + ": " + why);
   }
 
   Result<void> loadIndex() {
     if (index_) return {};
     auto dep = readFile(modulesDir_ + "/modules.dep");
-    if (!dep) return tl::unexpected(dep.error());
+    if (!dep) return passOn(dep);
     ModuleIndex index;
     if (auto parsed = index.addDependencies(*dep); !parsed) return parsed;
     // The others are optional: without them there are simply no builtins, soft deps or aliases.
@@ -80,14 +81,13 @@ class Loader {
   Result<void> insert(const std::string& requested, const LoadStep& step) {
     const std::string path = modulesDir_ + "/" + step.path;
     const std::string what = "load module " + step.name + (step.name == requested ? "" : " (for " + requested + ")");
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
       if (errno == ENOENT) return notFound(step.name, step.path + " is listed in modules.dep but missing");
       return failErrno(errno, what + ": open " + path);
     }
     const bool compressed = isCompressed(path);
-    const int err = options_.finitModule(fd, path, compressed ? MODULE_INIT_COMPRESSED_FILE : 0);
-    ::close(fd);
+    const int err = options_.finitModule(fd.get(), path, compressed ? MODULE_INIT_COMPRESSED_FILE : 0);
     switch (err) {
       case 0:
       case EEXIST: return {};  // loaded meanwhile, by us or someone else

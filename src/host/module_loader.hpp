@@ -8,13 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "lvscare/kernel_module.hpp"
 #include "lvscare/result.hpp"
 
 namespace lvscare::host {
-
-// What the IPVS and nftables datapaths and the dummy link take: load `module` (and what it needs)
-// or say clearly why not.
-using ModuleLoader = std::function<Result<void>(std::string_view module)>;
 
 // The finit_module(2) call: returns 0 or an errno. `path` is the file behind `fd`, for fakes.
 using FinitModuleCall = std::function<int(int fd, const std::string& path, int flags)>;

@@ -21,7 +21,7 @@ std::string_view familyName(Family family) { return family == Family::V4 ? "IPv4
 // Parses one source's text; `source` names it in errors ("--ip", "LVSCARE_NODE_IP"...).
 Result<IpAddress> parseFrom(const std::string& text, const std::string& source, std::optional<Family> family) {
   auto address = IpAddress::parse(text);
-  if (!address) return tl::unexpected(withContext(address.error(), "node IP from " + source));
+  if (!address) return passOn(address, "node IP from " + source);
   if (family && address->family != *family) {
     return fail(Errc::InvalidArgument, "node IP from " + source + " is " + std::string(familyName(address->family)) +
                                            " but the VIP is " + std::string(familyName(*family)));
@@ -33,7 +33,7 @@ Result<std::optional<IpAddress>> fromHosts(const NodeIpSources& sources) {
   auto content = readFile(sources.hostsFile, 1u << 20);
   if (!content) {
     if (content.error().code == Errc::NotFound) return std::optional<IpAddress>{};
-    return tl::unexpected(content.error());
+    return passOn(content);
   }
   const auto entries = findHostsEntries(*content, kNodeIpHostname);
   if (entries.empty()) return std::optional<IpAddress>{};
@@ -44,7 +44,7 @@ Result<std::optional<IpAddress>> fromHosts(const NodeIpSources& sources) {
   }
   // None fits: report the first, which says what is wrong with it.
   auto first = parseFrom(entries.front(), source, sources.family);
-  return tl::unexpected(first.error());
+  return passOn(first);
 }
 
 }  // namespace
@@ -64,7 +64,7 @@ std::vector<std::string> findHostsEntries(std::string_view hostsContent, std::st
 Result<std::optional<IpAddress>> lookupNodeIp(const NodeIpSources& sources) {
   if (!sources.flag.empty()) {
     auto address = parseFrom(sources.flag, "--ip", sources.family);
-    if (!address) return tl::unexpected(address.error());
+    if (!address) return passOn(address);
     return std::optional<IpAddress>(*address);
   }
   auto hosts = fromHosts(sources);
@@ -77,13 +77,13 @@ Result<std::optional<IpAddress>> lookupNodeIp(const NodeIpSources& sources) {
   }
   if (!env || env->empty()) return std::optional<IpAddress>{};
   auto address = parseFrom(*env, kNodeIpEnv, sources.family);
-  if (!address) return tl::unexpected(address.error());
+  if (!address) return passOn(address);
   return std::optional<IpAddress>(*address);
 }
 
 Result<IpAddress> resolveNodeIp(const NodeIpSources& sources) {
   auto found = lookupNodeIp(sources);
-  if (!found) return tl::unexpected(found.error());
+  if (!found) return passOn(found);
   if (!*found) {
     return fail(Errc::NotFound, "no node IP for route mode: give --ip, an " + sources.hostsFile + " entry " +
                                     std::string(kNodeIpHostname) + ", or " + kNodeIpEnv);

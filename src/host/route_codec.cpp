@@ -135,7 +135,7 @@ Result<RouteInfo> parseRoute(const netlink::MessageView& message) {
     return fail(Errc::Malformed, "expected a route message, got type " + std::to_string(message.type));
   }
   auto attributes = netlink::skipHeader(message, sizeof(rtmsg), "rtmsg");
-  if (!attributes) return tl::unexpected(attributes.error());
+  if (!attributes) return passOn(attributes);
   rtmsg header{};
   std::memcpy(&header, message.payload.data(), sizeof header);
   RouteInfo route;
@@ -152,35 +152,35 @@ Result<RouteInfo> parseRoute(const netlink::MessageView& message) {
   route.scope = header.rtm_scope;
 
   auto table = netlink::AttributeTable::parse(*attributes, RTA_MAX);
-  if (!table) return tl::unexpected(withContext(table.error(), "route"));
+  if (!table) return passOn(table, "route");
   if (const auto* dst = table->find(RTA_DST)) {
     auto address = readAddress(*dst, route.family, "RTA_DST");
-    if (!address) return tl::unexpected(address.error());
+    if (!address) return passOn(address);
     route.destination = *address;
   }
   if (const auto* gateway = table->find(RTA_GATEWAY)) {
     auto address = readAddress(*gateway, route.family, "RTA_GATEWAY");
-    if (!address) return tl::unexpected(address.error());
+    if (!address) return passOn(address);
     route.gateway = *address;
   }
   if (const auto* source = table->find(RTA_PREFSRC)) {
     auto address = readAddress(*source, route.family, "RTA_PREFSRC");
-    if (!address) return tl::unexpected(address.error());
+    if (!address) return passOn(address);
     route.preferredSource = *address;
   }
   if (table->has(RTA_TABLE)) {
     auto value = table->requireU32(RTA_TABLE, "RTA_TABLE");
-    if (!value) return tl::unexpected(value.error());
+    if (!value) return passOn(value);
     route.table = *value;
   }
   if (table->has(RTA_PRIORITY)) {
     auto value = table->requireU32(RTA_PRIORITY, "RTA_PRIORITY");
-    if (!value) return tl::unexpected(value.error());
+    if (!value) return passOn(value);
     route.metric = *value;
   }
   if (table->has(RTA_OIF)) {
     auto value = table->requireU32(RTA_OIF, "RTA_OIF");
-    if (!value) return tl::unexpected(value.error());
+    if (!value) return passOn(value);
     route.outputInterface = static_cast<int>(*value);
   }
   return route;

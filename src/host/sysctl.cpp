@@ -33,7 +33,7 @@ Result<void> validateSysctlName(std::string_view name) {
 }
 
 Result<std::string> sysctlPath(std::string_view name, const std::string& procSys) {
-  if (auto valid = validateSysctlName(name); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateSysctlName(name); !valid) return passOn(valid);
   std::string relative(name);
   std::replace(relative.begin(), relative.end(), '.', '/');
   return procSys + "/" + relative;
@@ -41,13 +41,13 @@ Result<std::string> sysctlPath(std::string_view name, const std::string& procSys
 
 Result<std::string> readSysctl(std::string_view name, const std::string& procSys) {
   auto path = sysctlPath(name, procSys);
-  if (!path) return tl::unexpected(path.error());
+  if (!path) return passOn(path);
   auto content = readFile(*path, 64 * 1024);
   if (!content) {
     if (content.error().code == Errc::NotFound) {
       return fail(Errc::NotFound, "the kernel has no sysctl " + std::string(name), content.error().sysErrno);
     }
-    return tl::unexpected(withContext(content.error(), "sysctl " + std::string(name)));
+    return passOn(content, "sysctl " + std::string(name));
   }
   return trimNewline(std::move(*content));
 }
@@ -59,7 +59,7 @@ Result<Change> setSysctl(std::string_view name, std::string_view value, const st
     return fail(Errc::InvalidArgument, "invalid value '" + std::string(value) + "' for sysctl " + std::string(name));
   }
   auto current = readSysctl(name, procSys);
-  if (!current) return tl::unexpected(current.error());
+  if (!current) return passOn(current);
   if (*current == value) return Change::Unchanged;
   auto written = writeExistingFile(*sysctlPath(name, procSys), std::string(value) + "\n");
   if (!written) {
@@ -68,7 +68,7 @@ Result<Change> setSysctl(std::string_view name, std::string_view value, const st
       return fail(Errc::Permission, "set sysctl " + std::string(name) + "=" + std::string(value) +
                                         ": needs root with CAP_NET_ADMIN and a writable /proc/sys", err);
     }
-    return tl::unexpected(withContext(written.error(), "set sysctl " + std::string(name) + "=" + std::string(value)));
+    return passOn(written, "set sysctl " + std::string(name) + "=" + std::string(value));
   }
   return Change::Replaced;
 }

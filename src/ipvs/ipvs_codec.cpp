@@ -148,13 +148,13 @@ Message destMessage(std::uint16_t family, std::uint8_t command, const ServiceKey
 Result<AttributeTable> topLevel(const MessageView& message, std::uint8_t wantCommand, std::uint16_t maxType,
                                 std::string_view what) {
   auto payload = netlink::skipHeader(message, GENL_HDRLEN, "generic netlink");
-  if (!payload) return tl::unexpected(withContext(payload.error(), what));
+  if (!payload) return passOn(payload, what);
   const std::uint8_t command = message.payload[0];
   if (command != wantCommand) {
     return fail(Errc::Malformed, fmt::format("{}: reply has IPVS command {}, want {}", what, command, wantCommand));
   }
   auto table = AttributeTable::parse(*payload, maxType);
-  if (!table) return tl::unexpected(withContext(table.error(), what));
+  if (!table) return passOn(table, what);
   return table;
 }
 
@@ -162,15 +162,15 @@ Result<AttributeTable> topLevel(const MessageView& message, std::uint8_t wantCom
 Result<AttributeTable> replyNest(const MessageView& message, std::uint8_t wantCommand, std::uint16_t nestType,
                                  std::uint16_t nestMax, std::string_view what, std::string_view nestName) {
   auto top = topLevel(message, wantCommand, IPVS_CMD_ATTR_MAX, what);
-  if (!top) return tl::unexpected(top.error());
+  if (!top) return passOn(top);
   auto nest = top->requireNested(nestType, nestMax, nestName);
-  if (!nest) return tl::unexpected(withContext(nest.error(), what));
+  if (!nest) return passOn(nest, what);
   return nest;
 }
 
 Result<IpAddress> readAddress(const AttributeTable& table, std::uint16_t type, Family family, std::string_view name) {
   auto attribute = table.require(type, name);
-  if (!attribute) return tl::unexpected(attribute.error());
+  if (!attribute) return passOn(attribute);
   if (attribute->payload.size() != kWireAddressSize) {
     return fail(Errc::Malformed, fmt::format("attribute {} has {} bytes, want {}", name, attribute->payload.size(),
                                              kWireAddressSize));
@@ -186,22 +186,22 @@ Result<Counters> readCounters(const AttributeTable& table, std::uint16_t stats32
   const bool wide = table.has(stats64);
   if (!wide && !table.has(stats32)) return counters;  // counters are informative: absent means none
   auto stats = table.requireNested(wide ? stats64 : stats32, IPVS_STATS_ATTR_MAX, wide ? "stats64" : "stats");
-  if (!stats) return tl::unexpected(stats.error());
+  if (!stats) return passOn(stats);
   // STATS64 has every counter as u64; the old STATS has u32 counts and u64 byte counts.
   auto count = [&](std::uint16_t type, std::string_view name) -> Result<std::uint64_t> {
     if (wide) return stats->requireU64(type, name);
     return stats->requireU32(type, name).map([](std::uint32_t v) { return std::uint64_t{v}; });
   };
   auto connections = count(IPVS_STATS_ATTR_CONNS, "stats conns");
-  if (!connections) return tl::unexpected(connections.error());
+  if (!connections) return passOn(connections);
   auto inPackets = count(IPVS_STATS_ATTR_INPKTS, "stats inpkts");
-  if (!inPackets) return tl::unexpected(inPackets.error());
+  if (!inPackets) return passOn(inPackets);
   auto outPackets = count(IPVS_STATS_ATTR_OUTPKTS, "stats outpkts");
-  if (!outPackets) return tl::unexpected(outPackets.error());
+  if (!outPackets) return passOn(outPackets);
   auto inBytes = stats->requireU64(IPVS_STATS_ATTR_INBYTES, "stats inbytes");
-  if (!inBytes) return tl::unexpected(inBytes.error());
+  if (!inBytes) return passOn(inBytes);
   auto outBytes = stats->requireU64(IPVS_STATS_ATTR_OUTBYTES, "stats outbytes");
-  if (!outBytes) return tl::unexpected(outBytes.error());
+  if (!outBytes) return passOn(outBytes);
   counters = Counters{*connections, *inPackets, *outPackets, *inBytes, *outBytes};
   return counters;
 }
@@ -245,32 +245,32 @@ Result<void> validateScheduler(std::string_view name) {
 Result<void> validateVirtualServer(const VirtualServer& vs) {
   const ServiceKey& key = vs.key;
   if (auto scheduler = validateScheduler(vs.scheduler); !scheduler) {
-    return tl::unexpected(invalid(key, scheduler.error().message));
+    return fail(invalid(key, scheduler.error().message));
   }
   if ((vs.flags & ~kSettableFlags) != 0) {
-    return tl::unexpected(invalid(key, fmt::format("flags {:#x} include bits outside {:#x} (0x2 is the kernel's own)",
+    return fail(invalid(key, fmt::format("flags {:#x} include bits outside {:#x} (0x2 is the kernel's own)",
                                                    vs.flags, kSettableFlags)));
   }
   const bool persistent = (vs.flags & svcflags::kPersistent) != 0;
   if (persistent && (vs.persistenceTimeout == 0 || vs.persistenceTimeout > kMaxPersistenceTimeout)) {
-    return tl::unexpected(invalid(key, fmt::format("persistence timeout must be 1..{} s, got {}", kMaxPersistenceTimeout,
+    return fail(invalid(key, fmt::format("persistence timeout must be 1..{} s, got {}", kMaxPersistenceTimeout,
                                                    vs.persistenceTimeout)));
   }
   if (!persistent && vs.persistenceTimeout != 0) {
-    return tl::unexpected(invalid(key, "a persistence timeout needs the persistent flag"));
+    return fail(invalid(key, "a persistence timeout needs the persistent flag"));
   }
   if (vs.netmaskBits > key.endpoint.address.prefixBits()) {
-    return tl::unexpected(invalid(key, fmt::format("persistence netmask /{} is longer than the address (/{})",
+    return fail(invalid(key, fmt::format("persistence netmask /{} is longer than the address (/{})",
                                                    vs.netmaskBits, key.endpoint.address.prefixBits())));
   }
   if (!persistent && vs.netmaskBits != 0) {
-    return tl::unexpected(invalid(key, "a persistence netmask needs the persistent flag"));
+    return fail(invalid(key, "a persistence netmask needs the persistent flag"));
   }
   if (key.endpoint.port == 0 && !persistent) {
-    return tl::unexpected(invalid(key, "port 0 (all ports) needs the persistent flag"));
+    return fail(invalid(key, "port 0 (all ports) needs the persistent flag"));
   }
   if ((vs.flags & svcflags::kOnePacket) != 0 && key.protocol != Protocol::Udp) {
-    return tl::unexpected(invalid(key, "one-packet scheduling is for UDP only"));
+    return fail(invalid(key, "one-packet scheduling is for UDP only"));
   }
   return {};
 }
@@ -295,12 +295,12 @@ Result<void> validateRealServer(const ServiceKey& service, const RealServer& rs)
 }
 
 Result<Message> addServiceRequest(std::uint16_t family, const VirtualServer& vs) {
-  if (auto valid = validateVirtualServer(vs); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateVirtualServer(vs); !valid) return passOn(valid);
   return serviceMessage(family, IPVS_CMD_NEW_SERVICE, vs);
 }
 
 Result<Message> setServiceRequest(std::uint16_t family, const VirtualServer& vs) {
-  if (auto valid = validateVirtualServer(vs); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateVirtualServer(vs); !valid) return passOn(valid);
   return serviceMessage(family, IPVS_CMD_SET_SERVICE, vs);
 }
 
@@ -319,12 +319,12 @@ Message getServiceRequest(std::uint16_t family, const ServiceKey& key) {
 Message dumpServicesRequest(std::uint16_t family) { return start(family, IPVS_CMD_GET_SERVICE).finish(); }
 
 Result<Message> addDestRequest(std::uint16_t family, const ServiceKey& key, const RealServer& rs) {
-  if (auto valid = validateRealServer(key, rs); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateRealServer(key, rs); !valid) return passOn(valid);
   return destMessage(family, IPVS_CMD_NEW_DEST, key, &rs, rs.endpoint);
 }
 
 Result<Message> setDestRequest(std::uint16_t family, const ServiceKey& key, const RealServer& rs) {
-  if (auto valid = validateRealServer(key, rs); !valid) return tl::unexpected(valid.error());
+  if (auto valid = validateRealServer(key, rs); !valid) return passOn(valid);
   return destMessage(family, IPVS_CMD_SET_DEST, key, &rs, rs.endpoint);
 }
 
@@ -361,34 +361,34 @@ std::string Info::versionString() const {
 
 Result<ServiceEntry> decodeService(const MessageView& message) {
   auto svc = replyNest(message, IPVS_CMD_NEW_SERVICE, IPVS_CMD_ATTR_SERVICE, IPVS_SVC_ATTR_MAX, "IPVS service", "service");
-  if (!svc) return tl::unexpected(svc.error());
+  if (!svc) return passOn(svc);
   auto decode = [&]() -> Result<ServiceEntry> {
     ServiceEntry entry;
     VirtualServer& vs = entry.server;
     auto af = svc->requireU16(IPVS_SVC_ATTR_AF, "service af");
-    if (!af) return tl::unexpected(af.error());
+    if (!af) return passOn(af);
     auto family = familyFromNumber(*af, "service");
-    if (!family) return tl::unexpected(family.error());
+    if (!family) return passOn(family);
     if (const auto* fwmark = svc->find(IPVS_SVC_ATTR_FWMARK)) {
       auto mark = fwmark->u32("service fwmark");
-      if (!mark) return tl::unexpected(mark.error());
+      if (!mark) return passOn(mark);
       entry.fwmark = *mark;
       vs.key.endpoint.address.family = *family;
     }
     if (entry.fwmark == 0) {
       auto protocol = svc->requireU16(IPVS_SVC_ATTR_PROTOCOL, "service protocol").and_then(protocolFromNumber);
-      if (!protocol) return tl::unexpected(protocol.error());
+      if (!protocol) return passOn(protocol);
       auto address = readAddress(*svc, IPVS_SVC_ATTR_ADDR, *family, "service address");
-      if (!address) return tl::unexpected(address.error());
+      if (!address) return passOn(address);
       auto port = svc->requireBe16(IPVS_SVC_ATTR_PORT, "service port");
-      if (!port) return tl::unexpected(port.error());
+      if (!port) return passOn(port);
       vs.key = ServiceKey{*protocol, Endpoint{*address, *port}};
     }
     auto scheduler = svc->requireString(IPVS_SVC_ATTR_SCHED_NAME, "service scheduler");
-    if (!scheduler) return tl::unexpected(scheduler.error());
+    if (!scheduler) return passOn(scheduler);
     vs.scheduler = *scheduler;
     auto flags = svc->require(IPVS_SVC_ATTR_FLAGS, "service flags");
-    if (!flags) return tl::unexpected(flags.error());
+    if (!flags) return passOn(flags);
     if (flags->payload.size() != sizeof(ip_vs_flags)) {
       return fail(Errc::Malformed, fmt::format("attribute service flags has {} bytes, want {}", flags->payload.size(),
                                                sizeof(ip_vs_flags)));
@@ -397,43 +397,43 @@ Result<ServiceEntry> decodeService(const MessageView& message) {
     std::memcpy(&wireFlags, flags->payload.data(), sizeof wireFlags);
     vs.flags = wireFlags.flags & ~static_cast<std::uint32_t>(IP_VS_SVC_F_HASHED);
     auto timeout = svc->requireU32(IPVS_SVC_ATTR_TIMEOUT, "service timeout");
-    if (!timeout) return tl::unexpected(timeout.error());
+    if (!timeout) return passOn(timeout);
     vs.persistenceTimeout = *timeout;
     auto netmask = svc->requireU32(IPVS_SVC_ATTR_NETMASK, "service netmask").and_then([&](std::uint32_t wire) {
       return netmaskBitsFromWire(wire, *family);
     });
-    if (!netmask) return tl::unexpected(netmask.error());
+    if (!netmask) return passOn(netmask);
     vs.netmaskBits = *netmask;
     auto counters = readCounters(*svc, IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64);
-    if (!counters) return tl::unexpected(counters.error());
+    if (!counters) return passOn(counters);
     entry.counters = *counters;
     return entry;
   };
   auto entry = decode();
-  if (!entry) return tl::unexpected(withContext(entry.error(), "IPVS service"));
+  if (!entry) return passOn(entry, "IPVS service");
   return entry;
 }
 
 Result<RealServerStatus> decodeDest(const MessageView& message, Family serviceFamily) {
   auto dest = replyNest(message, IPVS_CMD_NEW_DEST, IPVS_CMD_ATTR_DEST, IPVS_DEST_ATTR_MAX, "IPVS destination",
                         "destination");
-  if (!dest) return tl::unexpected(dest.error());
+  if (!dest) return passOn(dest);
   auto decode = [&]() -> Result<RealServerStatus> {
     RealServerStatus status;
     RealServer& rs = status.server;
     Family family = serviceFamily;
     if (const auto* af = dest->find(IPVS_DEST_ATTR_ADDR_FAMILY)) {
       auto value = af->u16("destination af").and_then([](std::uint16_t v) { return familyFromNumber(v, "destination"); });
-      if (!value) return tl::unexpected(value.error());
+      if (!value) return passOn(value);
       family = *value;
     }
     auto address = readAddress(*dest, IPVS_DEST_ATTR_ADDR, family, "destination address");
-    if (!address) return tl::unexpected(address.error());
+    if (!address) return passOn(address);
     auto port = dest->requireBe16(IPVS_DEST_ATTR_PORT, "destination port");
-    if (!port) return tl::unexpected(port.error());
+    if (!port) return passOn(port);
     rs.endpoint = Endpoint{*address, *port};
     auto forward = dest->requireU32(IPVS_DEST_ATTR_FWD_METHOD, "destination forwarding method").and_then(forwardFromWire);
-    if (!forward) return tl::unexpected(forward.error());
+    if (!forward) return passOn(forward);
     rs.forward = *forward;
     struct Field {
       std::uint16_t type;
@@ -451,11 +451,11 @@ Result<RealServerStatus> decodeDest(const MessageView& message, Family serviceFa
     }};
     for (const auto& field : fields) {
       auto value = dest->requireU32(field.type, field.name);
-      if (!value) return tl::unexpected(value.error());
+      if (!value) return passOn(value);
       *field.target = *value;
     }
     auto counters = readCounters(*dest, IPVS_DEST_ATTR_STATS, IPVS_DEST_ATTR_STATS64);
-    if (!counters) return tl::unexpected(counters.error());
+    if (!counters) return passOn(counters);
     stats.connections = counters->connections;
     stats.inPackets = counters->inPackets;
     stats.outPackets = counters->outPackets;
@@ -464,29 +464,29 @@ Result<RealServerStatus> decodeDest(const MessageView& message, Family serviceFa
     return status;
   };
   auto status = decode();
-  if (!status) return tl::unexpected(withContext(status.error(), "IPVS destination"));
+  if (!status) return passOn(status, "IPVS destination");
   return status;
 }
 
 Result<Timeouts> decodeTimeouts(const MessageView& message) {
   auto top = topLevel(message, IPVS_CMD_SET_CONFIG, IPVS_CMD_ATTR_MAX, "IPVS timeouts");
-  if (!top) return tl::unexpected(top.error());
+  if (!top) return passOn(top);
   auto tcp = top->requireU32(IPVS_CMD_ATTR_TIMEOUT_TCP, "tcp timeout");
   auto tcpFin = top->requireU32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, "tcp fin timeout");
   auto udp = top->requireU32(IPVS_CMD_ATTR_TIMEOUT_UDP, "udp timeout");
   for (const auto* value : {&tcp, &tcpFin, &udp}) {
-    if (!*value) return tl::unexpected(withContext(value->error(), "IPVS timeouts"));
+    if (!*value) return passOn(*value, "IPVS timeouts");
   }
   return Timeouts{*tcp, *tcpFin, *udp};
 }
 
 Result<Info> decodeInfo(const MessageView& message) {
   auto table = topLevel(message, IPVS_CMD_SET_INFO, IPVS_INFO_ATTR_MAX, "IPVS info");
-  if (!table) return tl::unexpected(table.error());
+  if (!table) return passOn(table);
   auto version = table->requireU32(IPVS_INFO_ATTR_VERSION, "version");
-  if (!version) return tl::unexpected(withContext(version.error(), "IPVS info"));
+  if (!version) return passOn(version, "IPVS info");
   auto size = table->requireU32(IPVS_INFO_ATTR_CONN_TAB_SIZE, "connection table size");
-  if (!size) return tl::unexpected(withContext(size.error(), "IPVS info"));
+  if (!size) return passOn(size, "IPVS info");
   return Info{*version, *size};
 }
 

@@ -31,7 +31,7 @@ Error describeRequestError(const Error& error, std::string_view what) {
 
 Result<std::uint16_t> resolveIpvs(netlink::Socket& socket) {
   auto family = netlink::resolveFamily(socket, kFamilyName);
-  if (!family) return tl::unexpected(family.error());
+  if (!family) return passOn(family);
   return family->id;
 }
 
@@ -70,7 +70,7 @@ IpvsDatapath::IpvsDatapath(netlink::Socket socket, std::uint16_t family, IpvsOpt
 
 Result<std::unique_ptr<IpvsDatapath>> IpvsDatapath::open(IpvsOptions options) {
   auto socket = netlink::Socket::open(NETLINK_GENERIC);
-  if (!socket) return tl::unexpected(withContext(socket.error(), "open IPVS datapath"));
+  if (!socket) return passOn(socket, "open IPVS datapath");
   socket->setTimeout(options.timeout);
   if (options.pipelineWindow != 0) socket->setPipelineWindow(options.pipelineWindow);
   auto family = resolveIpvs(*socket);
@@ -89,7 +89,7 @@ Result<std::unique_ptr<IpvsDatapath>> IpvsDatapath::open(IpvsOptions options) {
       return fail(Errc::Unsupported, "the kernel has no IPVS: module ip_vs loaded, yet no generic netlink family IPVS");
     }
   }
-  if (!family) return tl::unexpected(withContext(family.error(), "open IPVS datapath"));
+  if (!family) return passOn(family, "open IPVS datapath");
   return std::unique_ptr<IpvsDatapath>(new IpvsDatapath(std::move(*socket), *family, std::move(options)));
 }
 
@@ -101,7 +101,7 @@ void IpvsDatapath::send(std::span<const DatapathOp> ops, const std::vector<std::
   for (const std::size_t i : indices) {
     auto message = encodeOp(family_, ops[i]);
     if (!message) {
-      results[i] = tl::unexpected(message.error());
+      results[i] = passOn(message);
       continue;
     }
     messages.push_back(std::move(*message));
@@ -120,7 +120,7 @@ std::vector<Result<void>> IpvsDatapath::apply(std::span<const DatapathOp> ops) {
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (results[i] || results[i].error().code == Errc::InvalidArgument) continue;  // validation names its field
     if (results[i].error().sysErrno == 0) {  // transport failure: say which op it hit
-      results[i] = tl::unexpected(withContext(results[i].error(), ops[i].toString()));
+      results[i] = passOn(results[i], ops[i].toString());
       continue;
     }
     Error error = describeOpError(ops[i], results[i].error());
@@ -129,7 +129,7 @@ std::vector<Result<void>> IpvsDatapath::apply(std::span<const DatapathOp> ops) {
         error.message += ": module ip_vs_" + scheduler + " could not be loaded: " + loadError.message;
       }
     }
-    results[i] = tl::unexpected(std::move(error));
+    results[i] = fail(std::move(error));
   }
   return results;
 }
@@ -175,23 +175,23 @@ Result<T> IpvsDatapath::requestOne(netlink::Message message, std::string_view wh
   std::optional<T> value;
   auto status = socket_.request(std::move(message), [&](const netlink::MessageView& reply) -> Result<void> {
     auto decoded = decode(reply);
-    if (!decoded) return tl::unexpected(decoded.error());
+    if (!decoded) return passOn(decoded);
     value = std::move(*decoded);
     return {};
   });
-  if (!status) return tl::unexpected(describeRequestError(status.error(), what));
+  if (!status) return fail(describeRequestError(status.error(), what));
   if (!value) return fail(Errc::Malformed, std::string(what) + ": the kernel sent no reply before its ACK");
   return std::move(*value);
 }
 
 Result<std::vector<ServiceEntry>> IpvsDatapath::listServiceEntries() {
   auto dump = socket_.dump(dumpServicesRequest(family_));
-  if (!dump) return tl::unexpected(describeRequestError(dump.error(), "list IPVS virtual servers"));
+  if (!dump) return fail(describeRequestError(dump.error(), "list IPVS virtual servers"));
   std::vector<ServiceEntry> entries;
   entries.reserve(dump->messages.size());
   for (const auto& message : dump->messages) {
     auto entry = decodeService(message);
-    if (!entry) return tl::unexpected(withContext(entry.error(), "list IPVS virtual servers"));
+    if (!entry) return passOn(entry, "list IPVS virtual servers");
     entries.push_back(std::move(*entry));
   }
   return entries;
@@ -199,7 +199,7 @@ Result<std::vector<ServiceEntry>> IpvsDatapath::listServiceEntries() {
 
 Result<std::vector<VirtualServer>> IpvsDatapath::listVirtualServers() {
   auto entries = listServiceEntries();
-  if (!entries) return tl::unexpected(entries.error());
+  if (!entries) return passOn(entries);
   std::vector<VirtualServer> servers;
   servers.reserve(entries->size());
   for (auto& entry : *entries) {
@@ -215,7 +215,7 @@ Result<VirtualServer> IpvsDatapath::getVirtualServer(const ServiceKey& key) {
     if (entry.error().sysErrno == ESRCH) {
       return fail(Errc::NotFound, "no virtual server " + key.toString(), ESRCH);
     }
-    return tl::unexpected(entry.error());
+    return passOn(entry);
   }
   return std::move(entry->server);
 }
@@ -223,26 +223,26 @@ Result<VirtualServer> IpvsDatapath::getVirtualServer(const ServiceKey& key) {
 Result<std::vector<RealServerStatus>> IpvsDatapath::listRealServers(const ServiceKey& key) {
   const std::string what = "list real servers of " + key.toString();
   auto dump = socket_.dump(dumpDestsRequest(family_, key));
-  if (!dump) return tl::unexpected(describeRequestError(dump.error(), what));
+  if (!dump) return fail(describeRequestError(dump.error(), what));
   std::vector<RealServerStatus> servers;
   servers.reserve(dump->messages.size());
   for (const auto& message : dump->messages) {
     auto status = decodeDest(message, key.endpoint.address.family);
-    if (!status) return tl::unexpected(withContext(status.error(), what));
+    if (!status) return passOn(status, what);
     servers.push_back(std::move(*status));
   }
   // The kernel answers a dump for a missing service with nothing at all: tell that from "no real
   // servers" by asking for the service.
   if (servers.empty()) {
     auto service = getVirtualServer(key);
-    if (!service) return tl::unexpected(service.error());
+    if (!service) return passOn(service);
   }
   return servers;
 }
 
 Result<void> IpvsDatapath::flush() {
   auto status = socket_.request(flushRequest(family_));
-  if (!status) return tl::unexpected(describeRequestError(status.error(), "flush IPVS"));
+  if (!status) return fail(describeRequestError(status.error(), "flush IPVS"));
   return {};
 }
 

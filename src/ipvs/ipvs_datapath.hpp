@@ -11,13 +11,10 @@
 
 #include "ipvs/ipvs_codec.hpp"
 #include "lvscare/datapath.hpp"
+#include "lvscare/kernel_module.hpp"
 #include "netlink/socket.hpp"
 
 namespace lvscare::ipvs {
-
-// Loads a kernel module by name ("ip_vs", "ip_vs_mh") with what it depends on. The host layer's
-// finit_module loader (host::makeModuleLoader) fits; ipvs cannot depend on host, so it is injected.
-using ModuleLoader = std::function<Result<void>(std::string_view module)>;
 
 struct IpvsOptions {
   // Used when the kernel has no IPVS family (loads "ip_vs") or rejects a scheduler as unknown

@@ -71,7 +71,7 @@ Result<std::vector<Attribute>> parseAttributes(Bytes buffer) {
 
 Result<AttributeTable> AttributeTable::parse(Bytes buffer, std::uint16_t maxType) {
   auto attributes = parseAttributes(buffer);
-  if (!attributes) return tl::unexpected(attributes.error());
+  if (!attributes) return passOn(attributes);
   AttributeTable table;
   table.byType_.resize(std::size_t{maxType} + 1);
   table.present_.resize(std::size_t{maxType} + 1, false);
@@ -90,7 +90,7 @@ const Attribute* AttributeTable::find(std::uint16_t type) const {
 
 Result<Attribute> AttributeTable::require(std::uint16_t type, std::string_view name) const {
   if (const auto* attribute = find(type)) return *attribute;
-  return tl::unexpected(missing(name));
+  return fail(missing(name));
 }
 
 Result<std::uint8_t> AttributeTable::requireU8(std::uint16_t type, std::string_view name) const {
@@ -117,9 +117,9 @@ Result<std::string> AttributeTable::requireString(std::uint16_t type, std::strin
 Result<AttributeTable> AttributeTable::requireNested(std::uint16_t type, std::uint16_t maxType,
                                                      std::string_view name) const {
   auto attribute = require(type, name);
-  if (!attribute) return tl::unexpected(attribute.error());
+  if (!attribute) return passOn(attribute);
   auto table = parse(attribute->payload, maxType);
-  if (!table) return tl::unexpected(withContext(table.error(), "in " + std::string(name)));
+  if (!table) return passOn(table, "in " + std::string(name));
   return table;
 }
 

@@ -57,10 +57,10 @@ Result<Ack> parseAck(const MessageView& message) {
   }
   if (echoed > message.payload.size()) return fail(Errc::Malformed, "netlink error echo runs past the message");
   auto tlvs = AttributeTable::parse(message.payload.subspan(echoed), NLMSGERR_ATTR_MAX);
-  if (!tlvs) return tl::unexpected(withContext(tlvs.error(), "extended ack"));
+  if (!tlvs) return passOn(tlvs, "extended ack");
   if (const auto* text = tlvs->find(NLMSGERR_ATTR_MSG)) {
     auto value = text->string("extack message");
-    if (!value) return tl::unexpected(value.error());
+    if (!value) return passOn(value);
     ack.extackMessage = *value;
   }
   if (const auto* offset = tlvs->find(NLMSGERR_ATTR_OFFS)) ack.extackOffset = offset->u32("extack offset").value_or(0);

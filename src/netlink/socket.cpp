@@ -39,9 +39,10 @@ void setBuffer(int fd, int forcedOption, int plainOption, std::size_t bytes) {
 }  // namespace
 
 Result<Socket> Socket::open(int protocol) {
-  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
-  if (fd < 0) return failErrno(errno, "open netlink socket (protocol " + std::to_string(protocol) + ")");
-  Socket socket(fd);
+  UniqueFd owned(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
+  if (!owned) return failErrno(errno, "open netlink socket (protocol " + std::to_string(protocol) + ")");
+  const int fd = owned.get();
+  Socket socket(std::move(owned));
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return failErrno(errno, "bind netlink socket");
@@ -56,34 +57,11 @@ Result<Socket> Socket::open(int protocol) {
   return socket;
 }
 
-Socket::Socket(int fd) : fd_(fd), receiveBuffer_(kReceiveBufferSize) {}
-
-Socket::Socket(Socket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
-      sequence_(other.sequence_),
-      timeout_(other.timeout_),
-      window_(other.window_),
-      receiveBuffer_(std::move(other.receiveBuffer_)) {}
-
-Socket& Socket::operator=(Socket&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    sequence_ = other.sequence_;
-    timeout_ = other.timeout_;
-    window_ = other.window_;
-    receiveBuffer_ = std::move(other.receiveBuffer_);
-  }
-  return *this;
-}
-
-Socket::~Socket() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Socket::Socket(UniqueFd fd) : fd_(std::move(fd)), receiveBuffer_(kReceiveBufferSize) {}
 
 Result<void> Socket::growBuffers(std::size_t sendBytes, std::size_t receiveBytes) {
-  setBuffer(fd_, SO_SNDBUFFORCE, SO_SNDBUF, sendBytes);
-  setBuffer(fd_, SO_RCVBUFFORCE, SO_RCVBUF, receiveBytes);
+  setBuffer(fd_.get(), SO_SNDBUFFORCE, SO_SNDBUF, sendBytes);
+  setBuffer(fd_.get(), SO_RCVBUFFORCE, SO_RCVBUF, receiveBytes);
   return {};
 }
 
@@ -91,12 +69,12 @@ Result<void> Socket::sendAll(std::span<const std::uint8_t> bytes) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const ssize_t sent = ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+    const ssize_t sent = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
     if (sent == static_cast<ssize_t>(bytes.size())) return {};
     if (sent >= 0) return fail(Errc::Io, "short netlink send: " + std::to_string(sent) + " of " + std::to_string(bytes.size()));
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return failErrno(errno, "send netlink request");
-    pollfd waiter{fd_, POLLOUT, 0};
+    pollfd waiter{fd_.get(), POLLOUT, 0};
     if (::poll(&waiter, 1, static_cast<int>(timeout_.count())) == 0) return fail(Errc::Timeout, "netlink send timed out");
   }
   return fail(Errc::Io, "netlink send kept being interrupted");
@@ -120,7 +98,7 @@ Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageV
     header.msg_namelen = sizeof from;
     header.msg_iov = &vector;
     header.msg_iovlen = 1;
-    received = ::recvmsg(fd_, &header, 0);
+    received = ::recvmsg(fd_.get(), &header, 0);
     if (received >= 0) {
       if (header.msg_flags & MSG_TRUNC) return fail(Errc::Malformed, "netlink reply larger than the receive buffer");
       if (from.nl_pid != 0) continue;  // only the kernel talks to us
@@ -131,12 +109,12 @@ Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageV
     if (errno != EAGAIN) return failErrno(errno, "receive netlink reply");
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return fail(Errc::Timeout, "no netlink reply within " + std::to_string(timeout_.count()) + " ms");
-    pollfd waiter{fd_, POLLIN, 0};
+    pollfd waiter{fd_.get(), POLLIN, 0};
     ::poll(&waiter, 1, static_cast<int>(left.count()) + 1);
   }
   if (received < 0) return fail(Errc::Io, "netlink receive kept being interrupted");
   auto messages = splitMessages(Bytes(receiveBuffer_.data(), static_cast<std::size_t>(received)));
-  if (!messages) return tl::unexpected(messages.error());
+  if (!messages) return passOn(messages);
   for (const auto& message : *messages) {
     auto handled = onMessage(message);
     if (!handled) return handled;
@@ -156,9 +134,9 @@ Result<void> Socket::request(Message message, const ReplyHandler& onReply) {
       if (reply.sequence != seq || done) return {};  // stale or unrelated: skip
       if (reply.type == NLMSG_ERROR) {
         auto ack = parseAck(reply);
-        if (!ack) return tl::unexpected(ack.error());
+        if (!ack) return passOn(ack);
         done = true;
-        if (ack->error != 0) outcome = tl::unexpected(errorFromAck(*ack));
+        if (ack->error != 0) outcome = fail(errorFromAck(*ack));
         return {};
       }
       if (reply.type == NLMSG_DONE || !onReply) return {};
@@ -178,7 +156,7 @@ Result<Dump> Socket::dump(const Message& request) {
     const std::uint32_t seq = nextSequence();
     message.setSequence(seq);
     setFlag(message, NLM_F_REQUEST | NLM_F_DUMP);
-    if (auto sent = sendAll(message.bytes); !sent) return tl::unexpected(sent.error());
+    if (auto sent = sendAll(message.bytes); !sent) return passOn(sent);
     Dump dump;
     bool done = false;
     bool interrupted = false;
@@ -190,14 +168,14 @@ Result<Dump> Socket::dump(const Message& request) {
         if (reply.type == NLMSG_DONE || reply.type == NLMSG_ERROR) {
           done = true;
           auto ack = parseAck(reply);
-          if (!ack) return tl::unexpected(ack.error());
+          if (!ack) return passOn(ack);
           if (ack->error != 0) failure = errorFromAck(*ack);
           return {};
         }
         dump.messages.push_back(reply);  // points into receiveBuffer_: rebased below
         return {};
       });
-      if (!received) return tl::unexpected(received.error());
+      if (!received) return passOn(received);
       // Copy this datagram's messages out of the shared receive buffer.
       for (auto& view : dump.messages) {
         const auto* base = receiveBuffer_.data();
@@ -208,7 +186,7 @@ Result<Dump> Socket::dump(const Message& request) {
       }
     }
     if (!done) return fail(Errc::Timeout, "netlink dump did not finish");
-    if (failure) return tl::unexpected(*failure);
+    if (failure) return fail(*failure);
     if (!interrupted) return dump;
   }
   return fail(Errc::Kernel, "netlink dump kept being interrupted by concurrent changes");
@@ -246,9 +224,9 @@ std::vector<Result<void>> Socket::pipeline(std::span<Message> messages) {
         if (found == pending.end() || reply.type != NLMSG_ERROR) return {};
         auto ack = parseAck(reply);
         if (!ack) {
-          results[found->second] = tl::unexpected(ack.error());
+          results[found->second] = passOn(ack);
         } else if (ack->error != 0) {
-          results[found->second] = tl::unexpected(errorFromAck(*ack));
+          results[found->second] = fail(errorFromAck(*ack));
         } else {
           results[found->second] = {};
         }
@@ -292,7 +270,7 @@ std::vector<Result<void>> Socket::batch(std::span<Message> messages, std::uint16
   joined.reserve(total);
   for (const auto& message : framed) joined.insert(joined.end(), message.bytes.begin(), message.bytes.end());
 
-  auto failAll = [&](const Error& error) { return std::vector<Result<void>>(messages.size(), tl::unexpected(error)); };
+  auto failAll = [&](const Error& error) { return std::vector<Result<void>>(messages.size(), fail(error)); };
   if (auto sent = sendAll(joined); !sent) return failAll(sent.error());
 
   std::optional<Error> firstFailure;
@@ -302,7 +280,7 @@ std::vector<Result<void>> Socket::batch(std::span<Message> messages, std::uint16
     auto received = receiveOnce([&](const MessageView& reply) -> Result<void> {
       if (reply.sequence < first || reply.sequence > lastFramed || reply.type != NLMSG_ERROR) return {};
       auto ack = parseAck(reply);
-      if (!ack) return tl::unexpected(ack.error());
+      if (!ack) return passOn(ack);
       if (ack->error != 0 && !firstFailure) {
         Error error = errorFromAck(*ack);
         const std::uint32_t index = reply.sequence - first;

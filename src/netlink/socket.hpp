@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "lvscare/unique_fd.hpp"
 #include "netlink/message.hpp"
 #include "netlink/reply.hpp"
 
@@ -27,13 +28,7 @@ class Socket {
   // echoes (the kernel then returns only our header with an error, not our whole request).
   static Result<Socket> open(int protocol);
 
-  Socket(Socket&& other) noexcept;
-  Socket& operator=(Socket&& other) noexcept;
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket();
-
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // How long one wait for the kernel may take before Errc::Timeout (default 5 s).
   void setTimeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
   // Requests in flight before their ACKs are read (pipeline). Bounded so ACKs fit the receive buffer.
@@ -55,7 +50,7 @@ class Socket {
   std::vector<Result<void>> batch(std::span<Message> messages, std::uint16_t subsystem);
 
  private:
-  explicit Socket(int fd);
+  explicit Socket(UniqueFd fd);
   std::uint32_t nextSequence() { return ++sequence_; }
   Result<void> sendAll(std::span<const std::uint8_t> bytes);
   Result<void> sendMessages(std::span<Message> messages);
@@ -63,7 +58,7 @@ class Socket {
   Result<void> receiveOnce(const std::function<Result<void>(const MessageView&)>& onMessage);
   Result<void> growBuffers(std::size_t sendBytes, std::size_t receiveBytes);
 
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint32_t sequence_ = 0;
   std::chrono::milliseconds timeout_{5000};
   std::size_t window_ = 128;

@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "nftables/lb_ruleset.hpp"
-#include "nftables/try.hpp"
 
 namespace lvscare::nftables {
 
@@ -39,23 +38,31 @@ Result<IpAddress> tupleAddress(const AttributeTable& ip, std::uint16_t v4, std::
 }
 
 Result<ConntrackTuple> parseTuple(const AttributeTable& entry, std::uint16_t type, std::string_view name) {
-  NFT_TRY(tuple, entry.requireNested(type, CTA_TUPLE_MAX, name));
-  NFT_TRY(ip, tuple->requireNested(CTA_TUPLE_IP, CTA_IP_MAX, "conntrack tuple ip"));
-  NFT_TRY(proto, tuple->requireNested(CTA_TUPLE_PROTO, CTA_PROTO_MAX, "conntrack tuple proto"));
+  auto tuple = entry.requireNested(type, CTA_TUPLE_MAX, name);
+  if (!tuple) return passOn(tuple);
+  auto ip = tuple->requireNested(CTA_TUPLE_IP, CTA_IP_MAX, "conntrack tuple ip");
+  if (!ip) return passOn(ip);
+  auto proto = tuple->requireNested(CTA_TUPLE_PROTO, CTA_PROTO_MAX, "conntrack tuple proto");
+  if (!proto) return passOn(proto);
   ConntrackTuple out;
-  NFT_TRY(source, tupleAddress(*ip, CTA_IP_V4_SRC, CTA_IP_V6_SRC, "source"));
-  NFT_TRY(destination, tupleAddress(*ip, CTA_IP_V4_DST, CTA_IP_V6_DST, "destination"));
-  NFT_TRY(number, proto->requireU8(CTA_PROTO_NUM, "conntrack protocol"));
+  auto source = tupleAddress(*ip, CTA_IP_V4_SRC, CTA_IP_V6_SRC, "source");
+  if (!source) return passOn(source);
+  auto destination = tupleAddress(*ip, CTA_IP_V4_DST, CTA_IP_V6_DST, "destination");
+  if (!destination) return passOn(destination);
+  auto number = proto->requireU8(CTA_PROTO_NUM, "conntrack protocol");
+  if (!number) return passOn(number);
   out.source.address = *source;
   out.destination.address = *destination;
   out.protocol = *number;
   // Ports only exist for port-based protocols (not ICMP).
   if (proto->has(CTA_PROTO_SRC_PORT)) {
-    NFT_TRY(port, proto->requireBe16(CTA_PROTO_SRC_PORT, "conntrack source port"));
+    auto port = proto->requireBe16(CTA_PROTO_SRC_PORT, "conntrack source port");
+    if (!port) return passOn(port);
     out.source.port = *port;
   }
   if (proto->has(CTA_PROTO_DST_PORT)) {
-    NFT_TRY(port, proto->requireBe16(CTA_PROTO_DST_PORT, "conntrack destination port"));
+    auto port = proto->requireBe16(CTA_PROTO_DST_PORT, "conntrack destination port");
+    if (!port) return passOn(port);
     out.destination.port = *port;
   }
   return out;
@@ -68,16 +75,21 @@ netlink::Message conntrackDumpRequest(Family family) {
 }
 
 Result<ConntrackEntry> parseConntrackEntry(const netlink::MessageView& message) {
-  NFT_TRY(attributes, netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg"));
-  NFT_TRY(entry, AttributeTable::parse(*attributes, CTA_MAX));
+  auto attributes = netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg");
+  if (!attributes) return passOn(attributes);
+  auto entry = AttributeTable::parse(*attributes, CTA_MAX);
+  if (!entry) return passOn(entry);
   ConntrackEntry out;
-  NFT_TRY(original, parseTuple(*entry, CTA_TUPLE_ORIG, "conntrack original tuple"));
-  NFT_TRY(reply, parseTuple(*entry, CTA_TUPLE_REPLY, "conntrack reply tuple"));
+  auto original = parseTuple(*entry, CTA_TUPLE_ORIG, "conntrack original tuple");
+  if (!original) return passOn(original);
+  auto reply = parseTuple(*entry, CTA_TUPLE_REPLY, "conntrack reply tuple");
+  if (!reply) return passOn(reply);
   out.original = *original;
   out.reply = *reply;
   out.originalTuple = entry->find(CTA_TUPLE_ORIG)->payload;
   if (entry->has(CTA_ZONE)) {
-    NFT_TRY(zone, entry->requireBe16(CTA_ZONE, "conntrack zone"));
+    auto zone = entry->requireBe16(CTA_ZONE, "conntrack zone");
+    if (!zone) return passOn(zone);
     out.zone = *zone;
   }
   return out;
@@ -104,11 +116,12 @@ Result<std::size_t> deleteConntrackEntries(netlink::Socket& socket, std::span<co
       return r.key.endpoint.address.family == family && !r.backends.empty();
     });
     if (!involved) continue;
-    NFT_TRY(dump, socket.dump(conntrackDumpRequest(family)));
+    auto dump = socket.dump(conntrackDumpRequest(family));
+    if (!dump) return passOn(dump);
     std::vector<netlink::Message> deletes;
     for (const auto& message : dump->messages) {
       auto entry = parseConntrackEntry(message);
-      if (!entry) return tl::unexpected(withContext(entry.error(), "conntrack dump"));
+      if (!entry) return passOn(entry, "conntrack dump");
       const bool match = std::any_of(removed.begin(), removed.end(),
                                      [&](const RemovedBackends& r) { return servedBy(*entry, r.key, r.backends); });
       if (match) deletes.push_back(conntrackDeleteRequest(family, *entry));
@@ -116,7 +129,7 @@ Result<std::size_t> deleteConntrackEntries(netlink::Socket& socket, std::span<co
     if (deletes.empty()) continue;
     const auto results = socket.pipeline(deletes);
     for (const auto& result : results) {
-      if (!result && result.error().code != Errc::NotFound) return tl::unexpected(withContext(result.error(), "delete conntrack entry"));
+      if (!result && result.error().code != Errc::NotFound) return passOn(result, "delete conntrack entry");
     }
     deleted += deletes.size();
   }

@@ -1,6 +1,5 @@
 #include "nftables/expressions.hpp"
 
-#include "nftables/try.hpp"
 
 #include <endian.h>
 #include <linux/netfilter/nf_tables.h>
@@ -213,20 +212,20 @@ void ExpressionList::finish() {
 
 Result<Data> parseData(Bytes nest, std::string_view what) {
   auto table = AttributeTable::parse(nest, NFTA_DATA_MAX);
-  if (!table) return tl::unexpected(withContext(table.error(), what));
+  if (!table) return passOn(table, what);
   Data out;
   if (const auto* value = table->find(NFTA_DATA_VALUE)) {
     out.value.assign(value->payload.begin(), value->payload.end());
     return out;
   }
   auto verdictNest = table->requireNested(NFTA_DATA_VERDICT, NFTA_VERDICT_MAX, std::string(what) + " verdict");
-  if (!verdictNest) return tl::unexpected(verdictNest.error());
+  if (!verdictNest) return passOn(verdictNest);
   auto code = verdictNest->requireBe32(NFTA_VERDICT_CODE, "verdict code");
-  if (!code) return tl::unexpected(code.error());
+  if (!code) return passOn(code);
   Verdict verdict{static_cast<std::int32_t>(*code), {}};
   if (verdictNest->has(NFTA_VERDICT_CHAIN)) {
     auto chain = verdictNest->requireString(NFTA_VERDICT_CHAIN, "verdict chain");
-    if (!chain) return tl::unexpected(chain.error());
+    if (!chain) return passOn(chain);
     verdict.chain = *chain;
   }
   out.verdict = std::move(verdict);
@@ -235,15 +234,15 @@ Result<Data> parseData(Bytes nest, std::string_view what) {
 
 Result<std::vector<Expression>> parseExpressionList(Bytes list) {
   auto elements = netlink::parseAttributes(list);
-  if (!elements) return tl::unexpected(withContext(elements.error(), "rule expressions"));
+  if (!elements) return passOn(elements, "rule expressions");
   std::vector<Expression> out;
   out.reserve(elements->size());
   for (const auto& element : *elements) {
     if (element.type != NFTA_LIST_ELEM) return fail(Errc::Malformed, "rule expressions: unexpected attribute " + std::to_string(element.type));
     auto table = AttributeTable::parse(element.payload, NFTA_EXPR_MAX);
-    if (!table) return tl::unexpected(withContext(table.error(), "expression"));
+    if (!table) return passOn(table, "expression");
     auto name = table->requireString(NFTA_EXPR_NAME, "expression name");
-    if (!name) return tl::unexpected(name.error());
+    if (!name) return passOn(name);
     Expression expression{*name, {}};
     if (const auto* data = table->find(NFTA_EXPR_DATA)) expression.attributes = data->payload;
     out.push_back(std::move(expression));
@@ -258,49 +257,62 @@ Result<AttributeTable> expressionTable(const Expression& expression, std::string
     return fail(Errc::Malformed, "expected expression " + std::string(name) + ", found " + expression.name);
   }
   auto table = AttributeTable::parse(expression.attributes, maxType);
-  if (!table) return tl::unexpected(withContext(table.error(), std::string(name) + " expression"));
+  if (!table) return passOn(table, std::string(name) + " expression");
   return table;
 }
 
 Result<std::optional<std::uint32_t>> optionalBe32(const AttributeTable& table, std::uint16_t type, std::string_view name) {
   if (!table.has(type)) return std::optional<std::uint32_t>{};
   auto value = table.requireBe32(type, name);
-  if (!value) return tl::unexpected(value.error());
+  if (!value) return passOn(value);
   return std::optional<std::uint32_t>(*value);
 }
 
 }  // namespace
 
 Result<CounterValue> decodeCounter(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "counter", NFTA_COUNTER_MAX));
+  auto table = expressionTable(expression, "counter", NFTA_COUNTER_MAX);
+  if (!table) return passOn(table);
   CounterValue out;
   if (const auto* packets = table->find(NFTA_COUNTER_PACKETS)) {
-    NFT_TRY(value, packets->be64("counter packets"));
+    auto value = packets->be64("counter packets");
+    if (!value) return passOn(value);
     out.packets = *value;
   }
   if (const auto* bytes = table->find(NFTA_COUNTER_BYTES)) {
-    NFT_TRY(value, bytes->be64("counter bytes"));
+    auto value = bytes->be64("counter bytes");
+    if (!value) return passOn(value);
     out.bytes = *value;
   }
   return out;
 }
 
 Result<ImmediateValue> decodeImmediate(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "immediate", NFTA_IMMEDIATE_MAX));
-  NFT_TRY(dreg, table->requireBe32(NFTA_IMMEDIATE_DREG, "immediate dreg"));
-  NFT_TRY(nest, table->require(NFTA_IMMEDIATE_DATA, "immediate data"));
-  NFT_TRY(data, parseData(nest->payload, "immediate data"));
+  auto table = expressionTable(expression, "immediate", NFTA_IMMEDIATE_MAX);
+  if (!table) return passOn(table);
+  auto dreg = table->requireBe32(NFTA_IMMEDIATE_DREG, "immediate dreg");
+  if (!dreg) return passOn(dreg);
+  auto nest = table->require(NFTA_IMMEDIATE_DATA, "immediate data");
+  if (!nest) return passOn(nest);
+  auto data = parseData(nest->payload, "immediate data");
+  if (!data) return passOn(data);
   return ImmediateValue{*dreg, std::move(*data)};
 }
 
 Result<NatValue> decodeNat(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "nat", NFTA_NAT_MAX));
+  auto table = expressionTable(expression, "nat", NFTA_NAT_MAX);
+  if (!table) return passOn(table);
   NatValue out;
-  NFT_TRY(type, table->requireBe32(NFTA_NAT_TYPE, "nat type"));
-  NFT_TRY(family, table->requireBe32(NFTA_NAT_FAMILY, "nat family"));
-  NFT_TRY(address, optionalBe32(*table, NFTA_NAT_REG_ADDR_MIN, "nat address register"));
-  NFT_TRY(proto, optionalBe32(*table, NFTA_NAT_REG_PROTO_MIN, "nat proto register"));
-  NFT_TRY(flags, optionalBe32(*table, NFTA_NAT_FLAGS, "nat flags"));
+  auto type = table->requireBe32(NFTA_NAT_TYPE, "nat type");
+  if (!type) return passOn(type);
+  auto family = table->requireBe32(NFTA_NAT_FAMILY, "nat family");
+  if (!family) return passOn(family);
+  auto address = optionalBe32(*table, NFTA_NAT_REG_ADDR_MIN, "nat address register");
+  if (!address) return passOn(address);
+  auto proto = optionalBe32(*table, NFTA_NAT_REG_PROTO_MIN, "nat proto register");
+  if (!proto) return passOn(proto);
+  auto flags = optionalBe32(*table, NFTA_NAT_FLAGS, "nat flags");
+  if (!flags) return passOn(flags);
   out.type = *type;
   out.family = *family;
   out.addressReg = *address;
@@ -310,38 +322,56 @@ Result<NatValue> decodeNat(const Expression& expression) {
 }
 
 Result<CmpValue> decodeCmp(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "cmp", NFTA_CMP_MAX));
-  NFT_TRY(sreg, table->requireBe32(NFTA_CMP_SREG, "cmp sreg"));
-  NFT_TRY(op, table->requireBe32(NFTA_CMP_OP, "cmp op"));
-  NFT_TRY(nest, table->require(NFTA_CMP_DATA, "cmp data"));
-  NFT_TRY(data, parseData(nest->payload, "cmp data"));
+  auto table = expressionTable(expression, "cmp", NFTA_CMP_MAX);
+  if (!table) return passOn(table);
+  auto sreg = table->requireBe32(NFTA_CMP_SREG, "cmp sreg");
+  if (!sreg) return passOn(sreg);
+  auto op = table->requireBe32(NFTA_CMP_OP, "cmp op");
+  if (!op) return passOn(op);
+  auto nest = table->require(NFTA_CMP_DATA, "cmp data");
+  if (!nest) return passOn(nest);
+  auto data = parseData(nest->payload, "cmp data");
+  if (!data) return passOn(data);
   if (data->verdict) return fail(Errc::Malformed, "cmp data holds a verdict");
   return CmpValue{*sreg, *op, std::move(data->value)};
 }
 
 Result<PayloadValue> decodePayload(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "payload", NFTA_PAYLOAD_MAX));
-  NFT_TRY(dreg, table->requireBe32(NFTA_PAYLOAD_DREG, "payload dreg"));
-  NFT_TRY(base, table->requireBe32(NFTA_PAYLOAD_BASE, "payload base"));
-  NFT_TRY(offset, table->requireBe32(NFTA_PAYLOAD_OFFSET, "payload offset"));
-  NFT_TRY(length, table->requireBe32(NFTA_PAYLOAD_LEN, "payload length"));
+  auto table = expressionTable(expression, "payload", NFTA_PAYLOAD_MAX);
+  if (!table) return passOn(table);
+  auto dreg = table->requireBe32(NFTA_PAYLOAD_DREG, "payload dreg");
+  if (!dreg) return passOn(dreg);
+  auto base = table->requireBe32(NFTA_PAYLOAD_BASE, "payload base");
+  if (!base) return passOn(base);
+  auto offset = table->requireBe32(NFTA_PAYLOAD_OFFSET, "payload offset");
+  if (!offset) return passOn(offset);
+  auto length = table->requireBe32(NFTA_PAYLOAD_LEN, "payload length");
+  if (!length) return passOn(length);
   return PayloadValue{*dreg, *base, *offset, *length};
 }
 
 Result<MetaValue> decodeMeta(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "meta", NFTA_META_MAX));
-  NFT_TRY(key, table->requireBe32(NFTA_META_KEY, "meta key"));
-  NFT_TRY(dreg, optionalBe32(*table, NFTA_META_DREG, "meta dreg"));
-  NFT_TRY(sreg, optionalBe32(*table, NFTA_META_SREG, "meta sreg"));
+  auto table = expressionTable(expression, "meta", NFTA_META_MAX);
+  if (!table) return passOn(table);
+  auto key = table->requireBe32(NFTA_META_KEY, "meta key");
+  if (!key) return passOn(key);
+  auto dreg = optionalBe32(*table, NFTA_META_DREG, "meta dreg");
+  if (!dreg) return passOn(dreg);
+  auto sreg = optionalBe32(*table, NFTA_META_SREG, "meta sreg");
+  if (!sreg) return passOn(sreg);
   if (dreg->has_value() == sreg->has_value()) return fail(Errc::Malformed, "meta expression needs exactly one of dreg and sreg");
   return MetaValue{*key, *dreg, *sreg};
 }
 
 Result<LookupValue> decodeLookup(const Expression& expression) {
-  NFT_TRY(table, expressionTable(expression, "lookup", NFTA_LOOKUP_MAX));
-  NFT_TRY(set, table->requireString(NFTA_LOOKUP_SET, "lookup set"));
-  NFT_TRY(sreg, table->requireBe32(NFTA_LOOKUP_SREG, "lookup sreg"));
-  NFT_TRY(dreg, optionalBe32(*table, NFTA_LOOKUP_DREG, "lookup dreg"));
+  auto table = expressionTable(expression, "lookup", NFTA_LOOKUP_MAX);
+  if (!table) return passOn(table);
+  auto set = table->requireString(NFTA_LOOKUP_SET, "lookup set");
+  if (!set) return passOn(set);
+  auto sreg = table->requireBe32(NFTA_LOOKUP_SREG, "lookup sreg");
+  if (!sreg) return passOn(sreg);
+  auto dreg = optionalBe32(*table, NFTA_LOOKUP_DREG, "lookup dreg");
+  if (!dreg) return passOn(dreg);
   return LookupValue{*set, *sreg, *dreg};
 }
 

@@ -4,17 +4,18 @@
 
 #include "nftables/client.hpp"
 #include "nftables/lb_ruleset.hpp"
-#include "nftables/try.hpp"
 
 namespace lvscare::nftables {
 
 Result<NftHostRules> NftHostRules::open() {
-  NFT_TRY(socket, netlink::Socket::open(NETLINK_NETFILTER));
+  auto socket = netlink::Socket::open(NETLINK_NETFILTER);
+  if (!socket) return passOn(socket);
   return NftHostRules(std::move(*socket));
 }
 
 Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
-  NFT_TRY(valid, validateMasquerade(spec));
+  auto valid = validateMasquerade(spec);
+  if (!valid) return passOn(valid);
   const auto family = nfFamily(spec.vip.family);
   const auto name = masqTableName(spec.vip);
   // add (no error if present) + delete + create: a replace that cannot fail on "exists" or "absent".
@@ -24,8 +25,10 @@ Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
 }
 
 Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
-  NFT_TRY(valid, validateMasquerade(spec));
-  NFT_TRY(dump, readTable(socket_, nfFamily(spec.vip.family), masqTableName(spec.vip)));
+  auto valid = validateMasquerade(spec);
+  if (!valid) return passOn(valid);
+  auto dump = readTable(socket_, nfFamily(spec.vip.family), masqTableName(spec.vip));
+  if (!dump) return passOn(dump);
   if (!*dump) return false;
   auto decoded = decodeMasqTable((*dump)->table, (*dump)->rules);
   return decoded && *decoded == spec;

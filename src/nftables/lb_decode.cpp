@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "nftables/lb_ruleset.hpp"
-#include "nftables/try.hpp"
 
 namespace lvscare::nftables {
 namespace {
@@ -37,20 +36,20 @@ Error damaged(const std::string& table, std::string_view what) {
 
 // "lvscare TCP 169.254.0.1:80 scheduler rr"
 Result<VirtualServer> parseServiceComment(const TableInfo& table, const ServiceKey& key) {
-  if (!table.comment) return tl::unexpected(damaged(table.name, "no comment naming the virtual server"));
+  if (!table.comment) return fail(damaged(table.name, "no comment naming the virtual server"));
   const auto parts = words(*table.comment);
   if (parts.size() != 5 || parts[0] != "lvscare" || parts[3] != "scheduler") {
-    return tl::unexpected(damaged(table.name, "comment '" + *table.comment + "' is not ours"));
+    return fail(damaged(table.name, "comment '" + *table.comment + "' is not ours"));
   }
   auto protocol = parseProtocol(parts[1]);
   auto endpoint = Endpoint::parse(parts[2]);
   if (!protocol || !endpoint || *protocol != key.protocol || *endpoint != key.endpoint) {
-    return tl::unexpected(damaged(table.name, "comment '" + *table.comment + "' names another virtual server"));
+    return fail(damaged(table.name, "comment '" + *table.comment + "' names another virtual server"));
   }
   VirtualServer service;
   service.key = key;
   service.scheduler = parts[4];
-  if (auto valid = validateService(service); !valid) return tl::unexpected(damaged(table.name, valid.error().message));
+  if (auto valid = validateService(service); !valid) return fail(damaged(table.name, valid.error().message));
   return service;
 }
 
@@ -104,9 +103,10 @@ Result<CounterValue> checkBackendRule(const RuleInfo& rule, const ServiceKey& ke
   const auto& address = real.endpoint.address;
   const std::string what = "backend " + real.endpoint.toString();
   if (e.size() != 6 || !metaL4proto(e[0]) || !cmpEquals(e[1], kReg1, Bytes(&proto, 1))) {
-    return tl::unexpected(damaged(rule.table, what + ": rule altered"));
+    return fail(damaged(rule.table, what + ": rule altered"));
   }
-  NFT_TRY(counter, decodeCounter(e[2]));
+  auto counter = decodeCounter(e[2]);
+  if (!counter) return passOn(counter);
   auto addressData = decodeImmediate(e[3]);
   auto portData = decodeImmediate(e[4]);
   auto nat = decodeNat(e[5]);
@@ -115,7 +115,7 @@ Result<CounterValue> checkBackendRule(const RuleInfo& rule, const ServiceKey& ke
   const bool portOk = portData && portData->dreg == kReg2 && portData->data.value == be16Bytes(real.endpoint.port);
   const bool natOk = nat && nat->type == NFT_NAT_DNAT && nat->family == nfFamily(address.family) && nat->addressReg == kReg1 &&
                      nat->protoReg == kReg2;
-  if (!addressOk || !portOk || !natOk) return tl::unexpected(damaged(rule.table, what + ": DNAT target altered"));
+  if (!addressOk || !portOk || !natOk) return fail(damaged(rule.table, what + ": DNAT target altered"));
   return *counter;
 }
 
@@ -124,13 +124,13 @@ Result<std::pair<std::size_t, std::size_t>> checkLbRule(const RuleInfo& rule) {
   const auto parts = rule.comment ? words(*rule.comment) : std::vector<std::string>{};
   const auto backends = parts.size() == 4 && parts[0] == "backends" && parts[2] == "active" ? parseNumber(parts[1]) : std::nullopt;
   const auto active = parts.size() == 4 ? parseNumber(parts[3]) : std::nullopt;
-  if (!backends || !active || rule.expressions.empty()) return tl::unexpected(damaged(rule.table, "lb rule altered"));
+  if (!backends || !active || rule.expressions.empty()) return fail(damaged(rule.table, "lb rule altered"));
   const auto& last = rule.expressions.back();
   if (*active == 0) {
-    if (last.name != "reject") return tl::unexpected(damaged(rule.table, "lb rule altered"));
+    if (last.name != "reject") return fail(damaged(rule.table, "lb rule altered"));
   } else {
     auto lookup = decodeLookup(last);
-    if (!lookup || lookup->dreg != kRegVerdict || lookup->set != kSlotsMap) return tl::unexpected(damaged(rule.table, "lb rule altered"));
+    if (!lookup || lookup->dreg != kRegVerdict || lookup->set != kSlotsMap) return fail(damaged(rule.table, "lb rule altered"));
   }
   return std::pair<std::size_t, std::size_t>{*backends, *active};
 }
@@ -139,8 +139,9 @@ Result<std::pair<std::size_t, std::size_t>> checkLbRule(const RuleInfo& rule) {
 
 Result<LbReading> decodeLbTable(const TableInfo& table, std::span<const RuleInfo> rules) {
   const auto key = parseLbTableName(table.family, table.name);
-  if (!key) return tl::unexpected(damaged(table.name, "not a load-balancer table of ours"));
-  NFT_TRY(service, parseServiceComment(table, *key));
+  if (!key) return fail(damaged(table.name, "not a load-balancer table of ours"));
+  auto service = parseServiceComment(table, *key);
+  if (!service) return passOn(service);
 
   std::map<std::string, int> entries;
   std::optional<std::pair<std::size_t, std::size_t>> lbCounts;
@@ -148,26 +149,28 @@ Result<LbReading> decodeLbTable(const TableInfo& table, std::span<const RuleInfo
   for (const auto& rule : rules) {
     if (rule.table != table.name || rule.family != table.family) continue;
     if (rule.chain == "prerouting" || rule.chain == "output") {
-      if (!isEntryRule(rule, *key)) return tl::unexpected(damaged(table.name, rule.chain + " rule altered"));
+      if (!isEntryRule(rule, *key)) return fail(damaged(table.name, rule.chain + " rule altered"));
       ++entries[rule.chain];
     } else if (rule.chain == "lb") {
-      if (lbCounts) return tl::unexpected(damaged(table.name, "more than one lb rule"));
-      NFT_TRY(counts, checkLbRule(rule));
+      if (lbCounts) return fail(damaged(table.name, "more than one lb rule"));
+      auto counts = checkLbRule(rule);
+      if (!counts) return passOn(counts);
       lbCounts = *counts;
     } else {
       auto real = parseBackendComment(rule.comment);
       if (!real || backendChainName(real->endpoint) != rule.chain || backends.contains(real->endpoint)) {
-        return tl::unexpected(damaged(table.name, "unexpected rule in chain " + rule.chain));
+        return fail(damaged(table.name, "unexpected rule in chain " + rule.chain));
       }
-      if (auto valid = validateReal(*key, *real); !valid) return tl::unexpected(damaged(table.name, valid.error().message));
-      NFT_TRY(packets, checkBackendRule(rule, *key, *real));
+      if (auto valid = validateReal(*key, *real); !valid) return fail(damaged(table.name, valid.error().message));
+      auto packets = checkBackendRule(rule, *key, *real);
+      if (!packets) return passOn(packets);
       backends.emplace(real->endpoint, std::make_pair(*real, *packets));
     }
   }
   if (entries["prerouting"] != 1 || entries["output"] != 1) {
-    return tl::unexpected(damaged(table.name, "entry rules in prerouting/output missing or repeated"));
+    return fail(damaged(table.name, "entry rules in prerouting/output missing or repeated"));
   }
-  if (!lbCounts) return tl::unexpected(damaged(table.name, "lb rule missing"));
+  if (!lbCounts) return fail(damaged(table.name, "lb rule missing"));
   LbReading reading;
   reading.lb.service = std::move(*service);
   for (auto& [endpoint, value] : backends) {
@@ -175,7 +178,7 @@ Result<LbReading> decodeLbTable(const TableInfo& table, std::span<const RuleInfo
     reading.counters.push_back(value.second);
   }
   if (lbCounts->first != reading.lb.reals.size() || lbCounts->second != activeCount(reading.lb.reals)) {
-    return tl::unexpected(damaged(table.name, fmt::format("{} backend rules found, lb rule says {} ({} active)",
+    return fail(damaged(table.name, fmt::format("{} backend rules found, lb rule says {} ({} active)",
                                                           reading.lb.reals.size(), lbCounts->first, lbCounts->second)));
   }
   return reading;

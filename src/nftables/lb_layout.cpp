@@ -153,7 +153,7 @@ Result<void> validateService(const VirtualServer& service) {
   const std::string what = "virtual server " + service.key.toString();
   if (service.key.endpoint.port == 0) return fail(Errc::InvalidArgument, what + ": port 0");
   auto plan = planScheduler(service.scheduler);
-  if (!plan) return tl::unexpected(withContext(plan.error(), what));
+  if (!plan) return passOn(plan, what);
   if (service.flags != 0 || service.persistenceTimeout != 0 || service.netmaskBits != 0) {
     return fail(Errc::Unsupported, what + ": persistence and service flags are not available on the nftables datapath");
   }

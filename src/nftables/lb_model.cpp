@@ -1,17 +1,11 @@
 #include "nftables/lb_model.hpp"
 
-#include <algorithm>
-
-#include <fmt/format.h>
+#include <cstdint>
 
 namespace lvscare::nftables {
 namespace {
 
 using Kind = DatapathOp::Kind;
-
-std::vector<RealServer>::iterator findReal(LbService& lb, const Endpoint& endpoint) {
-  return std::find_if(lb.reals.begin(), lb.reals.end(), [&](const RealServer& r) { return r.endpoint == endpoint; });
-}
 
 // Slot numbers are u32 map keys.
 Result<void> checkWeightSum(const LbService& lb) {
@@ -21,65 +15,30 @@ Result<void> checkWeightSum(const LbService& lb) {
   return {};
 }
 
-Result<void> applyRealOp(LbService& lb, const DatapathOp& op) {
-  const ServiceKey& key = op.service.key;
-  const auto found = findReal(lb, op.real.endpoint);
-  const std::string what = fmt::format("real server {} on {}", op.real.endpoint.toString(), key.toString());
-  if (op.kind == Kind::DeleteRealServer) {
-    if (found == lb.reals.end()) return fail(Errc::NotFound, what + " does not exist");
-    lb.reals.erase(found);
-    return {};
+// What this datapath can express of the op itself, whatever the state.
+Result<void> validateOp(const DatapathOp& op) {
+  switch (op.kind) {
+    case Kind::AddVirtualServer:
+    case Kind::UpdateVirtualServer: return validateService(op.service);
+    case Kind::AddRealServer:
+    case Kind::UpdateRealServer: return validateReal(op.service.key, op.real);
+    case Kind::DeleteVirtualServer:
+    case Kind::DeleteRealServer: return {};
   }
-  if (auto valid = validateReal(key, op.real); !valid) return valid;
-  LbService next = lb;
-  if (op.kind == Kind::AddRealServer) {
-    if (found != lb.reals.end()) return fail(Errc::Exists, what + " exists");
-    next.reals.push_back(op.real);
-    std::sort(next.reals.begin(), next.reals.end(), [](const RealServer& a, const RealServer& b) { return a.endpoint < b.endpoint; });
-  } else {
-    if (found == lb.reals.end()) return fail(Errc::NotFound, what + " does not exist");
-    *findReal(next, op.real.endpoint) = op.real;
-  }
-  if (auto sum = checkWeightSum(next); !sum) return sum;
-  lb = std::move(next);
-  return {};
+  return fail(Errc::InvalidArgument, "unknown datapath op");  // an op kind outside the enum
 }
 
 }  // namespace
 
 Result<void> applyOp(LbState& state, const DatapathOp& op) {
-  const ServiceKey& key = op.service.key;
-  const auto found = state.find(key);
-  const bool present = found != state.end();
-  const std::string what = "virtual server " + key.toString();
-  switch (op.kind) {
-    case Kind::AddVirtualServer:
-    case Kind::UpdateVirtualServer: {
-      if (auto valid = validateService(op.service); !valid) return valid;
-      if (op.kind == Kind::AddVirtualServer && present) return fail(Errc::Exists, what + " exists");
-      if (op.kind == Kind::UpdateVirtualServer && !present) return fail(Errc::NotFound, what + " does not exist");
-      state[key].service = op.service;
-      return {};
-    }
-    case Kind::DeleteVirtualServer:
-      if (!present) return fail(Errc::NotFound, what + " does not exist");
-      state.erase(found);
-      return {};
-    case Kind::AddRealServer:
-    case Kind::UpdateRealServer:
-    case Kind::DeleteRealServer:
-      if (!present) return fail(Errc::NotFound, what + " does not exist");
-      return applyRealOp(found->second, op);
-  }
-  return fail(Errc::InvalidArgument, "unknown datapath op");
+  if (auto valid = validateOp(op); !valid) return valid;
+  return state.apply(op, checkWeightSum);
 }
 
 std::vector<Endpoint> removedBackends(const LbService& before, const LbService* after) {
   std::vector<Endpoint> out;
   for (const auto& real : before.reals) {
-    const bool kept = after != nullptr && std::any_of(after->reals.begin(), after->reals.end(),
-                                                      [&](const RealServer& r) { return r.endpoint == real.endpoint; });
-    if (!kept) out.push_back(real.endpoint);
+    if (after == nullptr || after->findReal(real.endpoint) == nullptr) out.push_back(real.endpoint);
   }
   return out;
 }

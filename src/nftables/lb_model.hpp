@@ -1,17 +1,18 @@
-// The desired state of our load-balancer tables and how one Datapath op changes it, with IPVS's
-// semantics: adding what exists is Errc::Exists, touching what is absent Errc::NotFound, and a
-// real server needs its virtual server. Pure, so the semantics are unit-tested without a kernel.
+// The desired state of our load-balancer tables and how one Datapath op changes it: the contract's
+// model (lvscare/datapath_model.hpp) plus what this datapath can express (validateService,
+// validateReal) and its slot space (weights add up to at most 2^32). Pure, so it is unit-tested
+// without a kernel.
 #pragma once
 
-#include <map>
 #include <vector>
 
 #include "lvscare/datapath.hpp"
+#include "lvscare/datapath_model.hpp"
 #include "nftables/lb_ruleset.hpp"
 
 namespace lvscare::nftables {
 
-using LbState = std::map<ServiceKey, LbService>;
+using LbState = DatapathModel;
 
 // Applies `op` to `state`, or leaves `state` as it was and says why not.
 Result<void> applyOp(LbState& state, const DatapathOp& op);

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "lvscare/datapath.hpp"
+#include "lvscare/datapath_model.hpp"
 #include "nftables/objects.hpp"
 
 namespace lvscare::nftables {
@@ -43,12 +44,8 @@ namespace lvscare::nftables {
 inline constexpr std::string_view kTablePrefix = "lvscare_";
 inline constexpr std::string_view kSlotsMap = "slots";
 
-struct LbService {
-  VirtualServer service;
-  std::vector<RealServer> reals;  // unique endpoints, sorted
-
-  bool operator==(const LbService&) const = default;
-};
+// One virtual server and its backends: unique endpoints, sorted.
+using LbService = ServiceState;
 
 enum class Selector : std::uint8_t { Increment, Random, SourceHash, DestinationHash };
 struct SchedulerPlan {

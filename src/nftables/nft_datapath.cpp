@@ -9,7 +9,6 @@
 #include "nftables/client.hpp"
 #include "nftables/conntrack.hpp"
 #include "nftables/lb_model.hpp"
-#include "nftables/try.hpp"
 
 namespace lvscare::nftables {
 namespace {
@@ -21,17 +20,18 @@ constexpr std::size_t kFewServices = 8;
 TableInfo tableFor(const ServiceKey& key) { return TableInfo{nfFamily(key.endpoint.address.family), lbTableName(key), 0, 0, {}}; }
 
 std::vector<Result<void>> failAll(std::size_t count, const Error& error) {
-  return std::vector<Result<void>>(count, tl::unexpected(error));
+  return std::vector<Result<void>>(count, fail(error));
 }
 
 }  // namespace
 
 Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
-  NFT_TRY(socket, netlink::Socket::open(NETLINK_NETFILTER));
+  auto socket = netlink::Socket::open(NETLINK_NETFILTER);
+  if (!socket) return passOn(socket);
   return std::unique_ptr<NftDatapath>(new NftDatapath(std::move(*socket)));
 }
 
-Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump) {
+Result<void> NftDatapath::decodeInto(OurTables& state, const ServiceKey& key, const TableDump& dump) {
   auto reading = decodeLbTable(dump.table, dump.rules);
   if (!reading) {
     // Damaged by someone else: it reads as absent, and the next add of it replaces it.
@@ -42,11 +42,12 @@ Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, 
   return {};
 }
 
-Result<NftDatapath::KernelState> NftDatapath::readAll() {
+Result<NftDatapath::OurTables> NftDatapath::readAll() {
   // Two dumps whatever the number of tables: every table, then every rule (a dump per table would
   // be a round trip each).
-  KernelState state;
-  NFT_TRY(tables, readTables(socket_, NFPROTO_UNSPEC));
+  OurTables state;
+  auto tables = readTables(socket_, NFPROTO_UNSPEC);
+  if (!tables) return passOn(tables);
   std::map<std::pair<std::uint8_t, std::string>, std::pair<ServiceKey, TableDump>> ours;
   for (auto& table : *tables) {
     const auto key = parseLbTableName(table.family, table.name);
@@ -58,26 +59,31 @@ Result<NftDatapath::KernelState> NftDatapath::readAll() {
     ours.emplace(std::move(name), std::make_pair(*key, std::move(dump)));
   }
   if (ours.empty()) return state;
-  NFT_TRY(rules, socket_.dump(dumpRules(NFPROTO_UNSPEC, {})));
+  auto rules = socket_.dump(dumpRules(NFPROTO_UNSPEC, {}));
+  if (!rules) return passOn(rules);
   for (const auto& message : rules->messages) {
-    NFT_TRY(rule, parseRule(message));
+    auto rule = parseRule(message);
+    if (!rule) return passOn(rule);
     const auto found = ours.find(std::make_pair(rule->family, rule->table));
     if (found != ours.end()) found->second.second.rules.push_back(std::move(*rule));
   }
   for (const auto& [name, entry] : ours) {
-    NFT_TRY(decoded, decodeInto(state, entry.first, entry.second));
+    auto decoded = decodeInto(state, entry.first, entry.second);
+    if (!decoded) return passOn(decoded);
   }
   return state;
 }
 
-Result<NftDatapath::KernelState> NftDatapath::readSome(const std::set<ServiceKey>& keys) {
+Result<NftDatapath::OurTables> NftDatapath::readSome(const std::set<ServiceKey>& keys) {
   if (keys.size() > kFewServices) return readAll();
-  KernelState state;
+  OurTables state;
   for (const auto& key : keys) {
-    NFT_TRY(dump, nftables::readTable(socket_, nfFamily(key.endpoint.address.family), lbTableName(key)));
+    auto dump = nftables::readTable(socket_, nfFamily(key.endpoint.address.family), lbTableName(key));
+    if (!dump) return passOn(dump);
     if (!*dump) continue;
     state.tables.insert(key);
-    NFT_TRY(decoded, decodeInto(state, key, **dump));
+    auto decoded = decodeInto(state, key, **dump);
+    if (!decoded) return passOn(decoded);
   }
   return state;
 }
@@ -92,7 +98,7 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
 
   LbState before;
   for (const auto& [key, reading] : kernel->services) {
-    if (keys.contains(key)) before.emplace(key, reading.lb);
+    if (keys.contains(key)) before.set(reading.lb);
   }
   LbState after = before;
   std::vector<Result<void>> results;
@@ -101,10 +107,7 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
 
   std::vector<TableChange> changes;
   for (const auto& key : keys) {
-    const auto old = before.find(key);
-    const auto now = after.find(key);
-    TableChange change{key, old == before.end() ? nullptr : &old->second, now == after.end() ? nullptr : &now->second,
-                       kernel->tables.contains(key), {}};
+    TableChange change{key, before.find(key), after.find(key), kernel->tables.contains(key), {}};
     if (change.before == nullptr && change.after == nullptr) continue;
     if (change.before != nullptr && change.after != nullptr && *change.before == *change.after) continue;
     if (const auto reading = kernel->services.find(key); reading != kernel->services.end()) {
@@ -124,7 +127,7 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
   }
   if (!committed) {
     for (auto& result : results) {
-      if (result) result = tl::unexpected(committed.error());
+      if (result) result = passOn(committed);
     }
     return results;
   }
@@ -167,7 +170,8 @@ Result<void> NftDatapath::commitChanges(const std::vector<TableChange>& changes,
 }
 
 Result<std::vector<VirtualServer>> NftDatapath::listVirtualServers() {
-  NFT_TRY(kernel, readAll());
+  auto kernel = readAll();
+  if (!kernel) return passOn(kernel);
   std::vector<VirtualServer> out;
   out.reserve(kernel->services.size());
   for (const auto& [key, reading] : kernel->services) out.push_back(reading.lb.service);
@@ -175,16 +179,18 @@ Result<std::vector<VirtualServer>> NftDatapath::listVirtualServers() {
 }
 
 Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
-  NFT_TRY(kernel, readSome({key}));
+  auto kernel = readSome({key});
+  if (!kernel) return passOn(kernel);
   const auto found = kernel->services.find(key);
-  if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
+  if (found == kernel->services.end()) return absentService(key);
   return found->second.lb.service;
 }
 
 Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const ServiceKey& key) {
-  NFT_TRY(kernel, readSome({key}));
+  auto kernel = readSome({key});
+  if (!kernel) return passOn(kernel);
   const auto found = kernel->services.find(key);
-  if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
+  if (found == kernel->services.end()) return absentService(key);
   const auto& reading = found->second;
   std::vector<RealServerStatus> out;
   out.reserve(reading.lb.reals.size());
@@ -198,7 +204,8 @@ Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const Service
 }
 
 Result<void> NftDatapath::flush() {
-  NFT_TRY(tables, readTables(socket_, NFPROTO_UNSPEC));
+  auto tables = readTables(socket_, NFPROTO_UNSPEC);
+  if (!tables) return passOn(tables);
   std::vector<netlink::Message> messages;
   for (const auto& table : *tables) {
     if (parseLbTableName(table.family, table.name)) messages.push_back(deleteTable(table.family, table.name));

@@ -44,12 +44,12 @@ class NftDatapath final : public Datapath {
 
   // What the kernel holds: intact tables decoded, and the names of every table that is ours by
   // name (intact or damaged) so a rewrite can delete it first.
-  struct KernelState {
+  struct OurTables {
     std::map<ServiceKey, LbReading> services;
     std::set<ServiceKey> tables;
   };
-  Result<KernelState> readAll();
-  Result<KernelState> readSome(const std::set<ServiceKey>& keys);
+  Result<OurTables> readAll();
+  Result<OurTables> readSome(const std::set<ServiceKey>& keys);
   // One virtual server's table before and after the ops.
   struct TableChange {
     ServiceKey key;
@@ -59,7 +59,7 @@ class NftDatapath final : public Datapath {
     ConnectionCounts counts;            // counters to carry over
   };
   Result<void> commitChanges(const std::vector<TableChange>& changes, bool inPlace);
-  Result<void> decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump);
+  Result<void> decodeInto(OurTables& state, const ServiceKey& key, const TableDump& dump);
 
   netlink::Socket socket_;
   bool conntrackCleanup_ = true;

@@ -5,7 +5,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#include "nftables/try.hpp"
 
 namespace lvscare::nftables {
 
@@ -34,7 +33,8 @@ Result<std::optional<std::string>> optionalComment(const AttributeTable& table, 
 std::uint16_t nftType(std::uint16_t command) { return static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | command); }
 
 Result<NfgenPayload> splitNfgen(const MessageView& message) {
-  NFT_TRY(attributes, netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg"));
+  auto attributes = netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg");
+  if (!attributes) return passOn(attributes);
   return NfgenPayload{message.payload[0], *attributes};
 }
 
@@ -60,21 +60,27 @@ Message getTable(std::uint8_t family, std::string_view name) {
 Message dumpTables(std::uint8_t family) { return builderFor(NFT_MSG_GETTABLE, 0, family).finish(); }
 
 Result<TableInfo> parseTable(const MessageView& message) {
-  NFT_TRY(payload, splitNfgen(message));
-  NFT_TRY(table, AttributeTable::parse(payload->attributes, NFTA_TABLE_MAX));
+  auto payload = splitNfgen(message);
+  if (!payload) return passOn(payload);
+  auto table = AttributeTable::parse(payload->attributes, NFTA_TABLE_MAX);
+  if (!table) return passOn(table);
   TableInfo info;
   info.family = payload->family;
-  NFT_TRY(name, table->requireString(NFTA_TABLE_NAME, "table name"));
+  auto name = table->requireString(NFTA_TABLE_NAME, "table name");
+  if (!name) return passOn(name);
   info.name = std::move(*name);
   if (table->has(NFTA_TABLE_FLAGS)) {
-    NFT_TRY(flags, table->requireBe32(NFTA_TABLE_FLAGS, "table flags"));
+    auto flags = table->requireBe32(NFTA_TABLE_FLAGS, "table flags");
+    if (!flags) return passOn(flags);
     info.flags = *flags;
   }
   if (const auto* handle = table->find(NFTA_TABLE_HANDLE)) {
-    NFT_TRY(value, handle->be64("table handle"));
+    auto value = handle->be64("table handle");
+    if (!value) return passOn(value);
     info.handle = *value;
   }
-  NFT_TRY(comment, optionalComment(*table, NFTA_TABLE_USERDATA));
+  auto comment = optionalComment(*table, NFTA_TABLE_USERDATA);
+  if (!comment) return passOn(comment);
   info.comment = std::move(*comment);
   return info;
 }
@@ -105,32 +111,42 @@ Message dumpChains(std::uint8_t family, std::string_view table) {
 }
 
 Result<ChainInfo> parseChain(const MessageView& message) {
-  NFT_TRY(payload, splitNfgen(message));
-  NFT_TRY(table, AttributeTable::parse(payload->attributes, NFTA_CHAIN_MAX));
+  auto payload = splitNfgen(message);
+  if (!payload) return passOn(payload);
+  auto table = AttributeTable::parse(payload->attributes, NFTA_CHAIN_MAX);
+  if (!table) return passOn(table);
   ChainInfo info;
   info.family = payload->family;
-  NFT_TRY(tableName, table->requireString(NFTA_CHAIN_TABLE, "chain table"));
-  NFT_TRY(name, table->requireString(NFTA_CHAIN_NAME, "chain name"));
+  auto tableName = table->requireString(NFTA_CHAIN_TABLE, "chain table");
+  if (!tableName) return passOn(tableName);
+  auto name = table->requireString(NFTA_CHAIN_NAME, "chain name");
+  if (!name) return passOn(name);
   info.table = std::move(*tableName);
   info.name = std::move(*name);
   if (table->has(NFTA_CHAIN_HOOK)) {
-    NFT_TRY(hook, table->requireNested(NFTA_CHAIN_HOOK, NFTA_HOOK_MAX, "chain hook"));
+    auto hook = table->requireNested(NFTA_CHAIN_HOOK, NFTA_HOOK_MAX, "chain hook");
+    if (!hook) return passOn(hook);
     BaseChain base;
-    NFT_TRY(number, hook->requireBe32(NFTA_HOOK_HOOKNUM, "hook number"));
-    NFT_TRY(priority, hook->requireBe32(NFTA_HOOK_PRIORITY, "hook priority"));
+    auto number = hook->requireBe32(NFTA_HOOK_HOOKNUM, "hook number");
+    if (!number) return passOn(number);
+    auto priority = hook->requireBe32(NFTA_HOOK_PRIORITY, "hook priority");
+    if (!priority) return passOn(priority);
     base.hook = *number;
     base.priority = static_cast<std::int32_t>(*priority);
     if (table->has(NFTA_CHAIN_TYPE)) {
-      NFT_TRY(type, table->requireString(NFTA_CHAIN_TYPE, "chain type"));
+      auto type = table->requireString(NFTA_CHAIN_TYPE, "chain type");
+      if (!type) return passOn(type);
       base.type = std::move(*type);
     }
     if (table->has(NFTA_CHAIN_POLICY)) {
-      NFT_TRY(policy, table->requireBe32(NFTA_CHAIN_POLICY, "chain policy"));
+      auto policy = table->requireBe32(NFTA_CHAIN_POLICY, "chain policy");
+      if (!policy) return passOn(policy);
       base.policy = *policy;
     }
     info.base = std::move(base);
   }
-  NFT_TRY(comment, optionalComment(*table, NFTA_CHAIN_USERDATA));
+  auto comment = optionalComment(*table, NFTA_CHAIN_USERDATA);
+  if (!comment) return passOn(comment);
   info.comment = std::move(*comment);
   return info;
 }
@@ -200,27 +216,35 @@ Message dumpSetElements(std::uint8_t family, std::string_view table, std::string
 }
 
 Result<std::vector<SetElement>> parseSetElements(const MessageView& message) {
-  NFT_TRY(payload, splitNfgen(message));
-  NFT_TRY(table, AttributeTable::parse(payload->attributes, NFTA_SET_ELEM_LIST_MAX));
+  auto payload = splitNfgen(message);
+  if (!payload) return passOn(payload);
+  auto table = AttributeTable::parse(payload->attributes, NFTA_SET_ELEM_LIST_MAX);
+  if (!table) return passOn(table);
   std::vector<SetElement> out;
   const auto* list = table->find(NFTA_SET_ELEM_LIST_ELEMENTS);
   if (list == nullptr) return out;
-  NFT_TRY(items, netlink::parseAttributes(list->payload));
+  auto items = netlink::parseAttributes(list->payload);
+  if (!items) return passOn(items);
   for (const auto& item : *items) {
     if (item.type != NFTA_LIST_ELEM) return fail(Errc::Malformed, "set elements: unexpected attribute " + std::to_string(item.type));
-    NFT_TRY(fields, AttributeTable::parse(item.payload, NFTA_SET_ELEM_MAX));
+    auto fields = AttributeTable::parse(item.payload, NFTA_SET_ELEM_MAX);
+    if (!fields) return passOn(fields);
     SetElement element;
-    NFT_TRY(keyNest, fields->require(NFTA_SET_ELEM_KEY, "set element key"));
-    NFT_TRY(key, parseData(keyNest->payload, "set element key"));
+    auto keyNest = fields->require(NFTA_SET_ELEM_KEY, "set element key");
+    if (!keyNest) return passOn(keyNest);
+    auto key = parseData(keyNest->payload, "set element key");
+    if (!key) return passOn(key);
     if (key->verdict) return fail(Errc::Malformed, "set element key holds a verdict");
     element.key = std::move(key->value);
     if (const auto* dataNest = fields->find(NFTA_SET_ELEM_DATA)) {
-      NFT_TRY(data, parseData(dataNest->payload, "set element data"));
+      auto data = parseData(dataNest->payload, "set element data");
+      if (!data) return passOn(data);
       element.verdict = std::move(data->verdict);
       element.data = std::move(data->value);
     }
     if (fields->has(NFTA_SET_ELEM_FLAGS)) {
-      NFT_TRY(flags, fields->requireBe32(NFTA_SET_ELEM_FLAGS, "set element flags"));
+      auto flags = fields->requireBe32(NFTA_SET_ELEM_FLAGS, "set element flags");
+      if (!flags) return passOn(flags);
       element.flags = *flags;
     }
     out.push_back(std::move(element));
@@ -252,23 +276,30 @@ Message dumpRules(std::uint8_t family, std::string_view table) {
 }
 
 Result<RuleInfo> parseRule(const MessageView& message) {
-  NFT_TRY(payload, splitNfgen(message));
-  NFT_TRY(table, AttributeTable::parse(payload->attributes, NFTA_RULE_MAX));
+  auto payload = splitNfgen(message);
+  if (!payload) return passOn(payload);
+  auto table = AttributeTable::parse(payload->attributes, NFTA_RULE_MAX);
+  if (!table) return passOn(table);
   RuleInfo info;
   info.family = payload->family;
-  NFT_TRY(tableName, table->requireString(NFTA_RULE_TABLE, "rule table"));
-  NFT_TRY(chain, table->requireString(NFTA_RULE_CHAIN, "rule chain"));
+  auto tableName = table->requireString(NFTA_RULE_TABLE, "rule table");
+  if (!tableName) return passOn(tableName);
+  auto chain = table->requireString(NFTA_RULE_CHAIN, "rule chain");
+  if (!chain) return passOn(chain);
   info.table = std::move(*tableName);
   info.chain = std::move(*chain);
   if (const auto* handle = table->find(NFTA_RULE_HANDLE)) {
-    NFT_TRY(value, handle->be64("rule handle"));
+    auto value = handle->be64("rule handle");
+    if (!value) return passOn(value);
     info.handle = *value;
   }
   if (const auto* list = table->find(NFTA_RULE_EXPRESSIONS)) {
-    NFT_TRY(expressions, parseExpressionList(list->payload));
+    auto expressions = parseExpressionList(list->payload);
+    if (!expressions) return passOn(expressions);
     info.expressions = std::move(*expressions);
   }
-  NFT_TRY(comment, optionalComment(*table, NFTA_RULE_USERDATA));
+  auto comment = optionalComment(*table, NFTA_RULE_USERDATA);
+  if (!comment) return passOn(comment);
   info.comment = std::move(*comment);
   return info;
 }

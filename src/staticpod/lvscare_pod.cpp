@@ -142,7 +142,7 @@ Result<std::string> renderLvscarePod(const LvscarePod& pod) { return emitYaml(lv
 
 Result<std::string> setPodImage(std::string_view manifest, const std::string& image) {
   auto root = parseYaml(manifest);
-  if (!root) return tl::unexpected<Error>(root.error());
+  if (!root) return passOn(root);
   YamlNode* spec = root->find("spec");
   YamlNode* containers = spec != nullptr ? spec->find("containers") : nullptr;
   if (containers == nullptr || containers->kind != YamlNode::Kind::Seq || containers->items.empty() ||

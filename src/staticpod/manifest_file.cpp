@@ -48,12 +48,12 @@ Result<WriteOutcome> replaceFileIfChanged(const std::string& path, std::string_v
   std::string temp = directory + "/." + baseName(path) + ".tmp-XXXXXX";
   UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
   if (fd.get() < 0) return failErrno(errno, "create temporary file in " + directory);
-  auto cleanup = [&](tl::unexpected<Error> error) {  // the errno was taken before unlink
+  auto cleanup = [&](Failure error) {  // the errno was taken before unlink
     ::unlink(temp.c_str());
     return error;
   };
   if (::fchmod(fd.get(), mode) != 0) return cleanup(failErrno(errno, "chmod " + temp));
-  if (auto written = writeAll(fd.get(), content, temp); !written) return cleanup(tl::unexpected<Error>(written.error()));
+  if (auto written = writeAll(fd.get(), content, temp); !written) return cleanup(passOn(written));
   if (::fsync(fd.get()) != 0) return cleanup(failErrno(errno, "fsync " + temp));
   // close() reports a delayed write error, so it is checked here, not left to the destructor.
   if (::close(fd.release()) != 0) return cleanup(failErrno(errno, "close " + temp));

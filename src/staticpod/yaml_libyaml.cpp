@@ -54,7 +54,7 @@ class Emitter {
 
   bool emit(yaml_event_t& event) { return yaml_emitter_emit(&emitter_, &event) == 1; }
 
-  tl::unexpected<Error> error() const {
+  Failure error() const {
     const char* problem = emitter_.problem != nullptr ? emitter_.problem : "unknown error";
     return fail(Errc::Malformed, std::string("yaml emitter: ") + problem);
   }
@@ -169,7 +169,7 @@ class Parser {
     return true;
   }
 
-  tl::unexpected<Error> malformed(const std::string& what) const {
+  Failure malformed(const std::string& what) const {
     return fail(Errc::Malformed, "yaml: line " + std::to_string(event_.start_mark.line + 1) + ": " + what);
   }
 
@@ -230,7 +230,7 @@ class Parser {
   bool have_ = false;
   yaml_parser_t parser_{};
   yaml_event_t event_{};
-  tl::unexpected<Error> error_{Error{}};
+  Failure error_{Error{}};
 };
 
 }  // namespace

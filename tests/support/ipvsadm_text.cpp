@@ -32,7 +32,7 @@ std::vector<std::string_view> lines(std::string_view text) {
   return out;
 }
 
-tl::unexpected<Error> bad(std::string_view what, std::string_view line) {
+Failure bad(std::string_view what, std::string_view line) {
   return fail(Errc::Malformed, fmt::format("ipvsadm output: {} in line '{}'", what, line));
 }
 
@@ -53,7 +53,7 @@ Result<std::uint32_t> maskBits(std::string_view text, const IpAddress& of) {
     return *bits == 128 ? 0 : *bits;
   }
   auto mask = IpAddress::parse(text);
-  if (!mask) return tl::unexpected(mask.error());
+  if (!mask) return passOn(mask);
   const std::uint32_t value = (std::uint32_t{mask->bytes[0]} << 24) | (mask->bytes[1] << 16) | (mask->bytes[2] << 8) |
                               mask->bytes[3];
   const auto bits = static_cast<std::uint32_t>(std::countl_one(value));
@@ -87,9 +87,9 @@ Result<Protocol> protocolOption(std::string_view option) {
 
 Result<ServiceKey> listedKey(const std::vector<std::string>& w) {
   auto protocol = parseProtocol(w.at(0));
-  if (!protocol) return tl::unexpected(protocol.error());
+  if (!protocol) return passOn(protocol);
   auto endpoint = Endpoint::parse(w.at(1));
-  if (!endpoint) return tl::unexpected(endpoint.error());
+  if (!endpoint) return passOn(endpoint);
   return ServiceKey{*protocol, *endpoint};
 }
 
@@ -229,18 +229,18 @@ Result<IpvsTable> parseIpvsadmList(std::string_view text) {
           const bool hasValue = i + 1 < w.size();
           if (w[i] == "persistent" && hasValue) {
             auto timeout = number(w[++i]);
-            if (!timeout) return tl::unexpected(timeout.error());
+            if (!timeout) return passOn(timeout);
             vs.flags |= svcflags::kPersistent;
             vs.persistenceTimeout = *timeout;
           } else if (w[i] == "mask" && hasValue) {
             auto bits = maskBits(w[++i], key.endpoint.address);
-            if (!bits) return tl::unexpected(bits.error());
+            if (!bits) return passOn(bits);
             vs.netmaskBits = *bits;
           } else if (w[i] == "ops") {
             vs.flags |= svcflags::kOnePacket;
           } else if (w[i].size() > 2 && w[i].front() == '(' && w[i].back() == ')') {
             auto flags = schedulerFlags(std::string_view(w[i]).substr(1, w[i].size() - 2));
-            if (!flags) return tl::unexpected(flags.error());
+            if (!flags) return passOn(flags);
             vs.flags |= *flags;
           } else {
             return fail(Errc::Malformed, "unexpected '" + w[i] + "'");
@@ -254,15 +254,15 @@ Result<IpvsTable> parseIpvsadmList(std::string_view text) {
         RealServer rs;
         rs.endpoint = endpoint;
         auto forward = listedForward(w[2]);
-        if (!forward) return tl::unexpected(forward.error());
+        if (!forward) return passOn(forward);
         rs.forward = *forward;
         auto weight = number(w[3]);
-        if (!weight) return tl::unexpected(weight.error());
+        if (!weight) return passOn(weight);
         rs.weight = *weight;
         table.services[key].reals[endpoint] = rs;
         return {};
       });
-  if (!walked) return tl::unexpected(walked.error());
+  if (!walked) return passOn(walked);
   return table;
 }
 
@@ -306,11 +306,11 @@ Result<std::map<std::pair<ServiceKey, Endpoint>, std::uint64_t>> parseIpvsadmCon
       [&](const ServiceKey& key, const Endpoint& endpoint, const std::vector<std::string>& w) -> Result<void> {
         if (w.size() != 7) return fail(Errc::Malformed, "want 7 columns");
         auto conns = number(w[2]);
-        if (!conns) return tl::unexpected(conns.error());
+        if (!conns) return passOn(conns);
         out[{key, endpoint}] = *conns;
         return {};
       });
-  if (!walked) return tl::unexpected(walked.error());
+  if (!walked) return passOn(walked);
   return out;
 }
 

@@ -17,88 +17,64 @@ std::vector<Result<void>> FakeDatapath::apply(std::span<const DatapathOp> ops) {
 }
 
 Result<void> FakeDatapath::applyOne(const DatapathOp& op) {
-  using Kind = DatapathOp::Kind;
   const auto pending = std::find_if(pendingFailures_.begin(), pendingFailures_.end(),
                                     [&](const auto& entry) { return entry.first == op.kind; });
   if (pending != pendingFailures_.end()) {
     Error error = pending->second;
     pendingFailures_.erase(pending);
-    return tl::unexpected<Error>(std::move(error));
+    return fail(std::move(error));
   }
-  const auto& key = op.service.key;
-  auto service = services_.find(key);
-  const bool serviceExists = service != services_.end();
-  switch (op.kind) {
-    case Kind::AddVirtualServer:
-      if (serviceExists) return fail(Errc::Exists, "virtual server " + key.toString() + " exists");
-      services_[key].definition = op.service;
-      return {};
-    case Kind::UpdateVirtualServer:
-      if (!serviceExists) return fail(Errc::NotFound, "no virtual server " + key.toString());
-      service->second.definition = op.service;
-      return {};
-    case Kind::DeleteVirtualServer:
-      if (!serviceExists) return fail(Errc::NotFound, "no virtual server " + key.toString());
-      services_.erase(service);
-      return {};
-    default: break;
-  }
-  if (!serviceExists) return fail(Errc::NotFound, "no virtual server " + key.toString());
-  auto& reals = service->second.reals;
-  const auto real = reals.find(op.real.endpoint);
-  const std::string name = "real server " + op.real.endpoint.toString();
-  switch (op.kind) {
-    case Kind::AddRealServer:
-      if (real != reals.end()) return fail(Errc::Exists, name + " exists");
-      reals[op.real.endpoint].server = op.real;
-      return {};
-    case Kind::UpdateRealServer:
-      if (real == reals.end()) return fail(Errc::NotFound, "no " + name);
-      real->second.server = op.real;
-      return {};
-    case Kind::DeleteRealServer:
-      if (real == reals.end()) return fail(Errc::NotFound, "no " + name);
-      reals.erase(real);
-      return {};
-    default: return fail(Errc::InvalidArgument, "unknown op");
+  auto applied = model_.apply(op);
+  if (applied) forgetStats(op);
+  return applied;
+}
+
+// A deleted real server's counters go with it, as in the kernel.
+void FakeDatapath::forgetStats(const DatapathOp& op) {
+  const ServiceKey& key = op.service.key;
+  if (op.kind == DatapathOp::Kind::DeleteRealServer) stats_.erase({key, op.real.endpoint});
+  if (op.kind == DatapathOp::Kind::DeleteVirtualServer) {
+    std::erase_if(stats_, [&](const auto& entry) { return entry.first.first == key; });
   }
 }
 
 Result<std::vector<VirtualServer>> FakeDatapath::listVirtualServers() {
-  if (listingError_) return tl::unexpected<Error>(*listingError_);
+  if (listingError_) return fail(*listingError_);
   std::vector<VirtualServer> out;
-  for (const auto& [key, service] : services_) out.push_back(service.definition);
+  for (const auto& [key, state] : model_.services()) out.push_back(state.service);
   return out;
 }
 
 Result<VirtualServer> FakeDatapath::getVirtualServer(const ServiceKey& key) {
-  if (listingError_) return tl::unexpected<Error>(*listingError_);
-  const auto service = services_.find(key);
-  if (service == services_.end()) return fail(Errc::NotFound, "no virtual server " + key.toString());
-  return service->second.definition;
+  if (listingError_) return fail(*listingError_);
+  const auto* state = model_.find(key);
+  if (state == nullptr) return absentService(key);
+  return state->service;
 }
 
 Result<std::vector<RealServerStatus>> FakeDatapath::listRealServers(const ServiceKey& key) {
-  if (listingError_) return tl::unexpected<Error>(*listingError_);
-  const auto service = services_.find(key);
-  if (service == services_.end()) return fail(Errc::NotFound, "no virtual server " + key.toString());
+  if (listingError_) return fail(*listingError_);
+  const auto* state = model_.find(key);
+  if (state == nullptr) return absentService(key);
   std::vector<RealServerStatus> out;
-  for (const auto& [endpoint, status] : service->second.reals) out.push_back(status);
+  for (const auto& real : state->reals) {
+    const auto stats = stats_.find({key, real.endpoint});
+    out.push_back(RealServerStatus{real, stats == stats_.end() ? RealServerStats{} : stats->second});
+  }
   return out;
 }
 
 Result<void> FakeDatapath::flush() {
-  services_.clear();
+  model_.clear();
+  stats_.clear();
   return {};
 }
 
 void FakeDatapath::failNext(DatapathOp::Kind kind, Error error) { pendingFailures_.emplace_back(kind, std::move(error)); }
 
 void FakeDatapath::setStats(const ServiceKey& key, const Endpoint& rs, RealServerStats stats) {
-  const auto service = services_.find(key);
-  if (service == services_.end()) return;
-  const auto real = service->second.reals.find(rs);
-  if (real != service->second.reals.end()) real->second.stats = stats;
+  const auto* state = model_.find(key);
+  if (state != nullptr && state->findReal(rs) != nullptr) stats_[{key, rs}] = stats;
 }
 
 }  // namespace lvscare

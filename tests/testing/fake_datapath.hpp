@@ -1,5 +1,5 @@
-// An in-memory Datapath with IPVS's semantics (EEXIST on a duplicate add, ENOENT/ESRCH on a missing
-// object), an op log and one-shot fault injection: for logic tests of everything above the kernel.
+// An in-memory Datapath: the contract's model (datapath_model.hpp), an op log and one-shot fault
+// injection, for logic tests of everything above the kernel.
 #pragma once
 
 #include <map>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lvscare/datapath.hpp"
+#include "lvscare/datapath_model.hpp"
 
 namespace lvscare {
 
@@ -33,13 +34,11 @@ class FakeDatapath final : public Datapath {
   void setStats(const ServiceKey& key, const Endpoint& rs, RealServerStats stats);
 
  private:
-  struct Service {
-    VirtualServer definition;
-    std::map<Endpoint, RealServerStatus> reals;
-  };
   Result<void> applyOne(const DatapathOp& op);
+  void forgetStats(const DatapathOp& op);
 
-  std::map<ServiceKey, Service> services_;
+  DatapathModel model_;
+  std::map<std::pair<ServiceKey, Endpoint>, RealServerStats> stats_;  // of present real servers only
   std::vector<DatapathOp> log_;
   std::vector<std::pair<DatapathOp::Kind, Error>> pendingFailures_;
   std::optional<Error> listingError_;

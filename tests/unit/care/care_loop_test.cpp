@@ -23,7 +23,7 @@ class FakeHostSetup final : public HostSetup {
   std::string_view name() const override { return "fake"; }
   Result<std::vector<std::string>> ensure() override {
     ++ensures;
-    if (failWith) return tl::unexpected<Error>(*failWith);
+    if (failWith) return fail(*failWith);
     if (present) return std::vector<std::string>{};
     present = true;
     return std::vector<std::string>{"fake route"};

@@ -72,7 +72,7 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
 
 int runCare(const CareConfig& config) {
   if (auto valid = validateConfig(config); !valid) {
-    logf(LogLevel::Error, "invalid config: {}", valid.error().message);
+    logf(LogLevel::Error, "invalid config: {}", describe(valid.error()));
     return kExitUsage;
   }
   auto loop = health::EpollDispatcher::create();

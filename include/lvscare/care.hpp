@@ -15,6 +15,7 @@
 #include "lvscare/datapath.hpp"
 #include "lvscare/endpoint.hpp"
 #include "lvscare/exit_status.hpp"
+#include "lvscare/field_error.hpp"
 #include "lvscare/health.hpp"
 #include "lvscare/result.hpp"
 
@@ -28,7 +29,7 @@ namespace lvscare::care {
 //   None:  `--mode ""`: the rules only.
 enum class Mode : std::uint8_t { None, Route, Link };
 std::string_view toString(Mode mode);  // "", "route", "link"
-Result<Mode> parseMode(std::string_view text);
+Result<Mode> parseMode(std::string_view text);  // the error says what is wanted: want route, link or ""
 
 // Which kernel load balancer programs the rules. Auto: IPVS when the kernel has it or can load it,
 // else nftables.
@@ -59,10 +60,22 @@ struct CareConfig {
   health::Duration reconcileInterval = std::chrono::milliseconds(250);
 };
 
-// Checks what a typed config can still get wrong: --rs required unless -C, real servers of the
-// same family as --vs and unique, scheduler, interface name, mark bit, thresholds. The message is
-// one line naming the flag and the value.
-Result<void> validateConfig(const CareConfig& config);
+// The fields of a CareConfig that validateConfig() can find wrong. A front end turns one into the
+// name the user knows (a flag, an environment variable); toString() is the member's own name.
+enum class ConfigField : std::uint8_t {
+  VirtualServer, RealServers, Scheduler, InterfaceName, Clean, NodeIp, MasqueradeBit, ReconcileInterval,
+  Interval, Rise, Fall, FastInterval, Jitter,                          // policy
+  ProbeTimeout, ProbeMethod, ProbePath, ProbeHeaders, ProbeStatuses,   // probe
+};
+std::string_view toString(ConfigField field);  // "realServers", "policy.rise", "probe.timeout"...
+using ConfigError = FieldError<ConfigField>;
+std::string describe(const ConfigError& error);  // with the fields named by toString()
+
+// Every rule a typed config must meet, each checked here once (the probe's and the policy's by the
+// health layer's checkProbeConfig() and checkPolicy()): a virtual server; real servers unless
+// clean, of the VIP's family, unique; scheduler, interface name, mark bit, node IP family.
+// Reports the first field at fault.
+FieldResult<ConfigField> validateConfig(const CareConfig& config);
 
 // The virtual server a config keeps (TCP, the scheduler, no flags).
 VirtualServer virtualServerOf(const CareConfig& config);

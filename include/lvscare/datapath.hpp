@@ -18,8 +18,9 @@ enum class Protocol : std::uint8_t { Tcp, Udp, Sctp };
 std::string_view toString(Protocol protocol);
 Result<Protocol> parseProtocol(std::string_view text);  // "tcp", "udp", "sctp"
 
-// How packets reach a real server. Values are IPVS's IP_VS_CONN_F_* forwarding codes.
-enum class ForwardMethod : std::uint8_t { Masquerade = 0, Local = 1, Tunnel = 2, DirectRoute = 3 };
+// How packets reach a real server (IPVS's four methods; nftables does Masquerade only and refuses
+// the others as Unsupported). The IPVS codec maps them to its wire codes.
+enum class ForwardMethod : std::uint8_t { Masquerade, Local, Tunnel, DirectRoute };
 std::string_view toString(ForwardMethod method);
 
 // IP_VS_SVC_F_* flags a caller may set. The kernel's own IP_VS_SVC_F_HASHED is never reported.

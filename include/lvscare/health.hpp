@@ -14,6 +14,7 @@
 
 #include "lvscare/dispatcher.hpp"
 #include "lvscare/endpoint.hpp"
+#include "lvscare/field_error.hpp"
 #include "lvscare/result.hpp"
 
 namespace lvscare::health {
@@ -90,8 +91,21 @@ class Prober {
 // and the care loop's tests use FakeProbers (tests/testing/fake_prober.hpp).
 using ProberFactory = std::function<std::unique_ptr<Prober>(const Endpoint& target)>;
 
-// Checks a policy the way a user gave it: rise/fall >= 1, interval > 0, fastInterval >= 0,
-// jitter within 0..0.5. The message names the field and the value.
+// The fields of a ProbeConfig and a CheckPolicy a user can get wrong, for FieldError.
+enum class HealthField : std::uint8_t {
+  Interval, Rise, Fall, FastInterval, Jitter,                   // CheckPolicy
+  Timeout, Method, Path, Headers, Statuses,                      // ProbeConfig
+};
+std::string_view toString(HealthField field);  // "interval", "health timeout", "health request method"...
+using HealthError = FieldError<HealthField>;
+std::string describe(const HealthError& error);  // with the fields named by toString()
+
+// The one place for the policy's rules, as a user gave the policy: rise and fall 1 to 1000,
+// interval > 0, fastInterval >= 0, jitter within 0..0.5 (NaN refused).
+inline constexpr int kMaxRiseFall = 1000;
+FieldResult<HealthField> checkPolicy(const CheckPolicy& policy);
+
+// checkPolicy() as an Error whose message names the field in words: "rise 0: want 1 to 1000".
 Result<void> validatePolicy(const CheckPolicy& policy);
 
 // "10s", "500ms", "1500ms", "250us": for detail strings and logs.

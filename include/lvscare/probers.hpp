@@ -11,9 +11,12 @@ class EpollDispatcher;
 
 namespace lvscare::health {
 
-// Checks what a user can get wrong in a ProbeConfig without touching the network or files: the
-// method, path and header syntax (no CR/LF smuggling), extra statuses, the timeout. The message
-// names the field and the value.
+// The one place for the rules of a ProbeConfig, checked without touching the network or files:
+// timeout > 0, extra statuses 400 to 599, a method, and for HTTP(S) the method, path and header
+// syntax (no CR/LF smuggling). Reports the field at fault.
+FieldResult<HealthField> checkProbeConfig(const ProbeConfig& config);
+
+// checkProbeConfig() as an Error whose message names the field in words.
 Result<void> validateProbeConfig(const ProbeConfig& config);
 
 // Validates the config and, for HTTPS, builds the one TLS client context every probe shares

@@ -21,7 +21,7 @@ Result<Mode> parseMode(std::string_view text) {
   if (text.empty()) return Mode::None;
   if (text == "route") return Mode::Route;
   if (text == "link") return Mode::Link;
-  return fail(Errc::InvalidArgument, fmt::format("--mode \"{}\": want route, link or \"\"", text));
+  return fail(Errc::InvalidArgument, "want route, link or \"\"");
 }
 
 std::string_view toString(DatapathChoice choice) {
@@ -37,14 +37,43 @@ Result<DatapathChoice> parseDatapathChoice(std::string_view text) {
   if (text == "auto") return DatapathChoice::Auto;
   if (text == "ipvs") return DatapathChoice::Ipvs;
   if (text == "nftables" || text == "nft") return DatapathChoice::Nftables;
-  return fail(Errc::InvalidArgument, fmt::format("--datapath \"{}\": want ipvs, nftables or auto", text));
+  return fail(Errc::InvalidArgument, "want ipvs, nftables or auto");
+}
+
+std::string_view toString(ConfigField field) {
+  switch (field) {
+    case ConfigField::VirtualServer: return "virtualServer";
+    case ConfigField::RealServers: return "realServers";
+    case ConfigField::Scheduler: return "scheduler";
+    case ConfigField::InterfaceName: return "interfaceName";
+    case ConfigField::Clean: return "clean";
+    case ConfigField::NodeIp: return "nodeIp";
+    case ConfigField::MasqueradeBit: return "masqueradeBit";
+    case ConfigField::ReconcileInterval: return "reconcileInterval";
+    case ConfigField::Interval: return "policy.interval";
+    case ConfigField::Rise: return "policy.rise";
+    case ConfigField::Fall: return "policy.fall";
+    case ConfigField::FastInterval: return "policy.fastInterval";
+    case ConfigField::Jitter: return "policy.jitter";
+    case ConfigField::ProbeTimeout: return "probe.timeout";
+    case ConfigField::ProbeMethod: return "probe.method";
+    case ConfigField::ProbePath: return "probe.path";
+    case ConfigField::ProbeHeaders: return "probe.headers";
+    case ConfigField::ProbeStatuses: return "probe.extraHealthyStatuses";
+  }
+  return "?";
+}
+
+std::string describe(const ConfigError& error) {
+  return lvscare::describe<ConfigField>(error, [](ConfigField field) { return std::string(toString(field)); });
 }
 
 namespace {
 
-Result<void> invalid(std::string message) { return fail(Errc::InvalidArgument, std::move(message)); }
+using Checked = FieldResult<ConfigField>;
 
 std::string_view familyName(const IpAddress& address) { return address.isV4() ? "IPv4" : "IPv6"; }
+std::string quoted(std::string_view text) { return fmt::format("\"{}\"", text); }
 
 // Linux accepts 1..15 bytes (IFNAMSIZ - 1), not "." or "..", and no '/', ':' or white space.
 bool validInterfaceName(std::string_view name) {
@@ -54,47 +83,73 @@ bool validInterfaceName(std::string_view name) {
   });
 }
 
-// Like health::validatePolicy(), with the messages naming the flags.
-Result<void> validatePolicyFlags(const health::CheckPolicy& policy) {
-  using namespace std::chrono;
-  if (policy.interval <= health::Duration::zero())
-    return invalid("--interval: must be more than 0");
-  if (policy.rise < 1) return invalid(fmt::format("--health-rise {}: must be at least 1", policy.rise));
-  if (policy.fall < 1) return invalid(fmt::format("--health-fall {}: must be at least 1", policy.fall));
-  if (policy.fastInterval < health::Duration::zero()) return invalid("--health-fast-interval: must not be negative");
-  if (!(policy.jitter >= 0.0 && policy.jitter <= 0.5))
-    return invalid(fmt::format("--health-jitter {}: want a fraction from 0 to 0.5", policy.jitter));
+ConfigField configField(health::HealthField field) {
+  switch (field) {
+    case health::HealthField::Interval: return ConfigField::Interval;
+    case health::HealthField::Rise: return ConfigField::Rise;
+    case health::HealthField::Fall: return ConfigField::Fall;
+    case health::HealthField::FastInterval: return ConfigField::FastInterval;
+    case health::HealthField::Jitter: return ConfigField::Jitter;
+    case health::HealthField::Timeout: return ConfigField::ProbeTimeout;
+    case health::HealthField::Method: return ConfigField::ProbeMethod;
+    case health::HealthField::Path: return ConfigField::ProbePath;
+    case health::HealthField::Headers: return ConfigField::ProbeHeaders;
+    case health::HealthField::Statuses: return ConfigField::ProbeStatuses;
+  }
+  return ConfigField::ProbeMethod;
+}
+
+// The health layer's verdict on the probe or the policy, as a field of this config.
+Checked fromHealth(const FieldResult<health::HealthField>& checked) {
+  if (checked) return {};
+  const health::HealthError& e = checked.error();
+  ConfigError error{configField(e.field), e.item, e.value, e.problem, std::nullopt, e.namesItself};
+  return tl::unexpected<ConfigError>(std::move(error));
+}
+
+// The real servers: required unless cleaning, of the VIP's family, each once.
+Checked checkRealServers(const CareConfig& config) {
+  const IpAddress& vip = config.virtualServer.address;
+  if (config.realServers.empty() && !config.clean)
+    return fieldError(ConfigField::RealServers, "", "required unless {} is given", ConfigField::Clean);
+  std::set<Endpoint> seen;
+  for (std::size_t i = 0; i < config.realServers.size(); ++i) {
+    const Endpoint& rs = config.realServers[i];
+    if (rs.address.family != vip.family)
+      return fieldError(ConfigField::RealServers, quoted(rs.toString()),
+                        fmt::format("an {} real server for the {} {{}} {}", familyName(rs.address), familyName(vip),
+                                    config.virtualServer.toString()),
+                        ConfigField::VirtualServer, i);
+    if (!seen.insert(rs).second)
+      return fieldError(ConfigField::RealServers, quoted(rs.toString()), "given twice", std::nullopt, i);
+  }
   return {};
 }
 
 }  // namespace
 
-Result<void> validateConfig(const CareConfig& config) {
+FieldResult<ConfigField> validateConfig(const CareConfig& config) {
   const IpAddress& vip = config.virtualServer.address;
-  if (config.virtualServer.port == 0) return invalid("--vs: required (host:port)");
-  if (config.realServers.empty() && !config.clean) return invalid("--rs: required unless -C is given");
-  std::set<Endpoint> seen;
-  for (const Endpoint& rs : config.realServers) {
-    if (rs.address.family != vip.family)
-      return invalid(fmt::format("--rs \"{}\": an {} real server for the {} --vs {}", rs.toString(),
-                                 familyName(rs.address), familyName(vip), config.virtualServer.toString()));
-    if (!seen.insert(rs).second) return invalid(fmt::format("--rs \"{}\": given twice", rs.toString()));
-  }
+  if (config.virtualServer.port == 0)
+    return fieldError(ConfigField::VirtualServer, "", "required (host:port, e.g. 10.103.97.12:6443)");
+  if (auto reals = checkRealServers(config); !reals) return reals;
   if (std::find(kSchedulers.begin(), kSchedulers.end(), config.scheduler) == kSchedulers.end())
-    return invalid(fmt::format("--scheduler \"{}\": want one of rr, lc, dh, sh, wrr, wlc", config.scheduler));
+    return fieldError(ConfigField::Scheduler, quoted(config.scheduler), "want one of rr, lc, dh, sh, wrr, wlc");
   if (!validInterfaceName(config.interfaceName))
-    return invalid(fmt::format("--iface \"{}\": not a valid interface name (1-15 characters, no '/', ':' or spaces)",
-                               config.interfaceName));
+    return fieldError(ConfigField::InterfaceName, quoted(config.interfaceName),
+                      "not a valid interface name (1-15 characters, no '/', ':' or spaces)");
   if (config.masqueradeBit < 0 || config.masqueradeBit > 31)
-    return invalid(fmt::format("--masqueradebit {}: want a bit number from 0 to 31", config.masqueradeBit));
+    return fieldError(ConfigField::MasqueradeBit, std::to_string(config.masqueradeBit), "want 0 to 31");
   if (config.nodeIp && config.nodeIp->family != vip.family)
-    return invalid(fmt::format("--ip {}: an {} node IP for the {} --vs {}", config.nodeIp->toString(),
-                               familyName(*config.nodeIp), familyName(vip), config.virtualServer.toString()));
-  if (config.probe.timeout <= health::Duration::zero()) return invalid("--health-timeout: must be more than 0");
-  if (config.reconcileInterval <= health::Duration::zero()) return invalid("reconcile interval: must be more than 0");
-  if (auto policy = validatePolicyFlags(config.policy); !policy) return policy;
-  // Method, path and header syntax (no CR/LF smuggling), statuses: the probers' own rules.
-  return health::validateProbeConfig(config.probe);
+    return fieldError(ConfigField::NodeIp, config.nodeIp->toString(),
+                      fmt::format("an {} node IP for the {} {{}} {}", familyName(*config.nodeIp), familyName(vip),
+                                  config.virtualServer.toString()),
+                      ConfigField::VirtualServer);
+  if (config.reconcileInterval <= health::Duration::zero())
+    return fieldError(ConfigField::ReconcileInterval, health::formatDuration(config.reconcileInterval),
+                      "must be more than 0");
+  if (auto probe = fromHealth(health::checkProbeConfig(config.probe)); !probe) return probe;
+  return fromHealth(health::checkPolicy(config.policy));
 }
 
 VirtualServer virtualServerOf(const CareConfig& config) {

@@ -98,16 +98,17 @@ class SysctlSetup final : public HostSetup {
   std::string procSys_;
 };
 
-// Link mode's masquerade of connections to the VIP (our own nftables table, masked mark match).
+// Link mode's masquerade of connections to the VIP (our own nftables table, masked mark match). Owns
+// the netfilter socket it programs through.
 class MasqueradeSetup final : public HostSetup {
  public:
-  MasqueradeSetup(nftables::NftHostRules& rules, nftables::MasqueradeSpec spec) : rules_(rules), spec_(spec) {}
+  MasqueradeSetup(nftables::NftHostRules rules, nftables::MasqueradeSpec spec) : rules_(std::move(rules)), spec_(spec) {}
   std::string_view name() const override { return "masquerade"; }
   Result<std::vector<std::string>> ensure() override;
   Result<void> remove() override;
 
  private:
-  nftables::NftHostRules& rules_;
+  nftables::NftHostRules rules_;
   nftables::MasqueradeSpec spec_;
 };
 

@@ -1,13 +1,11 @@
 // runCare(): the care loop wired to this host's kernel. Order matters: everything that can be
 // wrong with the input is checked (config, probe settings, TLS files) before anything on the host
 // is touched, so bad input exits 2 with the host unchanged.
-#include <algorithm>
 #include <csignal>
 
 #include "care/care_loop.hpp"
 #include "care/datapath_choice.hpp"
-#include "care/host_parts.hpp"
-#include "nftables/host_rules.hpp"
+#include "care/mode_setup.hpp"
 #include "host/module_loader.hpp"
 #include "host/rtnl.hpp"
 #include "host/sysctl.hpp"
@@ -26,108 +24,26 @@ namespace {
 // reconnects at once instead of retransmitting into nothing. (NftDatapath deletes the conntrack
 // entries of a removed backend itself.)
 constexpr const char* kExpireNodestConn = "net.ipv4.vs.expire_nodest_conn";
-// Link mode with IPVS: connections to the VIP need conntrack for the masquerade rule to match.
-constexpr const char* kVsConntrack = "net.ipv4.vs.conntrack";
 
 DatapathOpener ipvsOpener(ModuleLoader loader) {
   return [loader = std::move(loader)]() -> Result<std::unique_ptr<Datapath>> {
     ipvs::IpvsOptions options;
     options.loadModule = loader;
-    auto datapath = ipvs::IpvsDatapath::open(options);
-    if (!datapath) return passOn(datapath);
-    return std::unique_ptr<Datapath>(std::move(*datapath));
+    return ipvs::IpvsDatapath::open(options);
   };
 }
 
-Result<std::unique_ptr<Datapath>> openNftables() {
-  auto datapath = nftables::NftDatapath::open();
-  if (!datapath) return passOn(datapath);
-  return std::unique_ptr<Datapath>(std::move(*datapath));
-}
-
-IpAddress vipOf(const CareConfig& config) { return config.virtualServer.address; }
-
-host::DummyLinkSpec linkSpec(const CareConfig& config) {
-  host::DummyLinkSpec spec;
-  spec.name = config.interfaceName;
-  spec.vip = vipOf(config);
-  return spec;
-}
-
-// The host setup the loop keeps in place.
-nftables::MasqueradeSpec masqueradeSpec(const CareConfig& config) {
-  return nftables::MasqueradeSpec{vipOf(config), static_cast<unsigned>(config.masqueradeBit)};
-}
-
-// Route mode. With IPVS and a real server on this host (LVScare's own example: --rs 127.0.0.1:8081)
-// the VIP must route locally: IPVS keeps a packet's original route when its new destination is
-// local, so behind `<VIP> via <node IP>` the rewritten packet leaves through the node IP's link
-// and never reaches lo (seen in the VM: connections stuck in SYN_RECV). `local <VIP> dev lo src
-// <node IP>` delivers it, still with the node IP as the clients' source, and carries traffic to
-// remote real servers as well. nftables needs no such route: its DNAT re-routes the packet.
-// "On this host" as the command line tells: a loopback address or the node IP itself.
-host::RouteSpec routeSpec(const CareConfig& config, bool ipvs) {
-  host::RouteSpec spec{vipOf(config), *config.nodeIp};
-  spec.local = ipvs && std::any_of(config.realServers.begin(), config.realServers.end(), [&](const Endpoint& rs) {
-                 return rs.address.isLoopback() || rs.address == spec.nodeIp;
-               });
-  if (spec.local) {
-    logf(LogLevel::Info, "mode=route route={} reason={}", logValue(spec.toString()),
-         logValue("IPVS with a real server on this host needs the VIP routed locally"));
-  }
-  return spec;
-}
-
-// The host setup the loop keeps in place. `masquerade` is needed in link mode only.
-Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, bool ipvs,
-                                                 const ModuleLoader& loader,
-                                                 std::optional<nftables::NftHostRules>& masquerade) {
-  switch (config.mode) {
-    case Mode::None: return std::unique_ptr<HostSetup>(std::make_unique<NoHostSetup>());
-    case Mode::Route:
-      if (!config.nodeIp) {
-        // LVScare's behaviour: route mode without a node IP sets no route.
-        logf(LogLevel::Warn, "mode=route no node IP (--ip, /etc/hosts lvscare.node.ip, LVSCARE_NODE_IP): no route is set");
-        return std::unique_ptr<HostSetup>(std::make_unique<NoHostSetup>());
-      }
-      return std::unique_ptr<HostSetup>(std::make_unique<RouteSetup>(rtnl, routeSpec(config, ipvs)));
-    case Mode::Link: {
-      auto rules = nftables::NftHostRules::open();
-      if (!rules) return passOn(rules, "link mode masquerade");
-      masquerade.emplace(std::move(*rules));
-      std::vector<std::unique_ptr<HostSetup>> parts;
-      // Without the dummy link type (this project's own CI kernel) the VIP becomes local by a
-      // route of ours instead; one log line says so.
-      parts.push_back(std::make_unique<FallbackHostSetup>(
-          std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), loader),
-          std::make_unique<RouteSetup>(rtnl, host::RouteSpec::localVip(vipOf(config)))));
-      if (ipvs) parts.push_back(std::make_unique<SysctlSetup>(kVsConntrack, "1"));
-      parts.push_back(std::make_unique<MasqueradeSetup>(*masquerade, masqueradeSpec(config)));
-      return std::unique_ptr<HostSetup>(std::make_unique<CompositeHostSetup>("link", std::move(parts)));
-    }
-  }
-  return std::unique_ptr<HostSetup>(std::make_unique<NoHostSetup>());
-}
+Result<std::unique_ptr<Datapath>> openNftables() { return nftables::NftDatapath::open(); }
 
 // -C: everything of ours for the VIP, whatever the mode it ran in: the route, the dummy link's
 // address (and the link when nothing else is on it), the masquerade table, our virtual server in
 // IPVS (when the kernel has it loaded: cleaning never loads ip_vs) and in nftables.
 int clean(const CareConfig& config, netlink::Socket& rtnl) {
-  std::vector<std::unique_ptr<HostSetup>> parts;
-  std::optional<nftables::NftHostRules> masquerade;
-  if (auto rules = nftables::NftHostRules::open()) {
-    masquerade.emplace(std::move(*rules));
-    parts.push_back(std::make_unique<MasqueradeSetup>(*masquerade, masqueradeSpec(config)));
-  } else if (rules.error().code != Errc::Unsupported) {
-    logf(LogLevel::Error, "clean vs={} error={}", config.virtualServer.toString(), logValue(rules.error().describe()));
+  auto host = makeCleanup(config, rtnl);
+  if (!host) {
+    logf(LogLevel::Error, "clean vs={} error={}", config.virtualServer.toString(), logValue(host.error().describe()));
     return kExitFailure;
   }
-  if (config.nodeIp)
-    parts.push_back(std::make_unique<RouteSetup>(rtnl, host::RouteSpec{vipOf(config), *config.nodeIp}));
-  else
-    parts.push_back(std::make_unique<RouteCleanup>(rtnl, vipOf(config)));
-  parts.push_back(std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), ModuleLoader{}));
-  CompositeHostSetup host("clean", std::move(parts));
   NoHostSetup nothing;
 
   const ServiceKey key{Protocol::Tcp, config.virtualServer};
@@ -147,7 +63,7 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   };
   cleanIn(ipvsOpener({})(), "ipvs");
   cleanIn(openNftables(), "nftables");
-  if (auto removed = host.remove(); !removed) report("host", removed.error());
+  if (auto removed = (*host)->remove(); !removed) report("host", removed.error());
   if (ok) logf(LogLevel::Info, "clean vs={} done", config.virtualServer.toString());
   return ok ? kExitOk : kExitFailure;
 }
@@ -156,7 +72,7 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
 
 int runCare(const CareConfig& config) {
   if (auto valid = validateConfig(config); !valid) {
-    logf(LogLevel::Error, "invalid config: {}", valid.error().message);
+    logf(LogLevel::Error, "invalid config: {}", describe(valid.error()));
     return kExitUsage;
   }
   auto loop = event::EpollDispatcher::create();
@@ -188,15 +104,12 @@ int runCare(const CareConfig& config) {
     logf(LogLevel::Error, "datapath={} error={}", toString(config.datapath), logValue(chosen.error().describe()));
     return kExitFailure;
   }
-  Datapath& datapath = *chosen->datapath;
-  logf(LogLevel::Info, "datapath={} reason={}", datapath.name(), logValue(chosen->reason));
-  const bool ipvs = datapath.name() == "ipvs";
-  if (ipvs) {
+  logf(LogLevel::Info, "datapath={} reason={}", toString(chosen->kind), logValue(chosen->reason));
+  if (chosen->kind == DatapathKind::Ipvs) {
     auto set = host::setSysctl(kExpireNodestConn, "1");
     if (!set) logf(LogLevel::Warn, "sysctl {}=1 error={}", kExpireNodestConn, logValue(set.error().describe()));
   }
-  std::optional<nftables::NftHostRules> masquerade;
-  auto host = makeHostSetup(config, *rtnl, ipvs, loader, masquerade);
+  auto host = makeHostSetup(config, *rtnl, chosen->kind, loader);
   if (!host) {
     logf(LogLevel::Error, "mode={} error={}", logValue(toString(config.mode)), logValue(host.error().describe()));
     return kExitFailure;
@@ -208,7 +121,7 @@ int runCare(const CareConfig& config) {
   options.monitor.policy = config.policy;
   options.monitor.timeout = config.probe.timeout;
   options.reconcileInterval = config.reconcileInterval;
-  CareLoop care(**loop, datapath, **host, std::move(probers), std::move(options));
+  CareLoop care(**loop, *chosen->datapath, **host, std::move(probers), std::move(options));
   logf(LogLevel::Info, "care vs={} rs={} mode={} scheduler={} interval={}", config.virtualServer.toString(),
        config.realServers.size(), logValue(toString(config.mode)), config.scheduler,
        health::formatDuration(config.policy.interval));

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <set>
+#include <limits>
 
 #include "cli/flag_values.hpp"
 #include "host/node_ip.hpp"
@@ -55,11 +55,13 @@ std::string longName(std::string_view names) {
   const auto pos = names.rfind("--");
   return std::string(names.substr(pos + 2));
 }
+std::string firstName(std::string_view names) { return std::string(names.substr(0, names.find(','))); }
 }  // namespace
 
 CareFlags::Flag& CareFlags::add(CLI::App& command, std::string names, std::string defaultValue, std::string help) {
   Flag& flag = flags_[longName(names)];
   flag.name = longName(names);
+  flag.spelling = firstName(names);
   flag.text = std::move(defaultValue);
   flag.option = command.add_option(names, flag.text, std::move(help))
                     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)  // pflag: the last one wins
@@ -70,6 +72,7 @@ CareFlags::Flag& CareFlags::add(CLI::App& command, std::string names, std::strin
 CareFlags::Flag& CareFlags::addRepeatable(CLI::App& command, std::string names, std::string help) {
   Flag& flag = flags_[longName(names)];
   flag.name = longName(names);
+  flag.spelling = firstName(names);
   flag.repeatable = true;
   flag.option = command.add_option(names, flag.items, std::move(help))->allow_extra_args(false);
   return flag;
@@ -78,6 +81,7 @@ CareFlags::Flag& CareFlags::addRepeatable(CLI::App& command, std::string names, 
 CareFlags::Flag& CareFlags::addBool(CLI::App& command, std::string names, bool defaultValue, std::string help) {
   Flag& flag = flags_[longName(names)];
   flag.name = longName(names);
+  flag.spelling = firstName(names);
   flag.text = defaultValue ? "true" : "false";
   // "--run-once" alone means true; "--run-once=false" is pflag's way to turn a flag off.
   std::string spec;
@@ -101,13 +105,40 @@ std::string CareFlags::envName(std::string_view flag) const {
 
 namespace {
 
-// One value of one flag with the name to blame for it: "--interval" or "CARE_INTERVAL".
-struct Value {
-  std::string source;
-  std::string text;
-};
+using care::CareConfig;
+using care::ConfigField;
+using Value = FlagValue;
 
 Failure invalid(std::string message) { return fail(Errc::InvalidArgument, std::move(message)); }
+
+// A value as it may be printed in a one-line message: control characters written as escapes.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
+// Stores a converted value, or passes the conversion's error on.
+template <class T, class U>
+Result<void> store(Result<T> converted, U& into) {
+  if (!converted) return passOn(converted);
+  into = std::move(*converted);
+  return {};
+}
+
+// A library parser's complaint ("want route, link or \"\"") said about this value.
+template <class T>
+Result<T> blamed(Result<T> parsed, const Value& v) {
+  if (!parsed) return invalid(fmt::format("{} \"{}\": {}", v.source, printable(v.text), parsed.error().message));
+  return parsed;
+}
 
 Result<LogLevel> parseLogger(const Value& v) {
   std::string upper;
@@ -133,26 +164,117 @@ Result<Endpoint> parseEndpoint(const Value& v) {
   return endpoint;
 }
 
-// A value as it may be printed in a one-line message: control characters written as escapes.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
-    else out += c;
-  }
-  return out;
+// The jitter as a number; text that is none becomes NaN, which the policy's rule refuses saying
+// what it wants.
+double fractionOrNan(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size()) return std::numeric_limits<double>::quiet_NaN();
+  return value;
 }
 
-// The probers' own syntax rules (no CR/LF smuggling, HTTP tokens), checked one field at a time so
-// the message names the flag that carries the field, with the value.
-Result<void> checkProbeField(const Value& v, const health::ProbeConfig& onlyThisField) {
-  auto ok = health::validateProbeConfig(onlyThisField);
-  if (!ok) return invalid(fmt::format("{} \"{}\": {}", v.source, printable(v.text), printable(ok.error().message)));
-  return {};
+Result<health::Duration> parseInterval(const Value& v) {
+  auto period = parseSecondsOrDuration(v.source, v.text);
+  if (!period) return passOn(period);
+  // LVScare: an interval of 0 means the default, 5 s.
+  return period->count() == 0 ? health::Duration(std::chrono::seconds(5)) : *period;
+}
+
+// How one flag's text becomes part of the invocation: converted and stored, nothing more. What
+// a stored value must meet is care::validateConfig()'s to check; a repeatable flag's `apply`
+// runs once per item.
+struct Setting {
+  const char* flag;
+  Result<void> (*apply)(const Value& v, CareInvocation& out);
+};
+
+// clang-format off
+constexpr Setting kSettings[] = {
+  {"logger", [](const Value& v, CareInvocation& o) { return store(parseLogger(v), o.logLevel); }},
+  {"clean", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.clean); }},
+  {"run-once", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.runOnce); }},
+  {"vs", [](const Value& v, CareInvocation& o) {
+     // Left unset when empty: validateConfig() says it is required.
+     return v.text.empty() ? Result<void>() : store(parseEndpoint(v), o.config.virtualServer);
+   }},
+  {"rs", [](const Value& v, CareInvocation& o) -> Result<void> {
+     auto rs = parseEndpoint(v);
+     if (!rs) return passOn(rs);
+     auto& reals = o.config.realServers;  // LVScare keeps one of each
+     if (std::find(reals.begin(), reals.end(), *rs) == reals.end()) reals.push_back(*rs);
+     return {};
+   }},
+  {"scheduler", [](const Value& v, CareInvocation& o) { o.config.scheduler = v.text; return Result<void>(); }},
+  {"iface", [](const Value& v, CareInvocation& o) { o.config.interfaceName = v.text; return Result<void>(); }},
+  {"mode", [](const Value& v, CareInvocation& o) { return store(blamed(care::parseMode(v.text), v), o.config.mode); }},
+  {"interval", [](const Value& v, CareInvocation& o) { return store(parseInterval(v), o.config.policy.interval); }},
+  {"masqueradebit", [](const Value& v, CareInvocation& o) {
+     return store(parseClampedInt(v.source, v.text), o.config.masqueradeBit);
+   }},
+  {"health-schem", [](const Value& v, CareInvocation& o) { return store(parseScheme(v), o.config.probe.scheme); }},
+  {"health-path", [](const Value& v, CareInvocation& o) {
+     o.config.probe.path = v.text.starts_with('/') ? v.text : "/" + v.text;
+     return Result<void>();
+   }},
+  {"health-req-method", [](const Value& v, CareInvocation& o) { o.config.probe.method = v.text; return Result<void>(); }},
+  {"health-req-body", [](const Value& v, CareInvocation& o) { o.config.probe.body = v.text; return Result<void>(); }},
+  {"health-req-headers", [](const Value& v, CareInvocation& o) -> Result<void> {
+     const auto eq = v.text.find('=');
+     if (eq == std::string::npos || eq == 0) return invalid(fmt::format("{} \"{}\": want key=value", v.source, v.text));
+     o.config.probe.headers.emplace_back(v.text.substr(0, eq), v.text.substr(eq + 1));
+     return {};
+   }},
+  {"health-status", [](const Value& v, CareInvocation& o) -> Result<void> {
+     auto status = parseClampedInt(v.source, v.text);
+     if (!status) return passOn(status);
+     o.config.probe.extraHealthyStatuses.push_back(*status);
+     return {};
+   }},
+  {"health-insecure-skip-verify", [](const Value& v, CareInvocation& o) {
+     return store(parseGoBool(v.source, v.text), o.config.probe.insecureSkipVerify);
+   }},
+  {"health-timeout", [](const Value& v, CareInvocation& o) {
+     return store(parseSecondsOrDuration(v.source, v.text), o.config.probe.timeout);
+   }},
+  {"health-ca-file", [](const Value& v, CareInvocation& o) { o.config.probe.caFile = v.text; return Result<void>(); }},
+  {"health-cert-file", [](const Value& v, CareInvocation& o) { o.config.probe.certFile = v.text; return Result<void>(); }},
+  {"health-key-file", [](const Value& v, CareInvocation& o) { o.config.probe.keyFile = v.text; return Result<void>(); }},
+  {"health-server-name", [](const Value& v, CareInvocation& o) { o.config.probe.serverName = v.text; return Result<void>(); }},
+  {"health-rise", [](const Value& v, CareInvocation& o) { return store(parseClampedInt(v.source, v.text), o.config.policy.rise); }},
+  {"health-fall", [](const Value& v, CareInvocation& o) { return store(parseClampedInt(v.source, v.text), o.config.policy.fall); }},
+  {"health-fast-interval", [](const Value& v, CareInvocation& o) {
+     return store(parseSecondsOrDuration(v.source, v.text), o.config.policy.fastInterval);
+   }},
+  {"health-jitter", [](const Value& v, CareInvocation& o) { o.config.policy.jitter = fractionOrNan(v.text); return Result<void>(); }},
+  {"datapath", [](const Value& v, CareInvocation& o) {
+     return store(blamed(care::parseDatapathChoice(v.text), v), o.config.datapath);
+   }},
+};
+// clang-format on
+
+// The flag that sets a field of the config; nullptr for a field no flag sets.
+const char* flagOf(ConfigField field) {
+  switch (field) {
+    case ConfigField::VirtualServer: return "vs";
+    case ConfigField::RealServers: return "rs";
+    case ConfigField::Scheduler: return "scheduler";
+    case ConfigField::InterfaceName: return "iface";
+    case ConfigField::Clean: return "clean";
+    case ConfigField::NodeIp: return "ip";
+    case ConfigField::MasqueradeBit: return "masqueradebit";
+    case ConfigField::ReconcileInterval: return nullptr;
+    case ConfigField::Interval: return "interval";
+    case ConfigField::Rise: return "health-rise";
+    case ConfigField::Fall: return "health-fall";
+    case ConfigField::FastInterval: return "health-fast-interval";
+    case ConfigField::Jitter: return "health-jitter";
+    case ConfigField::ProbeTimeout: return "health-timeout";
+    case ConfigField::ProbeMethod: return "health-req-method";
+    case ConfigField::ProbePath: return "health-path";
+    case ConfigField::ProbeHeaders: return "health-req-headers";
+    case ConfigField::ProbeStatuses: return "health-status";
+  }
+  return nullptr;
 }
 
 // The TLS files are loaded only when the prober is made, after the flags; a file that cannot be
@@ -163,39 +285,36 @@ Result<void> checkReadable(const Value& v) {
   return invalid(fmt::format("{} \"{}\": cannot read it: {}", v.source, printable(v.text), std::strerror(error)));
 }
 
-Result<double> parseFraction(const Value& v) {
-  char* end = nullptr;
-  const std::string text = v.text;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !(value >= 0.0 && value <= 0.5))
-    return invalid(fmt::format("{} \"{}\": want a fraction from 0 to 0.5", v.source, v.text));
-  return value;
-}
-
 }  // namespace
 
-Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
-  const auto getenv = [&](const std::string& name) -> std::optional<std::string> {
-    if (sources.getenv) return sources.getenv(name);
+class CareFlags::Reading {
+ public:
+  Reading(const CareFlags& flags, const CareSources& sources) : flags_(flags), sources_(sources) {}
+
+  std::optional<std::string> getenv(const std::string& name) const {
+    if (sources_.getenv) return sources_.getenv(name);
     if (const char* value = std::getenv(name.c_str())) return std::string(value);
     return std::nullopt;
-  };
-  // The value of a single-valued flag: the command line, else the environment, else the default.
-  const auto value = [&](const std::string& name) -> Value {
-    const Flag& flag = flags_.at(name);
-    if (flag.option->count() == 0) {
-      if (auto env = getenv(envName(name))) return Value{envName(name), *env};
-    }
-    return Value{"--" + name, flag.text};
-  };
+  }
+
+  // Whether the flag's value comes from its environment variable: not on the command line, set there.
+  bool fromEnvironment(const std::string& name) const {
+    return flags_.flags_.at(name).option->count() == 0 && getenv(flags_.envName(name)).has_value();
+  }
+
+  // A single-valued flag: the command line, else the environment, else the default.
+  Value value(const std::string& name) const {
+    if (fromEnvironment(name)) return Value{flags_.envName(name), *getenv(flags_.envName(name))};
+    return Value{"--" + name, flags_.flags_.at(name).text};
+  }
+
   // Each item of a repeatable flag, every occurrence split at commas.
-  const auto list = [&](const std::string& name) -> Result<std::vector<Value>> {
-    const Flag& flag = flags_.at(name);
+  Result<std::vector<Value>> list(const std::string& name) const {
     std::vector<Value> occurrences;
-    if (flag.option->count() > 0) {
-      for (const auto& item : flag.items) occurrences.push_back(Value{"--" + name, item});
-    } else if (auto env = getenv(envName(name))) {
-      occurrences.push_back(Value{envName(name), *env});
+    if (fromEnvironment(name)) {
+      occurrences.push_back(value(name));
+    } else {
+      for (const auto& item : flags_.flags_.at(name).items) occurrences.push_back(Value{"--" + name, item});
     }
     std::vector<Value> out;
     for (const Value& occurrence : occurrences) {
@@ -204,162 +323,83 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
       for (auto& item : *items) out.push_back(Value{occurrence.source, std::move(item)});
     }
     return out;
-  };
-  const auto boolean = [&](const std::string& name) -> Result<bool> {
-    const Value v = value(name);
-    return parseGoBool(v.source, v.text);
-  };
-  const auto integer = [&](const std::string& name, long long min, long long max) -> Result<long long> {
-    const Value v = value(name);
-    return parseInteger(v.source, v.text, min, max);
-  };
+  }
 
+  // The validation's complaint about a field, naming the flag or variable that set it and the text
+  // given there: `--rs "[fd00::1]:80": an IPv6 real server for the IPv4 --vs 10.0.0.1:80`.
+  Error blame(const care::ConfigError& error, const CareConfig& config) const {
+    const char* flag = flagOf(error.field);
+    const auto pointAt = [&](ConfigField field) {
+      const char* other = flagOf(field);
+      if (other == nullptr) return std::string(care::toString(field));
+      return fromEnvironment(other) ? flags_.envName(other) : flags_.flags_.at(other).spelling;
+    };
+    const std::string problem = printable(problemText<ConfigField>(error, pointAt));
+    const std::string name = flag == nullptr ? std::string(care::toString(error.field)) : value(flag).source;
+    if (error.value.empty() && !error.namesItself) return Error{Errc::InvalidArgument, 0, name + ": " + problem};
+    std::string text = error.value;
+    if (flag != nullptr) text = textOf(flag, error, config);
+    return Error{Errc::InvalidArgument, 0, fmt::format("{} \"{}\": {}", name, printable(text), problem)};
+  }
+
+ private:
+  // What the user wrote for the field at fault: the flag's text, or the item of a list.
+  std::string textOf(const std::string& flag, const care::ConfigError& error, const CareConfig& config) const {
+    if (!flags_.flags_.at(flag).repeatable) return value(flag).text;
+    auto items = list(flag);
+    if (!items) return error.value;
+    if (error.field == ConfigField::RealServers) {
+      // Duplicates were dropped: the first item that reads as that real server.
+      for (const Value& item : *items) {
+        if (Endpoint::parse(item.text) == config.realServers.at(error.item)) return item.text;
+      }
+      return error.value;
+    }
+    return error.item < items->size() ? (*items)[error.item].text : error.value;
+  }
+
+  const CareFlags& flags_;
+  const CareSources& sources_;
+};
+
+Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
+  const Reading reading(*this, sources);
   CareInvocation out;
-  care::CareConfig& c = out.config;
-
-  auto logLevel = parseLogger(value("logger"));
-  if (!logLevel) return passOn(logLevel);
-  out.logLevel = *logLevel;
-
-  auto clean = boolean("clean");
-  if (!clean) return passOn(clean);
-  c.clean = *clean;
-  auto runOnce = boolean("run-once");
-  if (!runOnce) return passOn(runOnce);
-  c.runOnce = *runOnce;
-
-  const Value vs = value("vs");
-  if (vs.text.empty()) return invalid("--vs: required (host:port, e.g. 10.103.97.12:6443)");
-  auto vip = parseEndpoint(vs);
-  if (!vip) return passOn(vip);
-  c.virtualServer = *vip;
-
-  auto reals = list("rs");
-  if (!reals) return passOn(reals);
-  std::set<Endpoint> seen;
-  for (const Value& item : *reals) {
-    auto rs = parseEndpoint(item);
-    if (!rs) return passOn(rs);
-    if (seen.insert(*rs).second) c.realServers.push_back(*rs);  // LVScare keeps one of each
-  }
-
-  c.scheduler = value("scheduler").text;
-  c.interfaceName = value("iface").text;
-  auto mode = care::parseMode(value("mode").text);
-  if (!mode) {
-    const Value v = value("mode");
-    return invalid(fmt::format("{} \"{}\": want route, link or \"\"", v.source, v.text));
-  }
-  c.mode = *mode;
-
-  const Value interval = value("interval");
-  auto period = parseSecondsOrDuration(interval.source, interval.text);
-  if (!period) return passOn(period);
-  // LVScare: an interval of 0 means the default, 5 s.
-  c.policy.interval = period->count() == 0 ? health::Duration(std::chrono::seconds(5)) : *period;
-
-  auto bit = integer("masqueradebit", 0, 31);
-  if (!bit) return passOn(bit);
-  c.masqueradeBit = static_cast<int>(*bit);
-
-  // Probe.
-  auto scheme = parseScheme(value("health-schem"));
-  if (!scheme) return passOn(scheme);
-  c.probe.scheme = *scheme;
-  c.probe.path = value("health-path").text;
-  if (c.probe.path.empty() || c.probe.path[0] != '/') c.probe.path.insert(0, "/");
-  c.probe.method = value("health-req-method").text;
-  if (c.probe.method.empty()) return invalid("--health-req-method: must not be empty");
-  c.probe.body = value("health-req-body").text;
-  auto headers = list("health-req-headers");
-  if (!headers) return passOn(headers);
-  for (const Value& item : *headers) {
-    const auto eq = item.text.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return invalid(fmt::format("{} \"{}\": want key=value", item.source, item.text));
-    c.probe.headers.emplace_back(item.text.substr(0, eq), item.text.substr(eq + 1));
-  }
-  auto statuses = list("health-status");
-  if (!statuses) return passOn(statuses);
-  for (const Value& item : *statuses) {
-    auto status = parseInteger(item.source, item.text, 400, 599);
-    if (!status) return passOn(status);
-    c.probe.extraHealthyStatuses.push_back(static_cast<int>(*status));
-  }
-  auto insecure = boolean("health-insecure-skip-verify");
-  if (!insecure) return passOn(insecure);
-  c.probe.insecureSkipVerify = *insecure;
-  const Value timeoutValue = value("health-timeout");
-  auto timeout = parseSecondsOrDuration(timeoutValue.source, timeoutValue.text);
-  if (!timeout) return passOn(timeout);
-  if (timeout->count() == 0)
-    return invalid(fmt::format("{} \"{}\": must be more than 0", timeoutValue.source, timeoutValue.text));
-  c.probe.timeout = *timeout;
-  c.probe.caFile = value("health-ca-file").text;
-  c.probe.certFile = value("health-cert-file").text;
-  c.probe.keyFile = value("health-key-file").text;
-  c.probe.serverName = value("health-server-name").text;
-  if (c.probe.scheme != health::Scheme::Tcp) {
-    health::ProbeConfig field;  // the defaults, with one field at a time from the flags
-    field.scheme = health::Scheme::Http;
-    field.method = c.probe.method;
-    if (auto ok = checkProbeField(value("health-req-method"), field); !ok) return passOn(ok);
-    field = health::ProbeConfig{};
-    field.scheme = health::Scheme::Http;
-    field.path = c.probe.path;
-    if (auto ok = checkProbeField(value("health-path"), field); !ok) return passOn(ok);
-    for (std::size_t i = 0; i < headers->size(); ++i) {
-      field = health::ProbeConfig{};
-      field.scheme = health::Scheme::Http;
-      field.headers = {c.probe.headers[i]};
-      if (auto ok = checkProbeField((*headers)[i], field); !ok) return passOn(ok);
+  for (const Setting& setting : kSettings) {
+    if (!flags_.at(setting.flag).repeatable) {
+      if (auto stored = setting.apply(reading.value(setting.flag), out); !stored) return passOn(stored);
+      continue;
+    }
+    auto items = reading.list(setting.flag);
+    if (!items) return passOn(items);
+    for (const Value& item : *items) {
+      if (auto stored = setting.apply(item, out); !stored) return passOn(stored);
     }
   }
+  care::CareConfig& c = out.config;
+  if (auto valid = care::validateConfig(c); !valid) return fail(reading.blame(valid.error(), c));
   if (c.probe.scheme == health::Scheme::Https) {
     for (const char* name : {"health-ca-file", "health-cert-file", "health-key-file"}) {
-      if (auto ok = checkReadable(value(name)); !ok) return passOn(ok);
+      if (auto ok = checkReadable(reading.value(name)); !ok) return passOn(ok);
     }
   }
-
-  // Policy.
-  auto rise = integer("health-rise", 1, 1000);
-  if (!rise) return passOn(rise);
-  c.policy.rise = static_cast<int>(*rise);
-  auto fall = integer("health-fall", 1, 1000);
-  if (!fall) return passOn(fall);
-  c.policy.fall = static_cast<int>(*fall);
-  const Value fast = value("health-fast-interval");
-  auto fastInterval = parseSecondsOrDuration(fast.source, fast.text);
-  if (!fastInterval) return passOn(fastInterval);
-  c.policy.fastInterval = *fastInterval;
-  auto jitter = parseFraction(value("health-jitter"));
-  if (!jitter) return passOn(jitter);
-  c.policy.jitter = *jitter;
-
-  const Value datapath = value("datapath");
-  auto choice = care::parseDatapathChoice(datapath.text);
-  if (!choice) return invalid(fmt::format("{} \"{}\": want ipvs, nftables or auto", datapath.source, datapath.text));
-  c.datapath = *choice;
-
   // Node IP: --ip, else the hosts file entry, else LVSCARE_NODE_IP (LVScare's order; it consults
   // the last two in route mode only).
-  const Value ip = value("ip");
+  const Value ip = reading.value("ip");
   if (!ip.text.empty() || c.mode == care::Mode::Route) {
     host::NodeIpSources nodeSources;
     nodeSources.flag = ip.text;
+    nodeSources.flagName = ip.source;
     nodeSources.hostsFile = c.mode == care::Mode::Route ? sources.hostsFile : std::string();
     nodeSources.getenv = [&](const char* name) -> std::optional<std::string> {
       if (c.mode != care::Mode::Route) return std::nullopt;
-      return getenv(name);
+      return reading.getenv(name);
     };
     nodeSources.family = c.virtualServer.address.family;
     auto nodeIp = host::lookupNodeIp(nodeSources);
     if (!nodeIp) return passOn(nodeIp);
     c.nodeIp = *nodeIp;
   }
-
-  auto valid = care::validateConfig(c);
-  if (!valid) return passOn(valid);
   return out;
 }
 

@@ -26,6 +26,12 @@ struct CareSources {
   std::string hostsFile = "/etc/hosts";
 };
 
+// One value of one flag with the name to blame for it: "--interval" or "CARE_INTERVAL".
+struct FlagValue {
+  std::string source;
+  std::string text;
+};
+
 struct CareInvocation {
   care::CareConfig config;
   LogLevel logLevel = LogLevel::Info;
@@ -38,8 +44,10 @@ class CareFlags {
   CareFlags(const CareFlags&) = delete;
   CareFlags& operator=(const CareFlags&) = delete;
 
-  // After the command line has parsed: environment fallback, conversion and validation of every
-  // value. Touches nothing but the environment and the hosts file.
+  // After the command line has parsed: environment fallback, conversion of every value, then the
+  // library's validation (care::validateConfig), whose error names the field: this names it the
+  // way the user gave it, the flag or the variable. Touches nothing but the environment, the
+  // hosts file and (to see that they are readable) the TLS files.
   Result<CareInvocation> resolve(const CareSources& sources) const;
 
   // "CARE_HEALTH_PATH" for "health-path".
@@ -47,7 +55,8 @@ class CareFlags {
 
  private:
   struct Flag {
-    std::string name;  // long name without dashes
+    std::string name;      // long name without dashes
+    std::string spelling;  // the first of its names ("-C" for -C,--clean), to point the user at it
     CLI::Option* option = nullptr;
     std::string text;                // single-valued flags
     std::vector<std::string> items;  // repeatable flags, one entry per occurrence
@@ -56,6 +65,8 @@ class CareFlags {
   Flag& add(CLI::App& command, std::string names, std::string defaultValue, std::string help);
   Flag& addRepeatable(CLI::App& command, std::string names, std::string help);
   Flag& addBool(CLI::App& command, std::string names, bool defaultValue, std::string help);
+
+  class Reading;  // the values of one resolve(), with where each came from
 
   std::string envPrefix_;
   std::map<std::string, Flag> flags_;  // by long name; node-based, so Option targets stay put

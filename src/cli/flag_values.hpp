@@ -24,6 +24,10 @@ Result<bool> parseGoBool(std::string_view flag, std::string_view text);
 // A decimal integer within [min, max].
 Result<long long> parseInteger(std::string_view flag, std::string_view text, long long min, long long max);
 
+// A decimal integer for a field whose range is the library's rule: one beyond int is clamped to
+// INT_MIN/INT_MAX, which every such rule refuses, with the range it wants.
+Result<int> parseClampedInt(std::string_view flag, std::string_view text);
+
 // pflag's StringSlice for one occurrence: comma-separated, read as a CSV record (a field may be
 // double-quoted to hold a comma); "" is an empty list.
 Result<std::vector<std::string>> splitList(std::string_view flag, std::string_view text);

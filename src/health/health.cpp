@@ -1,21 +1,50 @@
 #include "lvscare/health.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 namespace lvscare::health {
 
+std::string_view toString(HealthField field) {
+  switch (field) {
+    case HealthField::Interval: return "interval";
+    case HealthField::Rise: return "rise";
+    case HealthField::Fall: return "fall";
+    case HealthField::FastInterval: return "fast interval";
+    case HealthField::Jitter: return "jitter";
+    case HealthField::Timeout: return "health timeout";
+    case HealthField::Method: return "health request method";
+    case HealthField::Path: return "health path";
+    case HealthField::Headers: return "health request header";
+    case HealthField::Statuses: return "health status";
+  }
+  return "?";
+}
+
+std::string describe(const HealthError& error) {
+  return lvscare::describe<HealthField>(error, [](HealthField field) { return std::string(toString(field)); });
+}
+
+FieldResult<HealthField> checkPolicy(const CheckPolicy& policy) {
+  const auto count = [](HealthField field, int value) -> FieldResult<HealthField> {
+    if (value >= 1 && value <= kMaxRiseFall) return {};
+    return fieldError(field, std::to_string(value), fmt::format("want 1 to {}", kMaxRiseFall));
+  };
+  if (auto rise = count(HealthField::Rise, policy.rise); !rise) return rise;
+  if (auto fall = count(HealthField::Fall, policy.fall); !fall) return fall;
+  if (policy.interval <= Duration::zero())
+    return fieldError(HealthField::Interval, formatDuration(policy.interval), "must be more than 0");
+  if (policy.fastInterval < Duration::zero())
+    return fieldError(HealthField::FastInterval, formatDuration(policy.fastInterval), "must not be negative");
+  if (!(policy.jitter >= 0.0 && policy.jitter <= 0.5))  // written so that NaN fails too
+    return fieldError(HealthField::Jitter, fmt::format("{}", policy.jitter), "want a fraction from 0 to 0.5");
+  return {};
+}
+
 Result<void> validatePolicy(const CheckPolicy& policy) {
-  if (policy.rise < 1) return fail(Errc::InvalidArgument, "rise " + std::to_string(policy.rise) + " must be at least 1");
-  if (policy.fall < 1) return fail(Errc::InvalidArgument, "fall " + std::to_string(policy.fall) + " must be at least 1");
-  if (policy.interval <= Duration::zero()) {
-    return fail(Errc::InvalidArgument, "interval " + formatDuration(policy.interval) + " must be positive");
-  }
-  if (policy.fastInterval < Duration::zero()) {
-    return fail(Errc::InvalidArgument, "fast interval " + formatDuration(policy.fastInterval) + " must not be negative");
-  }
-  if (!(policy.jitter >= 0.0 && policy.jitter <= 0.5)) {  // written so that NaN fails too
-    return fail(Errc::InvalidArgument, "jitter " + std::to_string(policy.jitter) + " must be within 0..0.5");
-  }
+  auto checked = checkPolicy(policy);
+  if (!checked) return fail(Errc::InvalidArgument, describe(checked.error()));
   return {};
 }
 

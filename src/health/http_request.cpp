@@ -20,21 +20,29 @@ std::string normalizedPath(const std::string& path) { return !path.empty() && pa
 
 }  // namespace
 
-Result<void> validateHttpRequest(const ProbeConfig& config) {
-  if (!isToken(config.method)) return fail(Errc::InvalidArgument, "health request method '" + config.method + "' is not an HTTP token");
+FieldResult<HealthField> checkHttpRequest(const ProbeConfig& config) {
+  // Each message quotes the value itself; a front end puts its own name for the field before it.
+  const auto bad = [](HealthField field, std::string problem, std::size_t item = 0) {
+    auto error = fieldError(field, std::string(), std::move(problem), std::nullopt, item);
+    error.value().namesItself = true;
+    return error;
+  };
+  if (!isToken(config.method)) return bad(HealthField::Method, "health request method '" + config.method + "' is not an HTTP token");
   // A visible-ASCII request target: no space, no control byte that could end the request line.
   const bool pathOk = std::all_of(config.path.begin(), config.path.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return u > 0x20 && u < 0x7f;
   });
-  if (!pathOk) return fail(Errc::InvalidArgument, "health path '" + config.path + "' has a space or control character");
-  for (const auto& [name, value] : config.headers) {
-    if (!isToken(name)) return fail(Errc::InvalidArgument, "health request header name '" + name + "' is not an HTTP token");
-    if (!http::isText(value)) return fail(Errc::InvalidArgument, "health request header '" + name + "' has a control character in its value");
+  if (!pathOk) return bad(HealthField::Path, "health path '" + config.path + "' has a space or control character");
+  for (std::size_t i = 0; i < config.headers.size(); ++i) {
+    const auto& [name, value] = config.headers[i];
+    if (!isToken(name)) return bad(HealthField::Headers, "health request header name '" + name + "' is not an HTTP token", i);
+    if (!http::isText(value))
+      return bad(HealthField::Headers, "health request header '" + name + "' has a control character in its value", i);
     // Framing is ours: a user's Content-Length or Connection would contradict what we send.
     if (equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "connection") ||
         equalsIgnoreCase(name, "transfer-encoding")) {
-      return fail(Errc::InvalidArgument, "health request header '" + name + "' is set by lvscare itself");
+      return bad(HealthField::Headers, "health request header '" + name + "' is set by lvscare itself", i);
     }
   }
   return {};

@@ -11,9 +11,11 @@
 
 namespace lvscare::health {
 
-Result<void> validateHttpRequest(const ProbeConfig& config);
+// The syntax of the user's method, path and headers (no CR/LF smuggling, HTTP tokens, no framing
+// headers of our own). An empty method is checked by checkProbeConfig() for every scheme.
+FieldResult<HealthField> checkHttpRequest(const ProbeConfig& config);
 
-// The whole request for one target, for a config validateHttpRequest() accepted:
+// The whole request for one target, for a config checkHttpRequest() accepted:
 //   <METHOD> <path> HTTP/1.1 / Host / User-Agent / user headers / Content-Length / Connection: close
 // Host is serverName (else the target's address) with the port; a user's Host or User-Agent header
 // replaces ours. Content-Length is sent with a body, and as 0 for POST, PUT and PATCH without one.

@@ -7,17 +7,24 @@
 
 namespace lvscare::health {
 
-Result<void> validateProbeConfig(const ProbeConfig& config) {
-  if (config.timeout <= Duration::zero()) {
-    return fail(Errc::InvalidArgument, "health timeout " + formatDuration(config.timeout) + " must be positive");
+FieldResult<HealthField> checkProbeConfig(const ProbeConfig& config) {
+  if (config.timeout <= Duration::zero())
+    return fieldError(HealthField::Timeout, formatDuration(config.timeout), "must be more than 0");
+  for (std::size_t i = 0; i < config.extraHealthyStatuses.size(); ++i) {
+    // Statuses below 400 count as healthy anyway.
+    const int status = config.extraHealthyStatuses[i];
+    if (status < 400 || status > 599)
+      return fieldError(HealthField::Statuses, std::to_string(status), "want 400 to 599", std::nullopt, i);
   }
-  for (int status : config.extraHealthyStatuses) {
-    if (status < 100 || status > 599) {
-      return fail(Errc::InvalidArgument, "health status " + std::to_string(status) + " is not an HTTP status (100-599)");
-    }
-  }
+  if (config.method.empty()) return fieldError(HealthField::Method, std::string(), "must not be empty");
   if (config.scheme == Scheme::Tcp) return {};
-  return validateHttpRequest(config);
+  return checkHttpRequest(config);
+}
+
+Result<void> validateProbeConfig(const ProbeConfig& config) {
+  auto checked = checkProbeConfig(config);
+  if (!checked) return fail(Errc::InvalidArgument, describe(checked.error()));
+  return {};
 }
 
 Result<ProberFactory> makeProberFactory(event::EpollDispatcher& loop, const ProbeConfig& config) {

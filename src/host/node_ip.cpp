@@ -63,7 +63,7 @@ std::vector<std::string> findHostsEntries(std::string_view hostsContent, std::st
 
 Result<std::optional<IpAddress>> lookupNodeIp(const NodeIpSources& sources) {
   if (!sources.flag.empty()) {
-    auto address = parseFrom(sources.flag, "--ip", sources.family);
+    auto address = parseFrom(sources.flag, sources.flagName, sources.family);
     if (!address) return passOn(address);
     return std::optional<IpAddress>(*address);
   }
@@ -85,7 +85,7 @@ Result<IpAddress> resolveNodeIp(const NodeIpSources& sources) {
   auto found = lookupNodeIp(sources);
   if (!found) return passOn(found);
   if (!*found) {
-    return fail(Errc::NotFound, "no node IP for route mode: give --ip, an " + sources.hostsFile + " entry " +
+    return fail(Errc::NotFound, "no node IP for route mode: give " + sources.flagName + ", an " + sources.hostsFile + " entry " +
                                     std::string(kNodeIpHostname) + ", or " + kNodeIpEnv);
   }
   return **found;

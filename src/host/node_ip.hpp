@@ -1,5 +1,5 @@
-// The node IP (route mode's gateway; IPv6: the route's source), found as LVScare finds it: --ip if
-// given, else the /etc/hosts entry named lvscare.node.ip, else the environment variable
+// The node IP (route mode's gateway; IPv6: the route's source), found as LVScare finds it: the
+// --ip setting if given, else the /etc/hosts entry named lvscare.node.ip, else the environment variable
 // LVSCARE_NODE_IP.
 #pragma once
 
@@ -20,7 +20,8 @@ inline constexpr const char* kNodeIpEnv = "LVSCARE_NODE_IP";
 std::vector<std::string> findHostsEntries(std::string_view hostsContent, std::string_view hostname);
 
 struct NodeIpSources {
-  std::string flag;                   // --ip; empty when not given
+  std::string flag;                   // the caller's own setting (lvscare's --ip); empty when not given
+  std::string flagName;               // how messages name it: "--ip", "CARE_IP"
   std::string hostsFile = "/etc/hosts";
   // Reads an environment variable; empty: the process environment.
   std::function<std::optional<std::string>(const char* name)> getenv;

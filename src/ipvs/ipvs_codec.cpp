@@ -126,6 +126,16 @@ Message serviceMessage(std::uint16_t family, std::uint8_t command, const Virtual
   return builder.finish();
 }
 
+std::uint32_t forwardToWire(ForwardMethod method) {
+  switch (method) {
+    case ForwardMethod::Masquerade: return IP_VS_CONN_F_MASQ;
+    case ForwardMethod::Local: return IP_VS_CONN_F_LOCALNODE;
+    case ForwardMethod::Tunnel: return IP_VS_CONN_F_TUNNEL;
+    case ForwardMethod::DirectRoute: return IP_VS_CONN_F_DROUTE;
+  }
+  return IP_VS_CONN_F_MASQ;  // unreachable: validateRealServer() refuses other values first
+}
+
 Message destMessage(std::uint16_t family, std::uint8_t command, const ServiceKey& key, const RealServer* full,
                     const Endpoint& rs) {
   MessageBuilder builder = start(family, command);
@@ -133,7 +143,7 @@ Message destMessage(std::uint16_t family, std::uint8_t command, const ServiceKey
   const auto nest = builder.beginNested(IPVS_CMD_ATTR_DEST, false);
   putDestKey(builder, rs);
   if (full != nullptr) {
-    builder.putU32(IPVS_DEST_ATTR_FWD_METHOD, static_cast<std::uint32_t>(full->forward));
+    builder.putU32(IPVS_DEST_ATTR_FWD_METHOD, forwardToWire(full->forward));
     builder.putU32(IPVS_DEST_ATTR_WEIGHT, full->weight);
     builder.putU32(IPVS_DEST_ATTR_U_THRESH, full->upperThreshold);
     builder.putU32(IPVS_DEST_ATTR_L_THRESH, full->lowerThreshold);

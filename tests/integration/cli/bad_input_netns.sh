@@ -91,6 +91,9 @@ expect_bad sealctl "--vs" -- "$SEALCTL" ipvs --vs 169.254.0.1 -C
 expect_bad lvscare "CARE_INTERVAL" -- env CARE_VS="$VS" CARE_RS="$RS" CARE_INTERVAL=later "$LVSCARE" care
 expect_bad lvscare "CARE_RS" -- env CARE_VS="$VS" CARE_RS=127.0.0.1 "$LVSCARE" care
 expect_bad sealctl "IPVS_MODE" -- env IPVS_VS="$VS" IPVS_RS="$RS" IPVS_MODE=bridge "$SEALCTL" ipvs
+# Values the library's rules refuse are named by their variable too.
+expect_bad lvscare 'CARE_SCHEDULER "sed"' -- env CARE_VS="$VS" CARE_RS="$RS" CARE_SCHEDULER=sed "$LVSCARE" care
+expect_bad sealctl 'IPVS_MASQUERADEBIT "32"' -- env IPVS_VS="$VS" IPVS_RS="$RS" IPVS_MASQUERADEBIT=32 "$SEALCTL" ipvs --mode link
 echo "ok: $checked bad invocations: exit 2, one line naming the flag or variable, the host unchanged"
 
 # The check can fail: a valid --run-once does change the host (our table, the route), and -C

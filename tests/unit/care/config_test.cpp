@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "lvscare/care.hpp"
 
 namespace lvscare::care {
@@ -14,9 +16,27 @@ CareConfig valid() {
   return config;
 }
 
+// The library names no flag: a front end names each field the way its user gave it. This one
+// names them as lvscare's flags do.
+std::string flagOf(ConfigField field) {
+  const std::map<ConfigField, std::string> flags = {
+      {ConfigField::VirtualServer, "--vs"},   {ConfigField::RealServers, "--rs"},
+      {ConfigField::Clean, "-C"},             {ConfigField::Scheduler, "--scheduler"},
+      {ConfigField::InterfaceName, "--iface"}, {ConfigField::MasqueradeBit, "--masqueradebit"},
+      {ConfigField::NodeIp, "--ip"},          {ConfigField::Rise, "--health-rise"},
+      {ConfigField::Jitter, "--health-jitter"},
+  };
+  return flags.at(field);
+}
+
 std::string errorOf(const CareConfig& config) {
   auto result = validateConfig(config);
-  return result ? std::string() : result.error().message;
+  return result ? std::string() : lvscare::describe<ConfigField>(result.error(), flagOf);
+}
+
+std::optional<ConfigField> fieldOf(const CareConfig& config) {
+  auto result = validateConfig(config);
+  return result ? std::nullopt : std::optional<ConfigField>(result.error().field);
 }
 
 TEST(CareConfigTest, DefaultsAreLvscares) {
@@ -42,6 +62,8 @@ TEST(CareConfigTest, EachInvalidFieldNamesItsFlagAndValue) {
   CareConfig c = valid();
   c.realServers.clear();
   EXPECT_EQ(errorOf(c), "--rs: required unless -C is given");
+  EXPECT_EQ(fieldOf(c), ConfigField::RealServers);
+  EXPECT_EQ(describe(validateConfig(c).error()), "realServers: required unless clean is given");
   c.clean = true;
   EXPECT_EQ(errorOf(c), "");
 
@@ -51,6 +73,7 @@ TEST(CareConfigTest, EachInvalidFieldNamesItsFlagAndValue) {
   c = valid();
   c.realServers.push_back(ep("192.168.0.2:6443"));
   EXPECT_EQ(errorOf(c), "--rs \"192.168.0.2:6443\": given twice");
+  EXPECT_EQ(validateConfig(c).error().item, 2u);
   c = valid();
   c.scheduler = "sed";
   EXPECT_EQ(errorOf(c), "--scheduler \"sed\": want one of rr, lc, dh, sh, wrr, wlc");
@@ -61,23 +84,35 @@ TEST(CareConfigTest, EachInvalidFieldNamesItsFlagAndValue) {
   EXPECT_NE(errorOf(c).find("--iface \"eth0:1\""), std::string::npos);
   c = valid();
   c.masqueradeBit = 32;
-  EXPECT_EQ(errorOf(c), "--masqueradebit 32: want a bit number from 0 to 31");
+  EXPECT_EQ(errorOf(c), "--masqueradebit 32: want 0 to 31");
   c = valid();
   c.nodeIp = IpAddress::parse("fd00::1").value();
   EXPECT_EQ(errorOf(c), "--ip fd00::1: an IPv6 node IP for the IPv4 --vs 10.103.97.12:6443");
   c = valid();
   c.policy.rise = 0;
-  EXPECT_EQ(errorOf(c), "--health-rise 0: must be at least 1");
+  EXPECT_EQ(errorOf(c), "--health-rise 0: want 1 to 1000");
+  EXPECT_EQ(fieldOf(c), ConfigField::Rise);
   c = valid();
   c.policy.jitter = 0.9;
   EXPECT_EQ(errorOf(c), "--health-jitter 0.9: want a fraction from 0 to 0.5");
+  // The probe's rules are the health layer's, reported as this config's fields.
+  c = valid();
+  c.probe.timeout = health::Duration::zero();
+  EXPECT_EQ(fieldOf(c), ConfigField::ProbeTimeout);
+  c = valid();
+  c.probe.headers = {{"X", "1"}, {"Bad Name", "2"}};
+  EXPECT_EQ(fieldOf(c), ConfigField::ProbeHeaders);
+  EXPECT_EQ(validateConfig(c).error().item, 1u);
+  c = valid();
+  c.virtualServer = Endpoint{};
+  EXPECT_EQ(fieldOf(c), ConfigField::VirtualServer);
 }
 
 TEST(CareConfigTest, ModesAndDatapathsParse) {
   EXPECT_EQ(parseMode("").value(), Mode::None);
   EXPECT_EQ(parseMode("route").value(), Mode::Route);
   EXPECT_EQ(parseMode("link").value(), Mode::Link);
-  EXPECT_EQ(parseMode("bridge").error().message, "--mode \"bridge\": want route, link or \"\"");
+  EXPECT_EQ(parseMode("bridge").error().message, "want route, link or \"\"");
   EXPECT_EQ(parseDatapathChoice("ipvs").value(), DatapathChoice::Ipvs);
   EXPECT_EQ(parseDatapathChoice("nftables").value(), DatapathChoice::Nftables);
   EXPECT_EQ(parseDatapathChoice("auto").value(), DatapathChoice::Auto);

@@ -44,6 +44,7 @@ TEST(DatapathChoiceTest, AutoPrefersIpvs) {
   auto chosen = chooseDatapath(DatapathChoice::Auto, opens("ipvs", &ipvs), opens("nftables", &nft));
   ASSERT_TRUE(chosen);
   EXPECT_EQ(chosen->datapath->name(), "ipvs");
+  EXPECT_EQ(chosen->kind, DatapathKind::Ipvs);
   EXPECT_EQ(chosen->reason, "the kernel has IPVS");
   EXPECT_EQ(nft, 0);  // never opened
 }
@@ -54,6 +55,7 @@ TEST(DatapathChoiceTest, AutoFallsBackToNftablesWhenTheKernelHasNoIpvsAndSaysWhy
                                opens("nftables", &nft));
   ASSERT_TRUE(chosen);
   EXPECT_EQ(chosen->datapath->name(), "nftables");
+  EXPECT_EQ(chosen->kind, DatapathKind::Nftables);
   EXPECT_EQ(chosen->reason, "the kernel has no IPVS: no ip_vs");
 }
 
@@ -71,6 +73,7 @@ TEST(DatapathChoiceTest, ExplicitChoiceOpensOnlyThatOne) {
   auto chosen = chooseDatapath(DatapathChoice::Nftables, opens("ipvs", &ipvs), opens("nftables", &nft));
   ASSERT_TRUE(chosen);
   EXPECT_EQ(chosen->datapath->name(), "nftables");
+  EXPECT_EQ(chosen->kind, DatapathKind::Nftables);
   EXPECT_EQ(ipvs, 0);
   auto ipvsOnly = chooseDatapath(DatapathChoice::Ipvs, fails(Errc::Unsupported, "no IPVS", &ipvs), opens("nftables", &nft));
   ASSERT_FALSE(ipvsOnly);

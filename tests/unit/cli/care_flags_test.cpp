@@ -327,6 +327,73 @@ TEST(CareFlagsTest, EveryMalformedValueNamesTheFlagAndTheValue) {
   EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}), "--rs: required unless -C is given");
 }
 
+// The library checks the rules and reports the field; the whole line, as the user sees it for a
+// flag, is the same as when the CLI checked them itself.
+TEST(CareFlagsTest, RuleViolationsReadInFull) {
+  const std::vector<std::string> base = {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--masqueradebit", "32"}, "--masqueradebit \"32\": want 0 to 31"},
+      {{"--masqueradebit", "99999999999999999999"}, "--masqueradebit \"99999999999999999999\": want 0 to 31"},
+      {{"--health-rise", "0"}, "--health-rise \"0\": want 1 to 1000"},
+      {{"--health-fall", "-1"}, "--health-fall \"-1\": want 1 to 1000"},
+      {{"--health-fall", "x"}, "--health-fall \"x\": not an integer"},
+      {{"--health-timeout", "0"}, "--health-timeout \"0\": must be more than 0"},
+      {{"--health-status", "401,200"}, "--health-status \"200\": want 400 to 599"},
+      {{"--health-jitter", "0.7"}, "--health-jitter \"0.7\": want a fraction from 0 to 0.5"},
+      {{"--health-jitter", "abc"}, "--health-jitter \"abc\": want a fraction from 0 to 0.5"},
+      {{"--health-req-method", ""}, "--health-req-method: must not be empty"},
+      {{"--health-req-method", "G T"}, "--health-req-method \"G T\": health request method 'G T' is not an HTTP token"},
+      {{"--health-path", "/a b"}, "--health-path \"/a b\": health path '/a b' has a space or control character"},
+      {{"--health-req-headers", "X-A=1,X\x01=2"},
+       "--health-req-headers \"X\\x01=2\": health request header name 'X\\x01' is not an HTTP token"},
+      {{"--scheduler", "sed"}, "--scheduler \"sed\": want one of rr, lc, dh, sh, wrr, wlc"},
+      {{"--iface", "a/b"}, "--iface \"a/b\": not a valid interface name (1-15 characters, no '/', ':' or spaces)"},
+      {{"--rs", "[fd00::1]:80"}, "--rs \"[fd00::1]:80\": an IPv6 real server for the IPv4 --vs 10.0.0.1:80"},
+      {{"--mode", "bridge"}, "--mode \"bridge\": want route, link or \"\""},
+      {{"--datapath", "xdp"}, "--datapath \"xdp\": want ipvs, nftables or auto"},
+  };
+  for (const auto& [extra, expected] : cases) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    EXPECT_EQ(errorOf(args), expected) << extra[0];
+  }
+}
+
+// A value from the environment is named by its variable, in the rules' messages as well.
+TEST(CareFlagsTest, RuleViolationsNameTheVariableTheValueCameFrom) {
+  const std::vector<std::string> base = {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
+      {{{"CARE_SCHEDULER", "sed"}}, "CARE_SCHEDULER \"sed\": want one of rr, lc, dh, sh, wrr, wlc"},
+      {{{"CARE_IFACE", "a/b"}}, "CARE_IFACE \"a/b\": not a valid interface name (1-15 characters, no '/', ':' or spaces)"},
+      {{{"CARE_MASQUERADEBIT", "32"}}, "CARE_MASQUERADEBIT \"32\": want 0 to 31"},
+      {{{"CARE_HEALTH_RISE", "0"}}, "CARE_HEALTH_RISE \"0\": want 1 to 1000"},
+      {{{"CARE_HEALTH_FALL", "1001"}}, "CARE_HEALTH_FALL \"1001\": want 1 to 1000"},
+      {{{"CARE_HEALTH_TIMEOUT", "0"}}, "CARE_HEALTH_TIMEOUT \"0\": must be more than 0"},
+      {{{"CARE_HEALTH_JITTER", "0.7"}}, "CARE_HEALTH_JITTER \"0.7\": want a fraction from 0 to 0.5"},
+      {{{"CARE_HEALTH_STATUS", "401,200"}}, "CARE_HEALTH_STATUS \"200\": want 400 to 599"},
+      {{{"CARE_HEALTH_REQ_METHOD", ""}}, "CARE_HEALTH_REQ_METHOD: must not be empty"},
+      {{{"CARE_HEALTH_PATH", "/a b"}}, "CARE_HEALTH_PATH \"/a b\": health path '/a b' has a space or control character"},
+      {{{"CARE_HEALTH_REQ_HEADERS", "Connection=close"}},
+       "CARE_HEALTH_REQ_HEADERS \"Connection=close\": health request header 'Connection' is set by lvscare itself"},
+      {{{"CARE_MODE", "bridge"}}, "CARE_MODE \"bridge\": want route, link or \"\""},
+      {{{"CARE_DATAPATH", "xdp"}}, "CARE_DATAPATH \"xdp\": want ipvs, nftables or auto"},
+  };
+  for (const auto& [env, expected] : cases) EXPECT_EQ(errorOf(base, env), expected) << env.begin()->first;
+  // The other field a message points at is named the same way.
+  EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}, {{"CARE_RS", "10.0.0.2:80,[fd00::1]:80"}}),
+            "CARE_RS \"[fd00::1]:80\": an IPv6 real server for the IPv4 --vs 10.0.0.1:80");
+  EXPECT_EQ(errorOf({"--rs", "[fd00::1]:80"}, {{"CARE_VS", "10.0.0.1:80"}}),
+            "--rs \"[fd00::1]:80\": an IPv6 real server for the IPv4 CARE_VS 10.0.0.1:80");
+  EXPECT_EQ(errorOf({"--rs", "10.0.0.2:80"}, {{"CARE_VS", ""}}), "CARE_VS: required (host:port, e.g. 10.103.97.12:6443)");
+  EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}, {{"CARE_RS", ""}}), "CARE_RS: required unless -C is given");
+  EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}, {{"CARE_CLEAN", "false"}}), "--rs: required unless CARE_CLEAN is given");
+  EXPECT_EQ(errorOf(base, {{"CARE_IP", "300.1.1.1"}}).rfind("node IP from CARE_IP: '300.1.1.1'", 0), 0u);
+  // sealctl ipvs: the IPVS_ prefix.
+  auto p = parse(base, {{"IPVS_SCHEDULER", "sed"}, {"CARE_SCHEDULER", "wrr"}}, std::nullopt, "IPVS");
+  ASSERT_FALSE(p.result);
+  EXPECT_EQ(p.result.error().message, "IPVS_SCHEDULER \"sed\": want one of rr, lc, dh, sh, wrr, wlc");
+}
+
 TEST(FlagValuesTest, GoDurations) {
   EXPECT_EQ(parseGoDuration("--x", "300ms").value(), 300ms);
   EXPECT_EQ(parseGoDuration("--x", "2h45m").value(), 2h + 45min);

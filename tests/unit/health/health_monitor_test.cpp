@@ -345,13 +345,18 @@ TEST(HealthPolicyTest, ValidatePolicyNamesTheBadField) {
   EXPECT_TRUE(validatePolicy(CheckPolicy{}));
   CheckPolicy p;
   p.rise = 0;
-  EXPECT_EQ(validatePolicy(p).error().message, "rise 0 must be at least 1");
+  EXPECT_EQ(validatePolicy(p).error().message, "rise 0: want 1 to 1000");
+  EXPECT_EQ(checkPolicy(p).error().field, HealthField::Rise);
+  p.rise = kMaxRiseFall + 1;
+  EXPECT_EQ(checkPolicy(p).error().field, HealthField::Rise);
   p = CheckPolicy{};
   p.interval = Duration::zero();
-  EXPECT_EQ(validatePolicy(p).error().message, "interval 0ms must be positive");
+  EXPECT_EQ(validatePolicy(p).error().message, "interval 0ms: must be more than 0");
+  EXPECT_EQ(checkPolicy(p).error().field, HealthField::Interval);
   p = CheckPolicy{};
   p.jitter = 0.7;
   EXPECT_NE(validatePolicy(p).error().message.find("jitter"), std::string::npos);
+  EXPECT_EQ(checkPolicy(p).error().problem, "want a fraction from 0 to 0.5");
   p.jitter = std::nan("");
   EXPECT_FALSE(validatePolicy(p));
 }

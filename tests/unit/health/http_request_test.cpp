@@ -72,7 +72,7 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, ProbeConfigBadTest,
     ::testing::Values(
         BadConfig{[](ProbeConfig& c) { c.method = "GE T"; }, "health request method 'GE T' is not an HTTP token"},
-        BadConfig{[](ProbeConfig& c) { c.method = ""; }, "health request method '' is not an HTTP token"},
+        BadConfig{[](ProbeConfig& c) { c.method = ""; }, "health request method: must not be empty"},
         BadConfig{[](ProbeConfig& c) { c.path = "/a b"; }, "health path '/a b' has a space or control character"},
         BadConfig{[](ProbeConfig& c) { c.path = "/a\r\nX: y"; }, "health path '/a\r\nX: y' has a space or control character"},
         BadConfig{[](ProbeConfig& c) { c.headers = {{"X:Y", "v"}}; }, "health request header name 'X:Y' is not an HTTP token"},
@@ -80,8 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "health request header 'X' has a control character in its value"},
         BadConfig{[](ProbeConfig& c) { c.headers = {{"Content-Length", "5"}}; },
                   "health request header 'Content-Length' is set by lvscare itself"},
-        BadConfig{[](ProbeConfig& c) { c.extraHealthyStatuses = {401, 700}; }, "health status 700 is not an HTTP status (100-599)"},
-        BadConfig{[](ProbeConfig& c) { c.timeout = Duration::zero(); }, "health timeout 0ms must be positive"}));
+        BadConfig{[](ProbeConfig& c) { c.extraHealthyStatuses = {401, 700}; }, "health status 700: want 400 to 599"},
+        BadConfig{[](ProbeConfig& c) { c.timeout = Duration::zero(); }, "health timeout 0ms: must be more than 0"}));
 
 TEST(ProbeConfigTest, TcpIgnoresHttpFields) {
   ProbeConfig config;

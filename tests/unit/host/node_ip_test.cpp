@@ -29,6 +29,7 @@ class NodeIpTest : public ::testing::Test {
   NodeIpSources sources(std::string flag = "") {
     NodeIpSources s;
     s.flag = std::move(flag);
+    s.flagName = "--ip";
     s.hostsFile = (dir_.path() / "hosts").string();
     s.getenv = [this](const char* name) -> std::optional<std::string> {
       auto it = env_.find(name);

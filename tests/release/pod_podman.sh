@@ -61,6 +61,8 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
 runtime = "runc"
 infra_image = "$infra"
+tmp_dir = "$work/tmp"
+events_logger = "file"
 EOF
 # podman with the test's config and storage, bounded in time; pm_ns: in the test's network
 # namespace, where a hostNetwork pod lands.

@@ -13,6 +13,8 @@ packages=(
   iproute2 nftables conntrack kmod procps python3 python3-yaml openssl curl
   # Kubernetes' own YAML code, the reference the static pod manifests are checked against
   golang-go golang-k8s-sigs-yaml-dev
+  # the release image (scripts/image.sh) and the static pod under a real pod runtime (tests/release)
+  podman buildah runc
   # real-kernel IPVS tests: Debian's kernel in a software-emulated VM
   qemu-system-x86 busybox-static ipvsadm cpio xz-utils
   # benchmark anchors

@@ -31,7 +31,7 @@ struct StaticPodFlags {
   bool setImage = false;
   bool leastPrivilege = false;
   bool noSysModule = false;
-  std::string mountHostLvscare = "auto";
+  std::string mountHostLvscare = "never";
   std::string hostsFile{"/etc/hosts"};
 };
 
@@ -123,7 +123,8 @@ int run(const StaticPodFlags& flags) {
   auto nodeIp = host::lookupNodeIp(sources);
   if (!nodeIp) return reportError(nodeIp.error().describe(), kExitFailure);
   pod.nodeIp = *nodeIp;
-  // Sealos mounts the host's lvscare binary over the image's whenever the host has one.
+  // Not in Sealos' manifest, so opt-in: by default the manifest does not depend on the host it is
+  // written on. With it, the host's lvscare binary replaces the image's.
   pod.mountHostBinary = flags.mountHostLvscare == "always" ||
                         (flags.mountHostLvscare == "auto" && isRegularFile(staticpod::kLvscareCommand));
   if (flags.leastPrivilege) pod.privilege = flags.noSysModule ? Privilege::NetAdmin : Privilege::NetAdminModule;
@@ -171,7 +172,8 @@ SealctlCommand addStaticPodCommand(CLI::App& sealctl) {
                     "with --least-privilege: leave out SYS_MODULE (the host loads ip_vs itself)")
       ->needs(leastPrivilege);
   lvscare->add_option("--mount-host-lvscare", flags->mountHostLvscare,
-                      "mount the host's /usr/bin/lvscare into the pod: auto (when the host has it, as Sealos), always, never")
+                      "mount the host's /usr/bin/lvscare over the image's (Sealos does not): never, "
+                      "auto (when this host has it), always")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   // Where the node IP (lvscare.node.ip) is looked up; tests point it at their own file.

@@ -8,6 +8,9 @@
 #ifndef LVSCARE_GIT_COMMIT
 #define LVSCARE_GIT_COMMIT "unknown"
 #endif
+#ifndef LVSCARE_BUILD_DATE
+#define LVSCARE_BUILD_DATE "1970-01-01T00:00:00Z"
+#endif
 
 namespace lvscare::cli {
 namespace {
@@ -20,14 +23,25 @@ constexpr const char* platform() {
   return "linux/unknown";
 #endif
 }
+
+constexpr const char* compiler() {
+#if defined(__clang__)
+  return "clang++ " __clang_version__;
+#else
+  return "g++ " __VERSION__;
+#endif
+}
+
+std::string gitVersion() { return std::string("v") + LVSCARE_VERSION; }
 }  // namespace
 
-std::string versionShort() { return std::string("v") + LVSCARE_VERSION; }
+// As Go LVScare's `version --short`: <gitVersion>-<gitCommit>.
+std::string versionShort() { return gitVersion() + "-" + LVSCARE_GIT_COMMIT; }
 
 std::string versionJson() {
   // Every value is plain ASCII without quotes or backslashes, so no escaping is needed.
-  return fmt::format(R"({{"gitVersion":"{}","gitCommit":"{}","compiler":"g++ {}","platform":"{}"}})", versionShort(),
-                     LVSCARE_GIT_COMMIT, __VERSION__, platform());
+  return fmt::format(R"({{"gitVersion":"{}","gitCommit":"{}","buildDate":"{}","compiler":"{}","platform":"{}"}})",
+                     gitVersion(), LVSCARE_GIT_COMMIT, LVSCARE_BUILD_DATE, compiler(), platform());
 }
 
 }  // namespace lvscare::cli

@@ -46,7 +46,9 @@ std::string IpAddress::toString() const {
 }
 
 Result<Endpoint> Endpoint::parse(std::string_view text) {
-  const std::string quoted = "'" + std::string(text) + "'";
+  // Built by appending: GCC 12's -Wrestrict misfires on `"'" + std::string(...)` at -O2 and above.
+  std::string quoted(1, '\'');
+  quoted.append(text).push_back('\'');
   std::string_view host;
   std::string_view port;
   if (text.empty()) return fail(Errc::InvalidArgument, "empty address, want host:port");
@@ -82,8 +84,9 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
 }
 
 std::string Endpoint::toString() const {
-  if (address.isV6()) return "[" + address.toString() + "]:" + std::to_string(port);
-  return address.toString() + ":" + std::to_string(port);
+  std::string text = address.isV6() ? std::string(1, '[').append(address.toString()).append("]:")
+                                     : address.toString().append(1, ':');
+  return text.append(std::to_string(port));
 }
 
 }  // namespace lvscare

@@ -267,7 +267,8 @@ bool numberLikeResolves(std::string_view in) {
   if (yamlStyleFloat(plain) && goParsesAsFloat(plain)) return true;
   const std::string_view p = plain;
   if (p.starts_with("0b")) return goParsesAsInteger(p.substr(2), 2);
-  if (p.starts_with("-0b")) return goParsesAsInteger("-" + std::string(p.substr(3)), 2);
+  // Appended, not `"-" + std::string(...)`: GCC 12's -Wrestrict misfires on that at -O2 and above.
+  if (p.starts_with("-0b")) return goParsesAsInteger(std::string(1, '-').append(p.substr(3)), 2);
   return false;
 }
 

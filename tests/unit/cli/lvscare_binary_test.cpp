@@ -61,11 +61,23 @@ TEST(LvscareBinaryTest, VersionJsonAndShort) {
   EXPECT_EQ(r.out.rfind("{\"gitVersion\":\"v", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("\"gitCommit\":"), std::string::npos);
   EXPECT_EQ(lines(r.out), 1);
+  // The build date is RFC 3339 in UTC, as Go LVScare's buildDate.
+  const auto date = r.out.find("\"buildDate\":\"");
+  ASSERT_NE(date, std::string::npos) << r.out;
+  const std::string value = r.out.substr(date + 13, 20);
+  EXPECT_EQ(value.size(), 20u) << r.out;
+  EXPECT_EQ(value[4], '-');
+  EXPECT_EQ(value[10], 'T');
+  EXPECT_EQ(value[19], 'Z') << value;
+  // --short: <gitVersion>-<gitCommit>, both as the JSON has them.
+  const auto field = [&](const std::string& name) {
+    const auto at = r.out.find("\"" + name + "\":\"") + name.size() + 4;
+    return r.out.substr(at, r.out.find('"', at) - at);
+  };
+  const std::string expected = field("gitVersion") + "-" + field("gitCommit") + "\n";
   r = run({"version", "--short"});
   EXPECT_EQ(r.status, 0);
-  EXPECT_EQ(r.out.rfind("v", 0), 0u);
-  EXPECT_EQ(lines(r.out), 1);
-  EXPECT_EQ(r.out.find('{'), std::string::npos);
+  EXPECT_EQ(r.out, expected);
 }
 
 TEST(LvscareBinaryTest, HelpListsLvscaresFlags) {

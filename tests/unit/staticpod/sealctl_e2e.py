@@ -58,7 +58,10 @@ class SealctlTest(unittest.TestCase):
         cmd = [SEALCTL, "static-pod", "lvscare"]
         if path:
             cmd += ["--path", self.manifests]
-        cmd += ["--hosts-file", hosts or self.no_hosts, "--mount-host-lvscare", mount, *args]
+        cmd += ["--hosts-file", hosts or self.no_hosts]
+        if mount is not None:
+            cmd += ["--mount-host-lvscare", mount]
+        cmd += args
         return subprocess.run(cmd, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
 
     def manifest(self, name="kube-sealos-lvscare"):
@@ -79,6 +82,14 @@ class PrintTest(SealctlTest):
                 # Sealos prints with fmt.Println: the YAML's own final newline, then one more.
                 self.assertEqual(result.stdout, read(os.path.join(GOLDEN, golden)) + "\n")
         self.assertFalse(os.path.exists(self.manifests), "--print must write nothing")
+
+    def test_no_host_binary_mount_unless_asked(self):
+        # Sealos' manifest has no mount of the host's /usr/bin/lvscare: without the flag the output
+        # is Sealos' whether or not this host has that file (the root test release_static_smoke
+        # checks it on a host that has one).
+        result = self.sealctl("--print", "--masters", "192.168.0.2:6443", mount=None)
+        self.assert_ok(result)
+        self.assertEqual(result.stdout, read(os.path.join(GOLDEN, "default.yaml")) + "\n")
 
     def test_issue_first_example_verbatim(self):
         result = subprocess.run(

@@ -48,6 +48,8 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--health-key-file", "", "client key for HTTPS probes");
   add(c, "--health-server-name", "", "TLS server name (SNI and verification); default: the server's IP");
   add(c, "--datapath", "auto", "kernel load balancer: ipvs, nftables or auto");
+  add(c, "--metrics-bind-address", std::string(care::kDefaultMetricsBindAddress),
+      "host:port of the HTTP endpoint (/metrics, /livez, /readyz, /status); \"\" turns it off");
 }
 
 namespace {
@@ -345,6 +347,15 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
   auto choice = care::parseDatapathChoice(datapath.text);
   if (!choice) return invalid(fmt::format("{} \"{}\": want ipvs, nftables or auto", datapath.source, datapath.text));
   c.datapath = *choice;
+
+  // The endpoint: a host:port like --vs; an empty value turns it off (kube-proxy's flag).
+  if (const Value metrics = value("metrics-bind-address"); metrics.text.empty()) {
+    c.metricsBindAddress.reset();
+  } else {
+    auto address = parseEndpoint(metrics);
+    if (!address) return passOn(address);
+    c.metricsBindAddress = *address;
+  }
 
   // Node IP: --ip, else the hosts file entry, else LVSCARE_NODE_IP (LVScare's order; it consults
   // the last two in route mode only).

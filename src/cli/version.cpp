@@ -24,6 +24,8 @@ constexpr const char* platform() {
 
 std::string versionShort() { return std::string("v") + LVSCARE_VERSION; }
 
+std::string gitCommit() { return LVSCARE_GIT_COMMIT; }
+
 std::string versionJson() {
   // Every value is plain ASCII without quotes or backslashes, so no escaping is needed.
   return fmt::format(R"({{"gitVersion":"{}","gitCommit":"{}","compiler":"g++ {}","platform":"{}"}})", versionShort(),

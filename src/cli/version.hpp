@@ -10,5 +10,7 @@ namespace lvscare::cli {
 std::string versionJson();
 // "v0.1.0"
 std::string versionShort();
+// The git commit the binary was built from ("abc1234def56", or "unknown").
+std::string gitCommit();
 
 }  // namespace lvscare::cli

@@ -163,6 +163,7 @@ took=$(query 'lvscare_repair_duration_seconds_sum{part="nftables_table"}')
 say "Prometheus: the table's repair counted (took ${took}s)"
 
 table=$("$LVSCARE" status --metrics-bind-address "$ENDPOINT") || fail "lvscare status failed"
+echo "$table" | sed 's/^/    /'
 grep -Eq "^127\.0\.0\.1:8081 +removed +- " <<< "$table" || fail "status: 8081 not shown removed: $table"
 ok=1
 say "PASS"

@@ -4,6 +4,10 @@
 // while they are connected, a timer standing in for the check schedule must keep firing on time.
 #include "observe/http_server.hpp"
 
+#include "lvscare/health_monitor.hpp"
+#include "lvscare/probers.hpp"
+#include "unit/health/loopback_server.hpp"
+
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -164,6 +168,32 @@ TEST_F(HttpServerTest, ConnectionsOverTheCapAreClosedAtOnce) {
   EXPECT_TRUE(loop->runUntil([&] { return std::count_if(idle.begin(), idle.end(), [](auto& c) { return c->closed(); }) == 2; }, 5s));
 }
 
+// The three hostile scrapers of the issue, all connected at once.
+struct HostileScrapers {
+  HostileScrapers(health::EpollDispatcher& loop, const Endpoint& server)
+      // 1. A slowloris: one byte of an endless head every 5 ms.
+      : slowloris(loop, server, "GET /metrics HTTP/1.1\r\nX-Slow: ", false),
+        // 2. A scraper that asks for a large answer and never reads it (small receive buffer).
+        neverReads(loop, server, "GET /big HTTP/1.1\r\n\r\n", false, 4096),
+        // 3. A megabyte of headers.
+        megabyte(loop, server, megabyteHead(), true) {
+    trickle = loop.createTimer([this] {
+      slowloris.send("a");
+      trickle->arm(5ms);
+    });
+    trickle->arm(5ms);
+  }
+  static std::string megabyteHead() {
+    std::string head = "GET /metrics HTTP/1.1\r\n";
+    while (head.size() < (1u << 20)) head += "X-Pad: " + std::string(1000, 'p') + "\r\n";
+    return head;
+  }
+  LoopClient slowloris;
+  LoopClient neverReads;
+  LoopClient megabyte;
+  std::unique_ptr<health::Timer> trickle;
+};
+
 // The core promise: hostile scrapers never hold up the loop's other work.
 TEST_F(HttpServerTest, HostileScrapersNeverDelayTheCheckSchedule) {
   HttpServerLimits limits;
@@ -183,32 +213,18 @@ TEST_F(HttpServerTest, HostileScrapersNeverDelayTheCheckSchedule) {
     schedule->arm(10ms);
   });
   schedule->arm(10ms);
-
-  // 1. A slowloris: one byte of an endless head every 5 ms.
-  LoopClient slowloris(*loop, server->localAddress(), "GET /metrics HTTP/1.1\r\nX-Slow: ", false);
-  std::unique_ptr<health::Timer> trickle;
-  trickle = loop->createTimer([&] {
-    slowloris.send("a");
-    trickle->arm(5ms);
-  });
-  trickle->arm(5ms);
-  // 2. A scraper that asks for a large answer and never reads it (small receive buffer).
-  LoopClient neverReads(*loop, server->localAddress(), "GET /big HTTP/1.1\r\n\r\n", false, 4096);
-  // 3. A megabyte of headers.
-  std::string huge = "GET /metrics HTTP/1.1\r\n";
-  while (huge.size() < (1u << 20)) huge += "X-Pad: " + std::string(1000, 'p') + "\r\n";
-  LoopClient megabyte(*loop, server->localAddress(), huge, true);
+  HostileScrapers hostile(*loop, server->localAddress());
 
   // While they are all connected, an honest scrape is answered.
   loop->runFor(100ms);
   EXPECT_TRUE(get("GET /metrics HTTP/1.1\r\n\r\n").ends_with("lvscare_up 1\n"));
 
   // Everything hostile is cut off: the big head at once (431), the others by the deadline.
-  EXPECT_TRUE(loop->runUntil([&] { return megabyte.closed(); }, 5s));
+  EXPECT_TRUE(loop->runUntil([&] { return hostile.megabyte.closed(); }, 5s));
   EXPECT_TRUE(loop->runUntil([&] { return server->counters().expired >= 2 && server->connections() == 0; }, 5s));
   EXPECT_GE(server->counters().rejected, 1u);
   EXPECT_EQ(server->counters().expired, 2u);
-  trickle->cancel();
+  hostile.trickle->cancel();
 
   // The schedule went on throughout: two seconds of 10 ms ticks, none held up for anything like
   // the 2 s a blocking server would spend on the slowloris or the reader that never reads. (The
@@ -216,6 +232,46 @@ TEST_F(HttpServerTest, HostileScrapersNeverDelayTheCheckSchedule) {
   // a few hundred ms now and then.)
   EXPECT_GE(fired, 20);
   EXPECT_LT(worstLateness, 1s) << "late by " << health::formatDuration(worstLateness);
+}
+
+// The same with the real thing: a HealthMonitor probing an HTTP server on the same loop every
+// 50 ms while the hostile scrapers are connected; the gaps between completed checks stay short.
+TEST_F(HttpServerTest, RealChecksKeepTheirScheduleBesideHostileScrapers) {
+  HttpServerLimits limits;
+  limits.deadline = 2s;
+  listen(limits);
+  bigBody = 8u << 20;
+  health::testing::LoopbackServer backend(*loop, health::testing::ServerMode::Respond);
+  ASSERT_TRUE(backend.ok());
+  health::ProbeConfig probe;
+  probe.scheme = health::Scheme::Http;
+  probe.path = "/healthz";
+  auto probers = health::makeProberFactory(*loop, probe);
+  ASSERT_TRUE(probers) << probers.error().describe();
+  health::MonitorOptions options;
+  options.policy.interval = 50ms;
+  options.timeout = 1s;
+  std::vector<health::TimePoint> checks;
+  int healthy = 0;
+  health::HealthMonitor monitor(*loop, std::move(*probers), options, [&](const health::CheckEvent& event) {
+    checks.push_back(loop->now());
+    healthy += event.result.healthy;
+  });
+  monitor.setTargets({backend.endpoint()});
+  monitor.start();
+
+  HostileScrapers hostile(*loop, server->localAddress());
+  EXPECT_TRUE(loop->runUntil([&] { return server->counters().expired >= 2 && server->connections() == 0; }, 5s));
+  hostile.trickle->cancel();
+  monitor.stop();
+
+  // Two seconds of hostile connections: a check every 50 ms, all passing, no gap anywhere near the
+  // 2 s deadline a blocking server would have imposed (loose bound: see the test above).
+  ASSERT_GE(checks.size(), 10u);
+  EXPECT_EQ(healthy, static_cast<int>(checks.size()));
+  health::Duration worstGap{};
+  for (std::size_t i = 1; i < checks.size(); ++i) worstGap = std::max(worstGap, checks[i] - checks[i - 1]);
+  EXPECT_LT(worstGap, 1s) << "gap of " << health::formatDuration(worstGap);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@ packages=(
   clang libclang-rt-14-dev
   # integration tests and independent cross-checks (never used by the product)
   iproute2 nftables conntrack kmod procps python3 python3-yaml openssl curl
+  # the metrics endpoint: promtool checks its output, a real Prometheus scrapes it
+  prometheus
   # Kubernetes' own YAML code, the reference the static pod manifests are checked against
   golang-go golang-k8s-sigs-yaml-dev
   # the release image (scripts/image.sh) and the static pod under a real pod runtime (tests/release)

@@ -42,6 +42,13 @@ inline constexpr std::array<std::string_view, 6> kSchedulers = {"rr", "lc", "dh"
 
 inline constexpr std::string_view kDefaultInterface = "lvscare";
 
+// Where the metrics endpoint (/metrics, /livez, /readyz, /status) listens unless told otherwise:
+// loopback, port 10264. Kubernetes' node components take 10248-10259 (kubelet, kube-proxy,
+// controller managers, scheduler) and ingress-nginx 10254; 10264 sits just above them, below the
+// NodePort (30000-32767) and ephemeral (32768+) ranges, so it clashes with none of them on a node.
+inline constexpr std::uint16_t kDefaultMetricsPort = 10264;
+inline constexpr std::string_view kDefaultMetricsBindAddress = "127.0.0.1:10264";
+
 struct CareConfig {
   Endpoint virtualServer;                 // --vs
   std::vector<Endpoint> realServers;      // --rs, in the order given, no duplicates
@@ -58,6 +65,11 @@ struct CareConfig {
   // How often the kernel state of our virtual server (and the host setup) is compared with what
   // it should be, so a foreign deletion is repaired without waiting for a health check.
   health::Duration reconcileInterval = std::chrono::milliseconds(250);
+  // --metrics-bind-address: the HTTP endpoint of the care loop; nullopt (an empty flag) = none.
+  std::optional<Endpoint> metricsBindAddress = Endpoint{IpAddress::v4(127, 0, 0, 1), kDefaultMetricsPort};
+  // What lvscare_build_info reports; the front end fills it in.
+  std::string buildVersion = "unknown";
+  std::string buildCommit = "unknown";
 };
 
 // The fields of a CareConfig that validateConfig() can find wrong. A front end turns one into the

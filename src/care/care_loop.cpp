@@ -1,5 +1,7 @@
 #include "care/care_loop.hpp"
 
+#include <set>
+
 #include "care/reconciler.hpp"
 #include "lvscare/log.hpp"
 
@@ -16,7 +18,8 @@ CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup&
       tick_(dispatcher.createTimer([this] { onTick(); })),
       readLog_("read " + options_.service.key.toString()),
       applyLog_("program " + options_.service.key.toString()),
-      hostLog_(std::string("host setup ") + std::string(host.name())) {
+      hostLog_(std::string("host setup ") + std::string(host.name())),
+      metrics_(desired_.servers(), dispatcher.now(), CareMetrics::WallClock::now()) {
   monitor_.setTargets(desired_.servers());
 }
 
@@ -71,12 +74,13 @@ void CareLoop::runOnce(std::function<void(Result<void>)> done) {
 
 void CareLoop::onCheck(const health::CheckEvent& event) {
   ++counters_.checks;
-  logf(LogLevel::Debug, "check rs={} healthy={} detail={} verdict={} successes={} failures={}",
-       event.target.toString(), event.result.healthy, logValue(event.result.detail), health::toString(event.verdict),
-       event.consecutiveSuccesses, event.consecutiveFailures);
+  const health::TimePoint now = dispatcher_.now();
+  checkLog_.record(event, now);
+  metrics_.recordCheck(event, now);
   const auto transition = desired_.onCheck(event);
   if (!transition) return;
   ++counters_.transitions;
+  metrics_.recordTransition(transition->server, transition->from, transition->to, now);
   const auto weight = weightOf(transition->to);
   logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(), toString(transition->from),
        toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
@@ -101,16 +105,25 @@ bool CareLoop::reconcileNow() {
 Result<void> CareLoop::reconcileRules(Pass pass) {
   ++counters_.passes;
   const auto reals = desired_.desiredReals();
+  const health::TimePoint begun = dispatcher_.now();
   auto report = reconcile(datapath_, options_.service, reals);
   if (!report) {
     ++counters_.failures;
     readLog_.failed(report.error());
+    metrics_.recordRead(passOn(report));
+    metrics_.recordRulesPass(false);
     return passOn(report);
   }
   readLog_.succeeded();
+  metrics_.recordRead({});
+  metrics_.recordOps(report->apply);
+  metrics_.recordRulesPass(report->apply.failures.empty());
   if (!report->apply.applied.empty()) {
     // On a tick, a difference is someone else's deletion or edit: say what was put back.
-    if (pass == Pass::Tick) ++counters_.repairs;
+    if (pass == Pass::Tick) {
+      ++counters_.repairs;
+      recordRuleRepairs(*report, dispatcher_.now() - begun);
+    }
     const LogLevel level = pass == Pass::Transition ? LogLevel::Debug : LogLevel::Info;
     if (logEnabled(level)) {
       for (const auto& op : report->apply.applied)
@@ -129,15 +142,39 @@ Result<void> CareLoop::reconcileRules(Pass pass) {
   return {};
 }
 
+void CareLoop::recordRuleRepairs(const ReconcileReport& report, health::Duration took) {
+  // Our whole virtual server gone: with nftables that is our table (one per virtual server).
+  if (report.serviceWasMissing) {
+    metrics_.recordRepair(datapath_.name() == "nftables" ? RepairPart::NftablesTable : RepairPart::VirtualServer, took);
+    return;
+  }
+  bool service = false, reals = false;
+  for (const DatapathOp& op : report.apply.applied) {
+    const bool serviceOp = op.kind == DatapathOp::Kind::AddVirtualServer || op.kind == DatapathOp::Kind::UpdateVirtualServer ||
+                           op.kind == DatapathOp::Kind::DeleteVirtualServer;
+    (serviceOp ? service : reals) = true;
+  }
+  if (service) metrics_.recordRepair(RepairPart::VirtualServer, took);
+  if (reals) metrics_.recordRepair(RepairPart::RealServer, took);
+}
+
 Result<void> CareLoop::reconcileHost(Pass pass) {
+  const health::TimePoint begun = dispatcher_.now();
   auto changed = host_.ensure();
   if (!changed) {
     ++counters_.failures;
     hostLog_.failed(changed.error());
+    metrics_.recordHostPass(passOn(changed));
     return passOn(changed);
   }
   hostLog_.succeeded();
-  if (!changed->empty() && pass == Pass::Tick) ++counters_.repairs;
+  metrics_.recordHostPass({});
+  if (!changed->empty() && pass == Pass::Tick) {
+    ++counters_.repairs;
+    std::set<RepairPart> parts;
+    for (const auto& what : *changed) parts.insert(partOfHostChange(what));
+    for (const RepairPart part : parts) metrics_.recordRepair(part, dispatcher_.now() - begun);
+  }
   for (const auto& what : *changed)
     logf(LogLevel::Info, "{} host mode={} made={}", pass == Pass::Tick ? "repair" : "setup", host_.name(), logValue(what));
   return {};

@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "care/care_metrics.hpp"
+#include "care/check_log.hpp"
 #include "care/desired_state.hpp"
 #include "care/failure_log.hpp"
 #include "care/host_setup.hpp"
@@ -54,6 +56,9 @@ class CareLoop {
   bool reconcileNow();
 
   const DesiredState& desired() const { return desired_; }
+  const CareLoopOptions& options() const { return options_; }
+  // What the loop has done, for the metrics endpoint and `lvscare status`.
+  const CareMetrics& metrics() const { return metrics_; }
 
   struct Counters {
     std::uint64_t checks = 0;       // check events received
@@ -72,6 +77,7 @@ class CareLoop {
   // Returns the first error of the pass, if any.
   Result<void> reconcileRules(Pass pass);
   Result<void> reconcileHost(Pass pass);
+  void recordRuleRepairs(const ReconcileReport& report, health::Duration took);
 
   event::Dispatcher& dispatcher_;
   Datapath& datapath_;
@@ -83,6 +89,8 @@ class CareLoop {
   FailureLog readLog_;
   FailureLog applyLog_;
   FailureLog hostLog_;
+  CheckLog checkLog_;
+  CareMetrics metrics_;
   Counters counters_;
   bool running_ = false;
 };

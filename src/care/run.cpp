@@ -3,6 +3,7 @@
 // is touched, so bad input exits 2 with the host unchanged.
 #include <csignal>
 
+#include "care/care_endpoint.hpp"
 #include "care/care_loop.hpp"
 #include "care/datapath_choice.hpp"
 #include "care/mode_setup.hpp"
@@ -154,6 +155,11 @@ int runCare(const CareConfig& config) {
   if (auto started = care.start(); !started) {
     logf(LogLevel::Error, "start vs={} error={}", config.virtualServer.toString(), logValue(started.error().describe()));
     return kExitFailure;
+  }
+  ServedEndpoint endpoint;
+  if (config.metricsBindAddress) {
+    endpoint = serveEndpoint(**loop, care, datapath, *config.metricsBindAddress, std::string(toString(config.mode)),
+                             BuildInfo{config.buildVersion, config.buildCommit});
   }
   (*loop)->run();
   care.stop();

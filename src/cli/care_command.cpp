@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "cli/version.hpp"
+
 namespace lvscare::cli {
 
 CareSources processSources() { return CareSources{}; }
@@ -14,6 +16,8 @@ int runCareCommand(const CareFlags& flags, std::string_view program) {
     return kExitUsage;
   }
   setLogLevel(invocation->logLevel);
+  invocation->config.buildVersion = versionShort();
+  invocation->config.buildCommit = gitCommit();
   return care::runCare(invocation->config);
 }
 

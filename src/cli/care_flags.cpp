@@ -48,6 +48,8 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--health-key-file", "", "client key for HTTPS probes");
   add(c, "--health-server-name", "", "TLS server name (SNI and verification); default: the server's IP");
   add(c, "--datapath", "auto", "kernel load balancer: ipvs, nftables or auto");
+  add(c, "--metrics-bind-address", std::string(care::kDefaultMetricsBindAddress),
+      "host:port of the HTTP endpoint (/metrics, /livez, /readyz, /status); \"\" turns it off");
 }
 
 namespace {
@@ -248,6 +250,17 @@ constexpr Setting kSettings[] = {
   {"health-jitter", [](const Value& v, CareInvocation& o) { o.config.policy.jitter = fractionOrNan(v.text); return Result<void>(); }},
   {"datapath", [](const Value& v, CareInvocation& o) {
      return store(blamed(care::parseDatapathChoice(v.text), v), o.config.datapath);
+   }},
+  {"metrics-bind-address", [](const Value& v, CareInvocation& o) -> Result<void> {
+     // A host:port like --vs; an empty value turns the endpoint off (kube-proxy's flag).
+     if (v.text.empty()) {
+       o.config.metricsBindAddress.reset();
+       return {};
+     }
+     auto address = parseEndpoint(v);
+     if (!address) return passOn(address);
+     o.config.metricsBindAddress = *address;
+     return {};
    }},
 };
 // clang-format on

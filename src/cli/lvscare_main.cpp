@@ -1,5 +1,6 @@
 // lvscare: keeps a virtual server pointing only at healthy real servers.
 //   lvscare care [flags]       the care loop (LVScare's flags, CARE_<FLAG> environment fallback)
+//   lvscare status [--json]    what the running lvscare does, asked over its endpoint
 //   lvscare version [--short]  version JSON, or one line
 #include <algorithm>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/care_command.hpp"
+#include "cli/status_command.hpp"
 #include "cli/version.hpp"
 
 int main(int argc, char** argv) {
@@ -15,6 +17,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   CLI::App* care = app.add_subcommand("care", "keep the virtual server pointing at healthy real servers");
   const cli::CareFlags careFlags(*care, "CARE");
+  CLI::App* status = app.add_subcommand("status", "ask the running lvscare what it does (its /status)");
+  cli::StatusFlags statusFlags;
+  cli::addStatusFlags(*status, statusFlags);
   CLI::App* version = app.add_subcommand("version", "print the version as JSON");
   bool shortVersion = false;
   version->add_flag("--short", shortVersion, "print only the version");
@@ -40,6 +45,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (care->parsed()) return cli::runCareCommand(careFlags, "lvscare");
+  if (status->parsed()) return cli::runStatusCommand(statusFlags);
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }

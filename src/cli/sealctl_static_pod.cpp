@@ -11,6 +11,7 @@
 #include "cli/sealctl.hpp"
 #include "host/file_io.hpp"
 #include "host/node_ip.hpp"
+#include "lvscare/care.hpp"
 #include "staticpod/lvscare_pod.hpp"
 #include "staticpod/manifest_file.hpp"
 
@@ -33,6 +34,8 @@ struct StaticPodFlags {
   bool noSysModule = false;
   std::string mountHostLvscare = "never";
   std::string hostsFile{"/etc/hosts"};
+  bool probes = false;
+  std::string metricsBindAddress{care::kDefaultMetricsBindAddress};
 };
 
 constexpr mode_t kManifestMode = 0600;
@@ -127,6 +130,11 @@ int run(const StaticPodFlags& flags) {
   // written on. With it, the host's lvscare binary replaces the image's.
   pod.mountHostBinary = flags.mountHostLvscare == "always" ||
                         (flags.mountHostLvscare == "auto" && isRegularFile(staticpod::kLvscareCommand));
+  if (flags.probes) {
+    auto address = Endpoint::parse(flags.metricsBindAddress);
+    if (!address) return reportError("--metrics-bind-address " + address.error().message, kExitUsage);
+    pod.probeAddress = *address;
+  }
   if (flags.leastPrivilege) pod.privilege = flags.noSysModule ? Privilege::NetAdmin : Privilege::NetAdminModule;
 
   auto yaml = staticpod::renderLvscarePod(pod);
@@ -175,6 +183,12 @@ SealctlCommand addStaticPodCommand(CLI::App& sealctl) {
                       "mount the host's /usr/bin/lvscare over the image's (Sealos does not): never, "
                       "auto (when this host has it), always")
       ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  CLI::Option* probes = lvscare->add_flag(
+      "--probes", flags->probes, "add kubelet liveness and readiness probes (httpGet /livez and /readyz on lvscare's endpoint)");
+  lvscare->add_option("--metrics-bind-address", flags->metricsBindAddress,
+                      "with --probes: where lvscare's endpoint listens and the probes look")
+      ->needs(probes)
       ->capture_default_str();
   // Where the node IP (lvscare.node.ip) is looked up; tests point it at their own file.
   lvscare->add_option("--hosts-file", flags->hostsFile)->group("");

@@ -38,6 +38,8 @@ std::string gitVersion() { return std::string("v") + LVSCARE_VERSION; }
 // As Go LVScare's `version --short`: <gitVersion>-<gitCommit>.
 std::string versionShort() { return gitVersion() + "-" + LVSCARE_GIT_COMMIT; }
 
+std::string gitCommit() { return LVSCARE_GIT_COMMIT; }
+
 std::string versionJson() {
   // Every value is plain ASCII without quotes or backslashes, so no escaping is needed.
   return fmt::format(R"({{"gitVersion":"{}","gitCommit":"{}","buildDate":"{}","compiler":"{}","platform":"{}"}})",

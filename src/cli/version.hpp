@@ -11,5 +11,7 @@ namespace lvscare::cli {
 std::string versionJson();
 // "v0.1.0-abc1234", as Go LVScare prints it
 std::string versionShort();
+// The git commit the binary was built from ("abc1234def56", or "unknown").
+std::string gitCommit();
 
 }  // namespace lvscare::cli

@@ -1,5 +1,7 @@
 #include "staticpod/lvscare_pod.hpp"
 
+#include "lvscare/care.hpp"
+
 namespace lvscare::staticpod {
 namespace {
 
@@ -23,6 +25,25 @@ YamlNode hostPathVolume(std::string_view name, std::string_view path) {
   volume.set("name", YamlNode::string(std::string(name)));
   volume.set("hostPath", std::move(hostPath));
   return volume;
+}
+
+// An httpGet probe of lvscare's endpoint. The pod is on the host network, so kubelet reaches the
+// address as lvscare binds it; a wildcard bind leaves `host` out (kubelet then uses the pod IP,
+// which is the node's). The timings leave room for the endpoint's own bounds: /livez fails only
+// after 2 x (interval + timeout) without a completed check round, 30 s with LVScare's defaults.
+YamlNode httpProbe(const Endpoint& address, std::string_view path, int periodSeconds, int failureThreshold) {
+  YamlNode get = YamlNode::map();
+  if (address.address != IpAddress{} && address.address != IpAddress{Family::V6, {}})
+    get.set("host", YamlNode::string(address.address.toString()));
+  get.set("path", YamlNode::string(std::string(path)));
+  get.set("port", YamlNode::literal(std::to_string(address.port)));
+  get.set("scheme", YamlNode::string("HTTP"));
+  YamlNode probe = YamlNode::map();
+  probe.set("httpGet", std::move(get));
+  probe.set("periodSeconds", YamlNode::literal(std::to_string(periodSeconds)));
+  probe.set("timeoutSeconds", YamlNode::literal("5"));
+  probe.set("failureThreshold", YamlNode::literal(std::to_string(failureThreshold)));
+  return probe;
 }
 
 YamlNode securityContext(Privilege privilege) {
@@ -84,6 +105,10 @@ std::vector<std::string> lvscareArgs(const LvscarePod& pod) {
     args.emplace_back("--rs");
     args.push_back(master.toString());
   }
+  if (pod.probeAddress && pod.probeAddress->toString() != care::kDefaultMetricsBindAddress) {
+    args.emplace_back("--metrics-bind-address");
+    args.push_back(pod.probeAddress->toString());
+  }
   args.insert(args.end(), pod.extraArgs.begin(), pod.extraArgs.end());
   return args;
 }
@@ -97,6 +122,10 @@ YamlNode lvscarePodTree(const LvscarePod& pod) {
   container.set("imagePullPolicy", YamlNode::string("IfNotPresent"));
   container.set("resources", YamlNode::map());  // Go writes the empty struct: `resources: {}`
   container.set("securityContext", securityContext(pod.privilege));
+  if (pod.probeAddress) {
+    container.set("livenessProbe", httpProbe(*pod.probeAddress, "/livez", 10, 3));
+    container.set("readinessProbe", httpProbe(*pod.probeAddress, "/readyz", 5, 3));
+  }
 
   YamlNode mounts = YamlNode::seq();
   YamlNode volumes = YamlNode::seq();

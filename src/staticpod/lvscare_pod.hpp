@@ -37,6 +37,10 @@ struct LvscarePod {
   std::optional<IpAddress> nodeIp;     // becomes env LVSCARE_NODE_IP
   bool mountHostBinary = false;        // mount the host's /usr/bin/lvscare over the image's
   Privilege privilege = Privilege::Privileged;
+  // Opt-in (`--probes`): kubelet liveness and readiness probes, httpGet on lvscare's endpoint at
+  // this address (/livez, /readyz). A non-default address is passed to lvscare as
+  // --metrics-bind-address so that it listens where kubelet looks. Unset: Sealos' manifest.
+  std::optional<Endpoint> probeAddress;
 };
 
 // The container's args: care --vs <vip> --health-path /healthz --health-schem https --rs <m>... <extra>.

@@ -111,6 +111,30 @@ TEST(CareFlagsTest, DefaultsAreLvscares) {
   EXPECT_FALSE(c.nodeIp);
 }
 
+TEST(CareFlagsTest, MetricsBindAddressDefaultsToLoopbackAndEmptyTurnsItOff) {
+  const std::vector<std::string> base = {"--vs", "10.103.97.12:6443", "--rs", "192.168.0.2:6443", "--mode", ""};
+  auto parsed = parse(base);
+  ASSERT_TRUE(parsed.result) << parsed.parseError;
+  EXPECT_EQ(parsed.result->config.metricsBindAddress, ep("127.0.0.1:10264"));
+  auto args = base;
+  args.insert(args.end(), {"--metrics-bind-address", "0.0.0.0:9100"});
+  parsed = parse(args);
+  ASSERT_TRUE(parsed.result);
+  EXPECT_EQ(parsed.result->config.metricsBindAddress, ep("0.0.0.0:9100"));
+  args = base;
+  args.push_back("--metrics-bind-address=");
+  parsed = parse(args);
+  ASSERT_TRUE(parsed.result) << parsed.parseError;
+  EXPECT_FALSE(parsed.result->config.metricsBindAddress);
+  parsed = parse(base, {{"CARE_METRICS_BIND_ADDRESS", ""}});
+  ASSERT_TRUE(parsed.result);
+  EXPECT_FALSE(parsed.result->config.metricsBindAddress);
+  args = base;
+  args.insert(args.end(), {"--metrics-bind-address", "localhost:10264"});
+  EXPECT_NE(errorOf(args).find("--metrics-bind-address"), std::string::npos) << errorOf(args);
+  EXPECT_NE(errorOf(base, {{"CARE_METRICS_BIND_ADDRESS", "10264"}}).find("CARE_METRICS_BIND_ADDRESS"), std::string::npos);
+}
+
 TEST(CareFlagsTest, RealServersRepeatableOrCommaSeparatedDuplicatesOnce) {
   auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80,10.0.0.3:80", "--rs", "10.0.0.4:80", "--rs",
                   "10.0.0.2:80"});

@@ -20,6 +20,7 @@ TEST(LvscareBinaryTest, MalformedValuesExit2WithOneLine) {
       {"--ip", "1.2.3"},              {"--health-timeout", "-1s"},   {"--logger", "LOUD"},
       {"--health-schem", "gopher"},   {"--datapath", "xdp"},         {"--no-such-flag"},
       {"--iface", "a/b"},             {"--health-rise", "0"},        {"--vs"},
+      {"--metrics-bind-address", ":10264"},
   };
   for (const auto& extra : cases) {
     std::vector<std::string> args = {"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};

@@ -43,6 +43,18 @@ std::string render(const LvscarePod& pod) {
 
 TEST(LvscarePodGolden, Default) { EXPECT_EQ(render(basePod()), golden("default.yaml")); }
 
+TEST(LvscarePodGolden, ProbesOnTheDefaultEndpoint) {
+  LvscarePod pod = basePod();
+  pod.probeAddress = ep("127.0.0.1:10264");
+  EXPECT_EQ(render(pod), golden("probes.yaml"));
+}
+
+TEST(LvscarePodGolden, ProbesOnAnotherAddressPassItToLvscare) {
+  LvscarePod pod = basePod();
+  pod.probeAddress = ep("0.0.0.0:10300");  // every address: kubelet probes the pod IP (the node's)
+  EXPECT_EQ(render(pod), golden("probes-any-address.yaml"));
+}
+
 TEST(LvscarePodGolden, IssueExample) {
   // sealctl static-pod lvscare --vip 10.103.97.2:6443 --name lvscare --image lvscare:latest
   //   --masters 192.168.0.2:6443,192.168.0.3:6443

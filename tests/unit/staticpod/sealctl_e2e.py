@@ -34,6 +34,9 @@ GOLDEN_CASES = {
     "least-privilege-no-sys-module.yaml": ["--masters", "192.168.0.2:6443", "--least-privilege",
                                            "--no-sys-module"],
     "host-binary.yaml": ["--masters", "192.168.0.2:6443", "--mount-host-lvscare", "always"],
+    # Opt-in kubelet probes on lvscare's endpoint.
+    "probes.yaml": ["--masters", "192.168.0.2:6443", "--probes"],
+    "probes-any-address.yaml": ["--masters", "192.168.0.2:6443", "--probes", "--metrics-bind-address", "0.0.0.0:10300"],
     # Strings YAML could read as another type; go_reference_check.py proves Go quotes them the same.
     "go-quirks.yaml": ["--masters", "192.168.0.2:6443", "--options", "@go-quirks.options"],
 }
@@ -305,6 +308,9 @@ class SetImageTest(SealctlTest):
 
 INVALID = [
     # (arguments, text the one error line must contain)
+    (["--masters", "192.168.0.2:6443", "--probes", "--metrics-bind-address", "localhost:10264"],
+     "--metrics-bind-address 'localhost:10264'"),
+    (["--masters", "192.168.0.2:6443", "--metrics-bind-address", "127.0.0.1:10300"], "--probes"),
     (["--vip", "10.0.0.1", "--masters", "192.168.0.2:6443"], "--vip '10.0.0.1'"),
     (["--vip", "10.0.0.1:0", "--masters", "192.168.0.2:6443"], "--vip '10.0.0.1:0'"),
     (["--vip", "10.0.0.1:99999", "--masters", "192.168.0.2:6443"], "--vip '10.0.0.1:99999'"),

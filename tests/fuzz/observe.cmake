@@ -1,0 +1,1 @@
+lvscare_add_fuzzer(http_request_fuzz SOURCES http_request_fuzz.cpp DEPS lvscare_observe)

@@ -11,12 +11,14 @@ CareLoop::CareLoop(health::Dispatcher& dispatcher, Datapath& datapath, HostSetup
       datapath_(datapath),
       host_(host),
       options_(std::move(options)),
-      desired_(options_.service, options_.reals),
+      desired_(options_.service, options_.reals, options_.failOpen),
       monitor_(dispatcher, std::move(probers), options_.monitor, [this](const health::CheckEvent& e) { onCheck(e); }),
       tick_(dispatcher.createTimer([this] { onTick(); })),
       readLog_("read " + options_.service.key.toString()),
       applyLog_("program " + options_.service.key.toString()),
-      hostLog_(std::string("host setup ") + std::string(host.name())) {
+      hostLog_(std::string("host setup ") + std::string(host.name())),
+      failOpenLog_(options_.service.key.endpoint.toString()),
+      keptWeightLog_(options_.service.key.endpoint.toString()) {
   monitor_.setTargets(desired_.servers());
 }
 
@@ -75,12 +77,15 @@ void CareLoop::onCheck(const health::CheckEvent& event) {
        event.target.toString(), event.result.healthy, logValue(event.result.detail), health::toString(event.verdict),
        event.consecutiveSuccesses, event.consecutiveFailures);
   const auto transition = desired_.onCheck(event);
-  if (!transition) return;
-  ++counters_.transitions;
-  const auto weight = weightOf(transition->to);
-  logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(), toString(transition->from),
-       toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
-       logValue(event.result.detail));
+  const bool failOpenChanged = failOpenLog_.update(desired_, event.target);
+  if (!transition && !failOpenChanged) return;
+  if (transition) {
+    ++counters_.transitions;
+    const auto weight = desired_.failingOpen() ? std::optional<std::uint32_t>(1) : weightOf(transition->to);
+    logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(),
+         toString(transition->from), toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
+         logValue(event.result.detail));
+  }
   // Act on the verdict at once (a failed server gets weight 0 now, not at the next tick). In
   // run-once mode the round's end programs everything in one pass instead.
   if (running_) (void)reconcileRules(Pass::Transition);
@@ -108,6 +113,7 @@ Result<void> CareLoop::reconcileRules(Pass pass) {
     return tl::unexpected<Error>(report.error());
   }
   readLog_.succeeded();
+  keptWeightLog_.update(report->keptWeights);
   if (!report->apply.applied.empty()) {
     // On a tick, a difference is someone else's deletion or edit: say what was put back.
     if (pass == Pass::Tick) ++counters_.repairs;

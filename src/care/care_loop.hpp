@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "care/desired_state.hpp"
+#include "care/fail_open_log.hpp"
+#include "care/kept_weights.hpp"
 #include "care/failure_log.hpp"
 #include "care/host_setup.hpp"
 #include "lvscare/datapath.hpp"
@@ -27,6 +29,8 @@ struct CareLoopOptions {
   std::vector<Endpoint> reals;
   health::MonitorOptions monitor;  // policy (interval, rise/fall, ...) and probe timeout
   health::Duration reconcileInterval = std::chrono::milliseconds(250);
+  // When every server has been checked and none passes, keep them all at weight 1 (DesiredState).
+  bool failOpen = true;
 };
 
 class CareLoop {
@@ -82,6 +86,8 @@ class CareLoop {
   FailureLog readLog_;
   FailureLog applyLog_;
   FailureLog hostLog_;
+  FailOpenLog failOpenLog_;
+  KeptWeightLog keptWeightLog_;
   Counters counters_;
   bool running_ = false;
 };

@@ -6,8 +6,10 @@
 
 #include "care/care_loop.hpp"
 #include "care/datapath_choice.hpp"
+#include "care/go_lvscare_takeover.hpp"
 #include "care/host_parts.hpp"
 #include "nftables/host_rules.hpp"
+#include "health/probe_settings.hpp"
 #include "host/module_loader.hpp"
 #include "host/rtnl.hpp"
 #include "host/sysctl.hpp"
@@ -148,6 +150,7 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   cleanIn(ipvsOpener({})(), "ipvs");
   cleanIn(openNftables(), "nftables");
   if (auto removed = host.remove(); !removed) report("host", removed.error());
+  removeGoLvscareLeftovers(config.masqueradeBit);  // reports, never fails -C
   if (ok) logf(LogLevel::Info, "clean vs={} done", config.virtualServer.toString());
   return ok ? kExitOk : kExitFailure;
 }
@@ -165,9 +168,11 @@ int runCare(const CareConfig& config) {
     return kExitFailure;
   }
   health::ProberFactory probers;
+  const auto settings = health::resolveProbeSettings(config.probe, config.policy.interval);
   if (!config.clean) {
+    for (const auto& note : settings.notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
     // Checks the probe settings and loads the TLS files: still nothing on the host touched.
-    auto factory = health::makeProberFactory(**loop, config.probe);
+    auto factory = health::makeProberFactory(**loop, settings.probe);
     if (!factory) {
       logf(LogLevel::Error, "invalid health check settings: {}", factory.error().message);
       return kExitUsage;
@@ -181,6 +186,7 @@ int runCare(const CareConfig& config) {
     return kExitFailure;
   }
   if (config.clean) return clean(config, *rtnl);
+  reportGoLvscareLeftovers(config.masqueradeBit);
 
   const host::ModuleLoader loader = host::makeModuleLoader();
   auto chosen = chooseDatapath(config.datapath, ipvsOpener(loader), &openNftables);
@@ -206,8 +212,9 @@ int runCare(const CareConfig& config) {
   options.service = virtualServerOf(config);
   options.reals = config.realServers;
   options.monitor.policy = config.policy;
-  options.monitor.timeout = config.probe.timeout;
+  options.monitor.timeout = settings.probe.timeout;
   options.reconcileInterval = config.reconcileInterval;
+  options.failOpen = config.failOpen;
   CareLoop care(**loop, datapath, **host, std::move(probers), std::move(options));
   logf(LogLevel::Info, "care vs={} rs={} mode={} scheduler={} interval={}", config.virtualServer.toString(),
        config.realServers.size(), logValue(toString(config.mode)), config.scheduler,

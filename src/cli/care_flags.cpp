@@ -48,6 +48,7 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--health-key-file", "", "client key for HTTPS probes");
   add(c, "--health-server-name", "", "TLS server name (SNI and verification); default: the server's IP");
   add(c, "--datapath", "auto", "kernel load balancer: ipvs, nftables or auto");
+  addBool(c, "--fail-open", true, "when no real server passes, keep all at weight 1 (false: LVScare's empty VIP)");
 }
 
 namespace {
@@ -294,6 +295,9 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
   auto insecure = boolean("health-insecure-skip-verify");
   if (!insecure) return passOn(insecure);
   c.probe.insecureSkipVerify = *insecure;
+  // Given at all (command line or environment)? Decides whether TLS files turn verification on.
+  if (flags_.at("health-insecure-skip-verify").option->count() > 0 || getenv(envName("health-insecure-skip-verify")))
+    c.probe.insecureSkipVerifyGiven = *insecure;
   const Value timeoutValue = value("health-timeout");
   auto timeout = parseSecondsOrDuration(timeoutValue.source, timeoutValue.text);
   if (!timeout) return passOn(timeout);
@@ -345,6 +349,9 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
   auto choice = care::parseDatapathChoice(datapath.text);
   if (!choice) return invalid(fmt::format("{} \"{}\": want ipvs, nftables or auto", datapath.source, datapath.text));
   c.datapath = *choice;
+  auto failOpen = boolean("fail-open");
+  if (!failOpen) return passOn(failOpen);
+  c.failOpen = *failOpen;
 
   // Node IP: --ip, else the hosts file entry, else LVSCARE_NODE_IP (LVScare's order; it consults
   // the last two in route mode only).

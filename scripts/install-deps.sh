@@ -11,6 +11,8 @@ packages=(
   clang libclang-rt-14-dev
   # integration tests and independent cross-checks (never used by the product)
   iproute2 nftables conntrack kmod procps python3 python3-yaml openssl curl
+  # Go LVScare's link-mode objects, made by the takeover test exactly as LVScare makes them
+  iptables ipset
   # Kubernetes' own YAML code, the reference the static pod manifests are checked against
   golang-go golang-k8s-sigs-yaml-dev
   # real-kernel IPVS tests: Debian's kernel in a software-emulated VM

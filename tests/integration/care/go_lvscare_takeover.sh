@@ -90,6 +90,8 @@ for i in 1 2; do
   "$busybox" httpd -f -p 127.0.0.1:808$i -h "$work/www$i" &
   server_pid+=($!)
 done
+serving() { curl -s --max-time 1 http://127.0.0.1:8081/ > /dev/null && curl -s --max-time 1 http://127.0.0.1:8082/ > /dev/null; }
+wait_for 5 serving || fail "the real servers do not answer"
 "$LVSCARE" care --vs "$VS" --rs 127.0.0.1:8081 --rs 127.0.0.1:8082 --health-schem http --health-path / \
   --interval 1 --mode link --datapath nftables >> "$log" 2>&1 &
 care_pid=$!
@@ -98,11 +100,13 @@ wait_for 10 grep -qF "$want" "$log" || fail "no detection line: $want"
 [[ $(grep -c "go-lvscare" "$log") == 1 ]] || fail "more than one go-lvscare line"
 say "detected: $(grep -o 'go-lvscare found=.*' "$log")"
 request() { curl -s --max-time 2 "http://$VIP:$VPORT/" 2> /dev/null || echo failed; }
-wait_for 10 eval '[[ $(request) == "server "* ]]' || fail "no traffic through the VIP"
-answers=""
-for _ in 1 2 3 4 5 6; do answers+="$(request) "; done
-[[ $answers == *"server 1"* && $answers == *"server 2"* && $answers != *failed* ]] ||
-  fail "requests through the VIP: $answers"
+# Both servers answer through the VIP (each joins once its first check passed).
+both_answer() {
+  answers=""
+  for _ in 1 2 3 4 5 6; do answers+="$(request) "; done
+  [[ $answers == *"server 1"* && $answers == *"server 2"* && $answers != *failed* ]]
+}
+wait_for 10 both_answer || fail "requests through the VIP: $answers"
 say "6 requests through the VIP: $answers"
 kill "$care_pid"; wait "$care_pid" 2> /dev/null || true
 care_pid=

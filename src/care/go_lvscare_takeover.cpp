@@ -122,22 +122,27 @@ void removeGoLvscareLeftovers(int masqueradeBit) {
   }
   std::string removed, kept;
   const auto add = [](std::string& into, const std::string& what) { into += (into.empty() ? "" : "; ") + what; };
+  bool rulesRemoved = false;
   if (!findings.nft.empty()) {
-    if (auto done = findings.client->removeObjects(findings.nft))
+    if (auto done = findings.client->removeObjects(findings.nft)) {
       add(removed, findings.nft.summary());
-    else
+      rulesRemoved = true;
+    } else {
       add(kept, findings.nft.summary() + " (" + done.error().describe() + ")");
+    }
   }
   if (findings.set && legacySuspected(findings)) {
     add(kept, setSummary(*findings.set) + " (used by iptables-legacy rules; run: " +
                   legacyRemovalCommands(masqueradeBit) + ")");
   } else if (findings.set) {
-    // A deleted rule's hold on the set is released by the kernel shortly after the commit.
+    // A deleted rule's hold on the set is released by the kernel shortly after the commit: wait
+    // up to a second for that, and not at all when no rule was deleted.
     Result<void> destroyed;
-    for (int attempt = 0; attempt < 50; ++attempt) {
+    const int attempts = rulesRemoved ? 50 : 1;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       destroyed = findings.client->destroySet(kGoLvscareSet);
       if (destroyed || !nftables::ipset::inUse(destroyed.error())) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (destroyed || destroyed.error().code == Errc::NotFound)
       add(removed, setSummary(*findings.set));

@@ -7,11 +7,14 @@
 # In a network namespace of its own: makes Go LVScare's link-mode objects exactly as its
 # care/iptables.go does, with Debian's iptables (nft backend) and ipset, plus foreign objects of
 # the same kinds (rules in the same built-in chains, a chain, a set). Then:
-#   1. lvscare care --mode link (nftables datapath) says in one line what it found, and traffic
+#   1. lvscare care --mode link (nftables datapath), --run-once and the daemon, says in one line
+#      what it found, and traffic
 #      through the VIP reaches the real servers (127.0.0.1:8081-8082);
-#   2. lvscare care -C removes exactly LVScare's objects and ours: `nft list ruleset` and
-#      `ipset list -n` afterwards equal what they were before LVScare's objects were made
-#      (counters aside), so every foreign rule, chain and set stays.
+#   2. with a foreign rule jumping to VIRTUAL-SERVICES, -C removes only our own tables and says why
+#      Go LVScare's objects stay (the set too: a rule still uses it);
+#   3. without it, -C removes exactly LVScare's objects: `nft list ruleset` and `ipset list -n`
+#      afterwards equal what they were before LVScare's objects were made (counters aside), so
+#      every foreign rule, chain and set stays.
 # Exit 0 on success, 1 on failure, 77 when it cannot run here.
 set -euo pipefail
 
@@ -92,10 +95,16 @@ for i in 1 2; do
 done
 serving() { curl -s --max-time 1 http://127.0.0.1:8081/ > /dev/null && curl -s --max-time 1 http://127.0.0.1:8082/ > /dev/null; }
 wait_for 5 serving || fail "the real servers do not answer"
-"$LVSCARE" care --vs "$VS" --rs 127.0.0.1:8081 --rs 127.0.0.1:8082 --health-schem http --health-path / \
-  --interval 1 --mode link --datapath nftables >> "$log" 2>&1 &
-care_pid=$!
 want="go-lvscare found=\"nat chains VIRTUAL-SERVICES VIRTUAL-POSTROUTING VIRTUAL-MARK-MASQ; 3 jump rules; filter OUTPUT mark rule; VIRTUAL-CANARY in filter nat; ipset VIRTUAL-IP (hash:ip,port, 1 reference)\""
+care_args=(care --vs "$VS" --rs 127.0.0.1:8081 --rs 127.0.0.1:8082 --health-schem http --health-path /
+           --interval 1 --mode link --datapath nftables)
+# --run-once says it too, in one line, and changes nothing of Go LVScare's.
+"$LVSCARE" "${care_args[@]}" --run-once > "$work/run-once.log" 2>&1 || fail "--run-once failed: $(cat "$work/run-once.log")"
+grep -qF "$want" "$work/run-once.log" || fail "--run-once: no detection line: $(grep go-lvscare "$work/run-once.log")"
+[[ $(grep -c "go-lvscare" "$work/run-once.log") == 1 ]] || fail "--run-once: more than one go-lvscare line"
+: > "$log"
+"$LVSCARE" "${care_args[@]}" >> "$log" 2>&1 &
+care_pid=$!
 wait_for 10 grep -qF "$want" "$log" || fail "no detection line: $want"
 [[ $(grep -c "go-lvscare" "$log") == 1 ]] || fail "more than one go-lvscare line"
 say "detected: $(grep -o 'go-lvscare found=.*' "$log")"
@@ -111,7 +120,20 @@ say "6 requests through the VIP: $answers"
 kill "$care_pid"; wait "$care_pid" 2> /dev/null || true
 care_pid=
 
-# --- 2. -C removes exactly LVScare's objects and ours ----------------------------------------------
+# --- 2. a foreign rule jumping to one of its chains: -C touches none of Go LVScare's objects -------
+iptables -t nat -A OUTPUT -p tcp --dport 7 -j VIRTUAL-SERVICES
+# iptables-nft's tables alone (lvscare's own tables go with -C).
+iptables_tables() { for t in nat filter; do nft list table ip "$t"; done 2> /dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'; }
+with_foreign=$(iptables_tables)
+"$LVSCARE" care --vs "$VS" -C >> "$log" 2>&1 || fail "-C with a foreign jump failed"
+grep -q 'go-lvscare removed=nothing kept="nat chains VIRTUAL-SERVICES .*a rule that is not Go LVScare.s jumps to its chains: ip nat OUTPUT handle [0-9]*.*; ipset VIRTUAL-IP (hash:ip,port, 1 reference) (still used by a rule)"' "$log" ||
+  fail "no line saying why nothing was removed: $(grep 'go-lvscare removed' "$log")"
+[[ $(iptables_tables) == "$with_foreign" ]] || fail "-C changed Go LVScare's objects although a foreign rule jumps to them"
+ipset list -n | grep -qx VIRTUAL-IP || fail "-C destroyed the set although a rule uses it"
+say "a foreign jump to VIRTUAL-SERVICES: -C removed ours only and said why Go LVScare's objects stay"
+iptables -t nat -D OUTPUT -p tcp --dport 7 -j VIRTUAL-SERVICES
+
+# --- 3. -C removes exactly LVScare's objects ---------------------------------------------------------
 "$LVSCARE" care --vs "$VS" -C >> "$log" 2>&1 || fail "-C failed"
 grep -qF "go-lvscare removed=\"nat chains VIRTUAL-SERVICES VIRTUAL-POSTROUTING VIRTUAL-MARK-MASQ; 3 jump rules; filter OUTPUT mark rule; VIRTUAL-CANARY in filter nat; ipset VIRTUAL-IP" "$log" ||
   fail "no removal line"

@@ -77,8 +77,6 @@ void CareLoop::onCheck(const health::CheckEvent& event) {
        event.target.toString(), event.result.healthy, logValue(event.result.detail), health::toString(event.verdict),
        event.consecutiveSuccesses, event.consecutiveFailures);
   const auto transition = desired_.onCheck(event);
-  const bool failOpenChanged = failOpenLog_.update(desired_, event.target);
-  if (!transition && !failOpenChanged) return;
   if (transition) {
     ++counters_.transitions;
     const auto weight = desired_.failingOpen() ? std::optional<std::uint32_t>(1) : weightOf(transition->to);
@@ -86,6 +84,8 @@ void CareLoop::onCheck(const health::CheckEvent& event) {
          toString(transition->from), toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
          logValue(event.result.detail));
   }
+  const bool failOpenChanged = failOpenLog_.update(desired_, event.target);
+  if (!transition && !failOpenChanged) return;
   // Act on the verdict at once (a failed server gets weight 0 now, not at the next tick). In
   // run-once mode the round's end programs everything in one pass instead.
   if (running_) (void)reconcileRules(Pass::Transition);

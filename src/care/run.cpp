@@ -170,13 +170,14 @@ int runCare(const CareConfig& config) {
   health::ProberFactory probers;
   const auto settings = health::resolveProbeSettings(config.probe, config.policy.interval);
   if (!config.clean) {
-    for (const auto& note : settings.notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
     // Checks the probe settings and loads the TLS files: still nothing on the host touched.
     auto factory = health::makeProberFactory(**loop, settings.probe);
     if (!factory) {
       logf(LogLevel::Error, "invalid health check settings: {}", factory.error().message);
       return kExitUsage;
     }
+    // Only for valid input: bad input gets its one line and nothing else.
+    for (const auto& note : settings.notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
     probers = std::move(*factory);
   }
 

@@ -13,6 +13,8 @@ packages=(
   iproute2 nftables conntrack kmod procps python3 python3-yaml openssl curl
   # the metrics endpoint: promtool checks its output, a real Prometheus scrapes it
   prometheus
+  # Go LVScare's link-mode objects, made by the takeover test exactly as LVScare makes them
+  iptables ipset
   # Kubernetes' own YAML code, the reference the static pod manifests are checked against
   golang-go golang-k8s-sigs-yaml-dev
   # the release image (scripts/image.sh) and the static pod under a real pod runtime (tests/release)

@@ -62,6 +62,9 @@ struct CareConfig {
   health::ProbeConfig probe;              // --health-*
   health::CheckPolicy policy;             // --interval, rise/fall, fast interval, jitter
   DatapathChoice datapath = DatapathChoice::Auto;  // --datapath
+  // --fail-open: when every real server fails its check, keep them all at weight 1 instead of
+  // none (false: LVScare's strict behaviour, an empty VIP).
+  bool failOpen = true;
   // How often the kernel state of our virtual server (and the host setup) is compared with what
   // it should be, so a foreign deletion is repaired without waiting for a health check.
   health::Duration reconcileInterval = std::chrono::milliseconds(250);

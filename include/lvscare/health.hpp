@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,7 +37,10 @@ struct ProbeConfig {
   std::vector<int> extraHealthyStatuses;  // statuses >= 400 that still count as healthy (k3s: 401)
   Duration timeout = std::chrono::seconds(10);
   // TLS
-  bool insecureSkipVerify = true;
+  bool insecureSkipVerify = true;  // what the probers do (LVScare's default: skip)
+  // --health-insecure-skip-verify as the user gave it: nullopt when not given at all. Then a CA,
+  // client certificate or server name turns verification on (resolveProbeSettings()).
+  std::optional<bool> insecureSkipVerifyGiven;
   std::string caFile;
   std::string certFile;
   std::string keyFile;

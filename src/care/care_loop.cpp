@@ -13,13 +13,15 @@ CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup&
       datapath_(datapath),
       host_(host),
       options_(std::move(options)),
-      desired_(options_.service, options_.reals),
+      desired_(options_.service, options_.reals, options_.failOpen),
       monitor_(dispatcher, std::move(probers), options_.monitor, [this](const health::CheckEvent& e) { onCheck(e); }),
       tick_(dispatcher.createTimer([this] { onTick(); })),
       readLog_("read " + options_.service.key.toString()),
       applyLog_("program " + options_.service.key.toString()),
       hostLog_(std::string("host setup ") + std::string(host.name())),
-      metrics_(desired_.servers(), dispatcher.now(), CareMetrics::WallClock::now()) {
+      metrics_(desired_.servers(), dispatcher.now(), CareMetrics::WallClock::now(),
+      failOpenLog_(options_.service.key.endpoint.toString()),
+      keptWeightLog_(options_.service.key.endpoint.toString()) {
   monitor_.setTargets(desired_.servers());
 }
 
@@ -78,13 +80,16 @@ void CareLoop::onCheck(const health::CheckEvent& event) {
   checkLog_.record(event, now);
   metrics_.recordCheck(event, now);
   const auto transition = desired_.onCheck(event);
-  if (!transition) return;
-  ++counters_.transitions;
-  metrics_.recordTransition(transition->server, transition->from, transition->to, now);
-  const auto weight = weightOf(transition->to);
-  logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(), toString(transition->from),
-       toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
-       logValue(event.result.detail));
+  if (transition) {
+    ++counters_.transitions;
+    metrics_.recordTransition(transition->server, transition->from, transition->to, now);
+    const auto weight = desired_.failingOpen() ? std::optional<std::uint32_t>(1) : weightOf(transition->to);
+    logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(),
+         toString(transition->from), toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
+         logValue(event.result.detail));
+  }
+  const bool failOpenChanged = failOpenLog_.update(desired_, event.target);
+  if (!transition && !failOpenChanged) return;
   // Act on the verdict at once (a failed server gets weight 0 now, not at the next tick). In
   // run-once mode the round's end programs everything in one pass instead.
   if (running_) (void)reconcileRules(Pass::Transition);
@@ -118,6 +123,7 @@ Result<void> CareLoop::reconcileRules(Pass pass) {
   metrics_.recordRead({});
   metrics_.recordOps(report->apply);
   metrics_.recordRulesPass(report->apply.failures.empty());
+  keptWeightLog_.update(report->keptWeights);
   if (!report->apply.applied.empty()) {
     // On a tick, a difference is someone else's deletion or edit: say what was put back.
     if (pass == Pass::Tick) {

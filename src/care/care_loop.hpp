@@ -16,6 +16,8 @@
 #include "care/care_metrics.hpp"
 #include "care/check_log.hpp"
 #include "care/desired_state.hpp"
+#include "care/fail_open_log.hpp"
+#include "care/kept_weights.hpp"
 #include "care/failure_log.hpp"
 #include "care/host_setup.hpp"
 #include "lvscare/datapath.hpp"
@@ -30,6 +32,8 @@ struct CareLoopOptions {
   std::vector<Endpoint> reals;
   health::MonitorOptions monitor;  // policy (interval, rise/fall, ...) and probe timeout
   health::Duration reconcileInterval = std::chrono::milliseconds(250);
+  // When every server has been checked and none passes, keep them all at weight 1 (DesiredState).
+  bool failOpen = true;
 };
 
 class CareLoop {
@@ -91,6 +95,8 @@ class CareLoop {
   FailureLog hostLog_;
   CheckLog checkLog_;
   CareMetrics metrics_;
+  FailOpenLog failOpenLog_;
+  KeptWeightLog keptWeightLog_;
   Counters counters_;
   bool running_ = false;
 };

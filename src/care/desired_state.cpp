@@ -1,5 +1,7 @@
 #include "care/desired_state.hpp"
 
+#include <algorithm>
+
 namespace lvscare::care {
 
 std::string_view toString(ServerPhase phase) {
@@ -42,7 +44,8 @@ ServerPhase adoptedPhase(const RealServerStatus* inKernel) {
   return inKernel->server.weight > 0 ? ServerPhase::Active : ServerPhase::Draining;
 }
 
-DesiredState::DesiredState(VirtualServer service, const std::vector<Endpoint>& reals) : service_(std::move(service)) {
+DesiredState::DesiredState(VirtualServer service, const std::vector<Endpoint>& reals, bool failOpen)
+    : service_(std::move(service)), failOpen_(failOpen) {
   for (const Endpoint& rs : reals) phases_.emplace(rs, ServerPhase::Pending);
 }
 
@@ -59,6 +62,11 @@ void DesiredState::adopt(const std::vector<RealServerStatus>& kernel) {
 std::optional<DesiredState::Transition> DesiredState::onCheck(const health::CheckEvent& event) {
   const auto it = phases_.find(event.target);
   if (it == phases_.end()) return std::nullopt;
+  checked_.insert(event.target);
+  if (event.result.healthy)
+    failures_.erase(event.target);
+  else
+    failures_[event.target] = event.result.detail;
   const ServerPhase from = it->second;
   const ServerPhase to = nextPhase(from, event);
   if (to == from) return std::nullopt;
@@ -78,10 +86,22 @@ std::vector<Endpoint> DesiredState::servers() const {
   return out;
 }
 
+bool DesiredState::failingOpen() const {
+  if (!failOpen_ || phases_.empty() || checked_.size() < phases_.size()) return false;
+  return std::none_of(phases_.begin(), phases_.end(),
+                      [](const auto& entry) { return entry.second == ServerPhase::Active; });
+}
+
+std::string DesiredState::lastFailure(const Endpoint& server) const {
+  const auto it = failures_.find(server);
+  return it == failures_.end() ? std::string() : it->second;
+}
+
 std::vector<RealServer> DesiredState::desiredReals() const {
+  const bool allAtOne = failingOpen();
   std::vector<RealServer> out;
   for (const auto& [server, phase] : phases_) {
-    if (const auto weight = weightOf(phase)) {
+    if (const auto weight = allAtOne ? std::optional<std::uint32_t>(1) : weightOf(phase)) {
       RealServer rs;
       rs.endpoint = server;
       rs.weight = *weight;

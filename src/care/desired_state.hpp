@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,8 +41,10 @@ ServerPhase adoptedPhase(const RealServerStatus* inKernel);
 
 class DesiredState {
  public:
-  // `reals` may contain duplicates; they count once. Every server starts Pending.
-  DesiredState(VirtualServer service, const std::vector<Endpoint>& reals);
+  // `reals` may contain duplicates; they count once. Every server starts Pending. With `failOpen`,
+  // a set in which every server has been checked and none is Active keeps all of them at weight
+  // 1 (see failingOpen()); without it, LVScare's strict per-server rules alone decide.
+  DesiredState(VirtualServer service, const std::vector<Endpoint>& reals, bool failOpen = false);
 
   // Takes each server's phase from the kernel's listing of our virtual server (start-up).
   void adopt(const std::vector<RealServerStatus>& kernel);
@@ -62,9 +66,21 @@ class DesiredState {
   // The real servers the kernel should hold, with their weights, in endpoint order.
   std::vector<RealServer> desiredReals() const;
 
+  // Fail-open: every server has completed at least one check and none passes (no server Active).
+  // Then every server is desired at weight 1, whatever its phase: a checker-side problem (a 401
+  // from /healthz, a wrong path or certificate, a firewall on the checks only) must not take the
+  // VIP down. It ends at the first server that passes; phases move as usual meanwhile.
+  bool failingOpen() const;
+  bool failOpenEnabled() const { return failOpen_; }
+  // Why a server's most recent check failed; empty once it passed (or before any check).
+  std::string lastFailure(const Endpoint& server) const;
+
  private:
   VirtualServer service_;
   std::map<Endpoint, ServerPhase> phases_;
+  bool failOpen_ = false;
+  std::set<Endpoint> checked_;                 // servers with at least one completed check
+  std::map<Endpoint, std::string> failures_;  // the detail of each server's failing check
 };
 
 }  // namespace lvscare::care

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "care/kept_weights.hpp"
+
 namespace lvscare::care {
 
 Result<KernelState> readKernelState(Datapath& datapath, const ServiceKey& key) {
@@ -59,9 +61,11 @@ std::vector<DatapathOp> diff(const VirtualServer& desired, std::span<const RealS
     const auto it = present.find(endpoint);
     if (it == present.end()) {
       ops.push_back(DatapathOp::addRealServer(key, *rs));
-    } else if (!sameReal(*it->second, *rs)) {
-      ops.push_back(DatapathOp::updateRealServer(key, *rs));
+      continue;
     }
+    RealServer target = *rs;
+    target.weight = keptWeight(*rs, *it->second);  // a weight set by hand stays (kept_weights.hpp)
+    if (!sameReal(*it->second, target)) ops.push_back(DatapathOp::updateRealServer(key, target));
   }
   return ops;
 }
@@ -101,6 +105,7 @@ Result<ReconcileReport> reconcile(Datapath& datapath, const VirtualServer& desir
   if (!kernel) return passOn(kernel);
   ReconcileReport report;
   report.serviceWasMissing = !kernel->exists;
+  report.keptWeights = keptWeights(desiredReals, kernel->reals);
   const auto ops = diff(desired, desiredReals, *kernel);
   report.apply = applyOps(datapath, ops);
   return report;

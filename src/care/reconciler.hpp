@@ -40,6 +40,7 @@ ApplyReport applyOps(Datapath& datapath, std::span<const DatapathOp> ops);
 
 struct ReconcileReport {
   bool serviceWasMissing = false;  // our virtual server had to be created
+  std::vector<RealServer> keptWeights;  // weights set by hand and left alone (kept_weights.hpp)
   ApplyReport apply;
   bool changed() const { return !apply.applied.empty(); }
 };

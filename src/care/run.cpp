@@ -7,6 +7,8 @@
 #include "care/care_loop.hpp"
 #include "care/datapath_choice.hpp"
 #include "care/mode_setup.hpp"
+#include "care/go_lvscare_takeover.hpp"
+#include "health/probe_settings.hpp"
 #include "host/module_loader.hpp"
 #include "host/rtnl.hpp"
 #include "host/sysctl.hpp"
@@ -65,6 +67,7 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   cleanIn(ipvsOpener({})(), "ipvs");
   cleanIn(openNftables(), "nftables");
   if (auto removed = (*host)->remove(); !removed) report("host", removed.error());
+  removeGoLvscareLeftovers(config.masqueradeBit);  // reports, never fails -C
   if (ok) logf(LogLevel::Info, "clean vs={} done", config.virtualServer.toString());
   return ok ? kExitOk : kExitFailure;
 }
@@ -82,13 +85,16 @@ int runCare(const CareConfig& config) {
     return kExitFailure;
   }
   health::ProberFactory probers;
+  const auto settings = health::resolveProbeSettings(config.probe, config.policy.interval);
   if (!config.clean) {
     // Checks the probe settings and loads the TLS files: still nothing on the host touched.
-    auto factory = health::makeProberFactory(**loop, config.probe);
+    auto factory = health::makeProberFactory(**loop, settings.probe);
     if (!factory) {
       logf(LogLevel::Error, "invalid health check settings: {}", factory.error().message);
       return kExitUsage;
     }
+    // Only for valid input: bad input gets its one line and nothing else.
+    for (const auto& note : settings.notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
     probers = std::move(*factory);
   }
 
@@ -98,6 +104,7 @@ int runCare(const CareConfig& config) {
     return kExitFailure;
   }
   if (config.clean) return clean(config, *rtnl);
+  reportGoLvscareLeftovers(config.masqueradeBit);
 
   const ModuleLoader loader = host::makeModuleLoader();
   auto chosen = chooseDatapath(config.datapath, ipvsOpener(loader), &openNftables);
@@ -120,8 +127,9 @@ int runCare(const CareConfig& config) {
   options.service = virtualServerOf(config);
   options.reals = config.realServers;
   options.monitor.policy = config.policy;
-  options.monitor.timeout = config.probe.timeout;
+  options.monitor.timeout = settings.probe.timeout;
   options.reconcileInterval = config.reconcileInterval;
+  options.failOpen = config.failOpen;
   CareLoop care(**loop, *chosen->datapath, **host, std::move(probers), std::move(options));
   logf(LogLevel::Info, "care vs={} rs={} mode={} scheduler={} interval={}", config.virtualServer.toString(),
        config.realServers.size(), logValue(toString(config.mode)), config.scheduler,
@@ -158,7 +166,7 @@ int runCare(const CareConfig& config) {
   }
   ServedEndpoint endpoint;
   if (config.metricsBindAddress) {
-    endpoint = serveEndpoint(**loop, care, datapath, *config.metricsBindAddress, std::string(toString(config.mode)),
+    endpoint = serveEndpoint(**loop, care, *chosen->datapath, *config.metricsBindAddress, std::string(toString(config.mode)),
                              BuildInfo{config.buildVersion, config.buildCommit});
   }
   (*loop)->run();

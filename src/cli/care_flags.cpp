@@ -50,6 +50,7 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--datapath", "auto", "kernel load balancer: ipvs, nftables or auto");
   add(c, "--metrics-bind-address", std::string(care::kDefaultMetricsBindAddress),
       "host:port of the HTTP endpoint (/metrics, /livez, /readyz, /status); \"\" turns it off");
+  addBool(c, "--fail-open", true, "when no real server passes, keep all at weight 1 (false: LVScare's empty VIP)");
 }
 
 namespace {
@@ -251,6 +252,7 @@ constexpr Setting kSettings[] = {
   {"datapath", [](const Value& v, CareInvocation& o) {
      return store(blamed(care::parseDatapathChoice(v.text), v), o.config.datapath);
    }},
+  {"fail-open", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.failOpen); }},
   {"metrics-bind-address", [](const Value& v, CareInvocation& o) -> Result<void> {
      // A host:port like --vs; an empty value turns the endpoint off (kube-proxy's flag).
      if (v.text.empty()) {
@@ -308,6 +310,11 @@ class CareFlags::Reading {
     if (sources_.getenv) return sources_.getenv(name);
     if (const char* value = std::getenv(name.c_str())) return std::string(value);
     return std::nullopt;
+  }
+
+  // Whether the flag was given at all, on the command line or in its environment variable.
+  bool given(const std::string& name) const {
+    return flags_.flags_.at(name).option->count() > 0 || getenv(flags_.envName(name)).has_value();
   }
 
   // Whether the flag's value comes from its environment variable: not on the command line, set there.
@@ -390,6 +397,8 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
     }
   }
   care::CareConfig& c = out.config;
+  // Given at all? Decides whether TLS files given with it turn verification on.
+  if (reading.given("health-insecure-skip-verify")) c.probe.insecureSkipVerifyGiven = c.probe.insecureSkipVerify;
   if (auto valid = care::validateConfig(c); !valid) return fail(reading.blame(valid.error(), c));
   if (c.probe.scheme == health::Scheme::Https) {
     for (const char* name : {"health-ca-file", "health-cert-file", "health-key-file"}) {

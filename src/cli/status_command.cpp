@@ -21,7 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-tl::unexpected<Error> ioError(std::string what, int err) {
+Failure ioError(std::string what, int err) {
   return fail(Errc::Io, what + ": " + std::strerror(err), err);
 }
 
@@ -56,7 +56,7 @@ Result<std::string> httpGet(const Endpoint& server, std::string_view target, hea
   const socklen_t length = observe::toSockaddr(server, storage);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     if (errno != EINPROGRESS) return ioError("connect", errno);
-    if (auto ready = waitFor(fd.get(), POLLOUT, deadline, "connecting"); !ready) return tl::unexpected<Error>(ready.error());
+    if (auto ready = waitFor(fd.get(), POLLOUT, deadline, "connecting"); !ready) return passOn(ready);
     int err = 0;
     socklen_t size = sizeof err;
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &size);
@@ -64,7 +64,7 @@ Result<std::string> httpGet(const Endpoint& server, std::string_view target, hea
   }
   const std::string request = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", target, server.toString());
   for (std::size_t sent = 0; sent < request.size();) {
-    if (auto ready = waitFor(fd.get(), POLLOUT, deadline, "sending"); !ready) return tl::unexpected<Error>(ready.error());
+    if (auto ready = waitFor(fd.get(), POLLOUT, deadline, "sending"); !ready) return passOn(ready);
     const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) return ioError("send", errno);
     if (n > 0) sent += static_cast<std::size_t>(n);
@@ -72,7 +72,7 @@ Result<std::string> httpGet(const Endpoint& server, std::string_view target, hea
   std::string response;
   constexpr std::size_t kMaxResponse = 4u << 20;
   for (;;) {
-    if (auto ready = waitFor(fd.get(), POLLIN, deadline, "reading the answer"); !ready) return tl::unexpected<Error>(ready.error());
+    if (auto ready = waitFor(fd.get(), POLLIN, deadline, "reading the answer"); !ready) return passOn(ready);
     char chunk[16384];
     const ssize_t n = ::recv(fd.get(), chunk, sizeof chunk, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;

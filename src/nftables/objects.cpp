@@ -265,6 +265,14 @@ Message newRule(std::uint8_t family, std::string_view table, std::string_view ch
   return builder.finish();
 }
 
+Message deleteRule(std::uint8_t family, std::string_view table, std::string_view chain, std::uint64_t handle) {
+  return builderFor(NFT_MSG_DELRULE, 0, family)
+      .putString(NFTA_RULE_TABLE, table)
+      .putString(NFTA_RULE_CHAIN, chain)
+      .putBe64(NFTA_RULE_HANDLE, handle)
+      .finish();
+}
+
 Message flushChain(std::uint8_t family, std::string_view table, std::string_view chain) {
   return builderFor(NFT_MSG_DELRULE, 0, family).putString(NFTA_RULE_TABLE, table).putString(NFTA_RULE_CHAIN, chain).finish();
 }

@@ -107,6 +107,8 @@ Result<std::vector<SetElement>> parseSetElements(const MessageView& message);
 // `expressions` writes the rule body; `comment` becomes the rule's userdata (shown by nft).
 Message newRule(std::uint8_t family, std::string_view table, std::string_view chain,
                 const std::function<void(ExpressionList&)>& expressions, std::string_view comment = {});
+// DELRULE of one rule, by its handle.
+Message deleteRule(std::uint8_t family, std::string_view table, std::string_view chain, std::uint64_t handle);
 // DELRULE without a handle: deletes every rule of the chain.
 Message flushChain(std::uint8_t family, std::string_view table, std::string_view chain);
 Message dumpRules(std::uint8_t family, std::string_view table);  // empty table: every rule

@@ -43,7 +43,7 @@ std::string_view reasonPhrase(int status) {
   }
 }
 
-tl::unexpected<Error> socketError(std::string_view what, const Endpoint& address) {
+Failure socketError(std::string_view what, const Endpoint& address) {
   const int err = errno;
   return fail(Errc::Io, fmt::format("{} {}: {}", what, address.toString(), std::strerror(err)), err);
 }
@@ -69,7 +69,7 @@ class HttpServer::Connection {
   Result<void> start(UniqueFd fd) {
     auto watch = server_.loop_.watch(std::move(fd), event::fd_event::kRead | event::fd_event::kPeerClosed,
                                      [this](std::uint32_t events) { onEvents(events); });
-    if (!watch) return tl::unexpected<Error>(watch.error());
+    if (!watch) return passOn(watch);
     watch_ = std::move(*watch);
     deadline_ = server_.loop_.createTimer([this] {
       ++server_.counters_.expired;
@@ -179,7 +179,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::listen(event::EpollDispatcher& l
 
   std::unique_ptr<HttpServer> server(new HttpServer(loop, local, std::move(handler), limits));
   auto watch = loop.watch(std::move(fd), event::fd_event::kRead, [raw = server.get()](std::uint32_t) { raw->onAcceptable(); });
-  if (!watch) return tl::unexpected<Error>(withContext(watch.error(), "watch " + local.toString()));
+  if (!watch) return passOn(watch, "watch " + local.toString());
   server->listener_ = std::move(*watch);
   return server;
 }

@@ -67,6 +67,7 @@ class CareLoopTest : public ::testing::Test {
     options.monitor.timeout = 2s;
     options.monitor.random = [] { return 0.5; };
     options.reconcileInterval = 250ms;
+    options.failOpen = false;  // the per-server cycle on its own; fail_open_test.cpp covers fail-open
     return std::make_unique<CareLoop>(dispatcher, datapath, host, probers.factory(), options);
   }
 
@@ -270,6 +271,10 @@ TEST_F(CareLoopTest, FlushIsRepairedWithinOneTick) {
   edited.endpoint = a;
   edited.weight = 5;
   ASSERT_TRUE(datapath.updateRealServer(service.key, edited));  // weight edited by hand
+  dispatcher.advance(250ms);
+  EXPECT_EQ(weight(a), 5u);  // a nonzero weight set by hand stays, as in LVScare (kept_weights.hpp)
+  edited.weight = 0;
+  ASSERT_TRUE(datapath.updateRealServer(service.key, edited));  // weight 0 by hand on a passing server
   dispatcher.advance(250ms);
   EXPECT_EQ(weight(a), 1u);
 }

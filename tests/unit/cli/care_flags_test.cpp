@@ -443,5 +443,34 @@ TEST(FlagValuesTest, SplitEmptyAssignments) {
             (std::vector<std::string>{"--mode", "", "--vs", "a", "--", "--x="}));
 }
 
+// Issue 11: --fail-open (default true) and whether --health-insecure-skip-verify was given at all.
+TEST(CareFlagsTest, FailOpenAndExplicitSkipVerify) {
+  const std::vector<std::string> base{"--vs", "10.103.97.2:6443", "--rs", "192.168.0.2:6443"};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  auto plain = parse(base);
+  ASSERT_TRUE(plain.result) << plain.parseError;
+  EXPECT_TRUE(plain.result->config.failOpen);
+  EXPECT_TRUE(plain.result->config.probe.insecureSkipVerify);
+  EXPECT_FALSE(plain.result->config.probe.insecureSkipVerifyGiven.has_value());
+
+  auto strict = parse(with({"--fail-open=false"}));
+  ASSERT_TRUE(strict.result) << strict.parseError;
+  EXPECT_FALSE(strict.result->config.failOpen);
+  auto strictEnv = parse(base, {{"CARE_FAIL_OPEN", "false"}});
+  ASSERT_TRUE(strictEnv.result);
+  EXPECT_FALSE(strictEnv.result->config.failOpen);
+
+  auto skip = parse(with({"--health-insecure-skip-verify=true"}));
+  ASSERT_TRUE(skip.result) << skip.parseError;
+  EXPECT_EQ(skip.result->config.probe.insecureSkipVerifyGiven, std::optional<bool>(true));
+  auto verifyEnv = parse(base, {{"CARE_HEALTH_INSECURE_SKIP_VERIFY", "false"}});
+  ASSERT_TRUE(verifyEnv.result);
+  EXPECT_EQ(verifyEnv.result->config.probe.insecureSkipVerifyGiven, std::optional<bool>(false));
+}
+
 }  // namespace
 }  // namespace lvscare::cli

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "lvscare/datapath_model.hpp"
-#include "lvscare/fake_datapath.hpp"
+#include "testing/fake_datapath.hpp"
 #include "support/datapath_contract.hpp"
 
 namespace lvscare {

@@ -5,28 +5,16 @@
 #pragma once
 
 #include <span>
+#include <utility>
 #include <vector>
 
+#include "care/diff.hpp"
 #include "lvscare/datapath.hpp"
 
 namespace lvscare::care {
 
-// Our virtual server as the kernel has it. (A flag rather than std::optional: g++ 12 warns
-// falsely about moving an optional VirtualServer.)
-struct KernelState {
-  bool exists = false;  // false: no such virtual server; the other fields are empty
-  VirtualServer service;
-  std::vector<RealServerStatus> reals;
-};
-
 // Reads our virtual server and its real servers. A missing virtual server is not an error.
 Result<KernelState> readKernelState(Datapath& datapath, const ServiceKey& key);
-
-// The ops that make `kernel` equal `desired` + `desiredReals`, in an order the kernel accepts:
-// the virtual server first, then deletions, updates and additions of real servers. Real servers in
-// the kernel that are not desired (including foreign ones on our virtual server) are deleted.
-std::vector<DatapathOp> diff(const VirtualServer& desired, std::span<const RealServer> desiredReals,
-                             const KernelState& kernel);
 
 // Adding what exists and deleting what is absent are success here: someone (or our previous run)
 // got there first and the next read shows the truth.

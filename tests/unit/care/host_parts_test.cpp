@@ -14,12 +14,12 @@ class RecordingPart final : public HostSetup {
   std::string_view name() const override { return name_; }
   Result<std::vector<std::string>> ensure() override {
     journal_.push_back("ensure " + name_);
-    if (fail) return fail(Error{failure, 0, name_ + " broken"});
+    if (fail) return lvscare::fail(Error{failure, 0, name_ + " broken"});
     return std::vector<std::string>{name_ + " made"};
   }
   Result<void> remove() override {
     journal_.push_back("remove " + name_);
-    if (fail) return fail(Error{failure, 0, name_ + " broken"});
+    if (fail) return lvscare::fail(Error{failure, 0, name_ + " broken"});
     return {};
   }
   bool fail = false;

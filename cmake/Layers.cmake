@@ -84,7 +84,11 @@ endfunction()
 # lvscare_add_library(name LAYER layer SOURCES... [PUBLIC deps...] [PRIVATE deps...]): the static
 # library of a layer, exposing only that layer's headers.
 function(lvscare_add_library name)
-  cmake_parse_arguments(ARG "" "LAYER" "SOURCES;PUBLIC;PRIVATE" ${ARGN})
+  cmake_parse_arguments(ARG "" "LAYER" "SOURCES;PUBLIC;PRIVATE;DEPS" ${ARGN})
+  if(DEFINED ARG_DEPS)
+    message(FATAL_ERROR "lvscare_add_library(${name}): DEPS is gone; name the deps PUBLIC (its headers "
+                        "include them) or PRIVATE (only its sources do), and LAYER")
+  endif()
   if(NOT ARG_LAYER IN_LIST LVSCARE_LAYERS AND NOT ARG_LAYER IN_LIST LVSCARE_TEST_LAYERS)
     message(FATAL_ERROR "lvscare_add_library(${name}): LAYER '${ARG_LAYER}' is not in the layer table")
   endif()

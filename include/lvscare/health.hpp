@@ -22,7 +22,6 @@ namespace lvscare::health {
 
 // Health speaks the event layer's clock: probe timeouts and check intervals are its durations.
 using event::Duration;
-using event::SteadyClock;
 using event::TimePoint;
 
 enum class Scheme : std::uint8_t { Http, Https, Tcp };

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "lvscare/log.hpp"
+
 namespace lvscare::cli {
 
 CareSources processSources() { return CareSources{}; }
@@ -9,8 +11,9 @@ CareSources processSources() { return CareSources{}; }
 int runCareCommand(const CareFlags& flags, std::string_view program) {
   auto invocation = flags.resolve(processSources());
   if (!invocation) {
+    // Escaped: the message echoes the value as given (--vs, CARE_VS, ...).
     std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
-                 invocation.error().message.c_str());
+                 printable(invocation.error().message).c_str());
     return care::kExitUsage;
   }
   setLogLevel(invocation->logLevel);

@@ -4,6 +4,7 @@
 
 #include "nftables/client.hpp"
 #include "nftables/lb_ruleset.hpp"
+#include "nftables/ownership.hpp"
 #include "nftables/try.hpp"
 
 namespace lvscare::nftables {
@@ -17,6 +18,8 @@ Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
   NFT_TRY(valid, validateMasquerade(spec));
   const auto family = nfFamily(spec.vip.family);
   const auto name = masqTableName(spec.vip);
+  NFT_TRY(dump, readTable(socket_, family, name));
+  if (*dump && !carriesOurMark((*dump)->table)) return tl::unexpected(foreignTable((*dump)->table));
   // add (no error if present) + delete + create: a replace that cannot fail on "exists" or "absent".
   std::vector<Message> messages{newTable(TableSpec{family, name, {}, 0}), deleteTable(family, name)};
   for (auto& message : buildMasqTable(spec)) messages.push_back(std::move(message));
@@ -27,11 +30,15 @@ Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
   NFT_TRY(valid, validateMasquerade(spec));
   NFT_TRY(dump, readTable(socket_, nfFamily(spec.vip.family), masqTableName(spec.vip)));
   if (!*dump) return false;
+  if (!carriesOurMark((*dump)->table)) return tl::unexpected(foreignTable((*dump)->table));
   auto decoded = decodeMasqTable((*dump)->table, (*dump)->rules);
   return decoded && *decoded == spec;
 }
 
 Result<void> NftHostRules::remove(const IpAddress& vip) {
+  NFT_TRY(dump, readTable(socket_, nfFamily(vip.family), masqTableName(vip)));
+  if (!*dump) return fail(Errc::NotFound, "no table " + masqTableName(vip));
+  if (!carriesOurMark((*dump)->table)) return tl::unexpected(foreignTable((*dump)->table));
   std::vector<Message> messages{deleteTable(nfFamily(vip.family), masqTableName(vip))};
   return commit(socket_, messages, "remove masquerade for " + vip.toString());
 }

@@ -9,43 +9,44 @@ namespace {
 
 using Kind = DatapathOp::Kind;
 
+// lb.reals is sorted by endpoint (lb_ruleset.hpp): every lookup and insertion is a binary search,
+// and an op changes the list in place, so a sync of n ops costs O(n log n), not O(n^2) (10,000
+// real servers took 58 s when each op copied and re-sorted the list).
+bool byEndpoint(const RealServer& real, const Endpoint& endpoint) { return real.endpoint < endpoint; }
+
 std::vector<RealServer>::iterator findReal(LbService& lb, const Endpoint& endpoint) {
-  return std::find_if(lb.reals.begin(), lb.reals.end(), [&](const RealServer& r) { return r.endpoint == endpoint; });
+  const auto at = std::lower_bound(lb.reals.begin(), lb.reals.end(), endpoint, byEndpoint);
+  return at != lb.reals.end() && at->endpoint == endpoint ? at : lb.reals.end();
 }
 
-// Slot numbers are u32 map keys.
+Result<void> applyRealOp(LbService& lb, const DatapathOp& op) {
+  const ServiceKey& key = op.service.key;
+  const auto found = findReal(lb, op.real.endpoint);
+  const auto what = [&] { return fmt::format("real server {} on {}", op.real.endpoint.toString(), key.toString()); };
+  if (op.kind == Kind::DeleteRealServer) {
+    if (found == lb.reals.end()) return fail(Errc::NotFound, what() + " does not exist");
+    lb.reals.erase(found);
+    return {};
+  }
+  if (auto valid = validateReal(key, op.real); !valid) return valid;
+  if (op.kind == Kind::AddRealServer) {
+    if (found != lb.reals.end()) return fail(Errc::Exists, what() + " exists");
+    lb.reals.insert(std::lower_bound(lb.reals.begin(), lb.reals.end(), op.real.endpoint, byEndpoint), op.real);
+    return {};
+  }
+  if (found == lb.reals.end()) return fail(Errc::NotFound, what() + " does not exist");
+  *found = op.real;
+  return {};
+}
+
+}  // namespace
+
 Result<void> checkWeightSum(const LbService& lb) {
   std::uint64_t sum = 0;
   for (const auto& real : lb.reals) sum += real.weight;
   if (sum > 0xffffffffu) return fail(Errc::InvalidArgument, "weights of " + lb.service.key.toString() + " add up past 2^32");
   return {};
 }
-
-Result<void> applyRealOp(LbService& lb, const DatapathOp& op) {
-  const ServiceKey& key = op.service.key;
-  const auto found = findReal(lb, op.real.endpoint);
-  const std::string what = fmt::format("real server {} on {}", op.real.endpoint.toString(), key.toString());
-  if (op.kind == Kind::DeleteRealServer) {
-    if (found == lb.reals.end()) return fail(Errc::NotFound, what + " does not exist");
-    lb.reals.erase(found);
-    return {};
-  }
-  if (auto valid = validateReal(key, op.real); !valid) return valid;
-  LbService next = lb;
-  if (op.kind == Kind::AddRealServer) {
-    if (found != lb.reals.end()) return fail(Errc::Exists, what + " exists");
-    next.reals.push_back(op.real);
-    std::sort(next.reals.begin(), next.reals.end(), [](const RealServer& a, const RealServer& b) { return a.endpoint < b.endpoint; });
-  } else {
-    if (found == lb.reals.end()) return fail(Errc::NotFound, what + " does not exist");
-    *findReal(next, op.real.endpoint) = op.real;
-  }
-  if (auto sum = checkWeightSum(next); !sum) return sum;
-  lb = std::move(next);
-  return {};
-}
-
-}  // namespace
 
 Result<void> applyOp(LbState& state, const DatapathOp& op) {
   const ServiceKey& key = op.service.key;
@@ -77,8 +78,10 @@ Result<void> applyOp(LbState& state, const DatapathOp& op) {
 std::vector<Endpoint> removedBackends(const LbService& before, const LbService* after) {
   std::vector<Endpoint> out;
   for (const auto& real : before.reals) {
-    const bool kept = after != nullptr && std::any_of(after->reals.begin(), after->reals.end(),
-                                                      [&](const RealServer& r) { return r.endpoint == real.endpoint; });
+    const bool kept = after != nullptr && std::binary_search(after->reals.begin(), after->reals.end(), real,
+                                                             [](const RealServer& a, const RealServer& b) {
+                                                               return a.endpoint < b.endpoint;
+                                                             });
     if (!kept) out.push_back(real.endpoint);
   }
   return out;

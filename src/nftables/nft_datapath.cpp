@@ -9,6 +9,7 @@
 #include "nftables/client.hpp"
 #include "nftables/conntrack.hpp"
 #include "nftables/lb_model.hpp"
+#include "nftables/ownership.hpp"
 #include "nftables/try.hpp"
 
 namespace lvscare::nftables {
@@ -24,6 +25,13 @@ std::vector<Result<void>> failAll(std::size_t count, const Error& error) {
   return std::vector<Result<void>>(count, tl::unexpected(error));
 }
 
+// The ops on `key` fail with `error` (their service is left as it is in the kernel).
+void failOpsOf(const ServiceKey& key, std::span<const DatapathOp> ops, std::vector<Result<void>>& results, const Error& error) {
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].service.key == key && results[i]) results[i] = tl::unexpected(error);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
@@ -32,6 +40,10 @@ Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
 }
 
 Result<void> NftDatapath::decodeInto(KernelState& state, const ServiceKey& key, const TableDump& dump) {
+  if (!carriesOurMark(dump.table)) {
+    state.foreign.emplace(key, foreignTable(dump.table));
+    return {};
+  }
   auto reading = decodeLbTable(dump.table, dump.rules);
   if (!reading) {
     // Damaged by someone else: it reads as absent, and the next add of it replaces it.
@@ -97,12 +109,22 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
   LbState after = before;
   std::vector<Result<void>> results;
   results.reserve(ops.size());
-  for (const auto& op : ops) results.push_back(applyOp(after, op));
+  for (const auto& op : ops) {
+    const auto foreign = kernel->foreign.find(op.service.key);
+    results.push_back(foreign == kernel->foreign.end() ? applyOp(after, op) : tl::unexpected(foreign->second));
+  }
 
   std::vector<TableChange> changes;
   for (const auto& key : keys) {
+    if (kernel->foreign.contains(key)) continue;  // never touched
     const auto old = before.find(key);
     const auto now = after.find(key);
+    if (now != after.end()) {
+      if (auto sum = checkWeightSum(now->second); !sum) {
+        failOpsOf(key, ops, results, sum.error());
+        continue;
+      }
+    }
     TableChange change{key, old == before.end() ? nullptr : &old->second, now == after.end() ? nullptr : &now->second,
                        kernel->tables.contains(key), {}};
     if (change.before == nullptr && change.after == nullptr) continue;
@@ -176,6 +198,7 @@ Result<std::vector<VirtualServer>> NftDatapath::listVirtualServers() {
 
 Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
   NFT_TRY(kernel, readSome({key}));
+  if (const auto foreign = kernel->foreign.find(key); foreign != kernel->foreign.end()) return tl::unexpected(foreign->second);
   const auto found = kernel->services.find(key);
   if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
   return found->second.lb.service;
@@ -183,6 +206,7 @@ Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
 
 Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const ServiceKey& key) {
   NFT_TRY(kernel, readSome({key}));
+  if (const auto foreign = kernel->foreign.find(key); foreign != kernel->foreign.end()) return tl::unexpected(foreign->second);
   const auto found = kernel->services.find(key);
   if (found == kernel->services.end()) return fail(Errc::NotFound, "virtual server " + key.toString() + " does not exist");
   const auto& reading = found->second;
@@ -201,7 +225,8 @@ Result<void> NftDatapath::flush() {
   NFT_TRY(tables, readTables(socket_, NFPROTO_UNSPEC));
   std::vector<netlink::Message> messages;
   for (const auto& table : *tables) {
-    if (parseLbTableName(table.family, table.name)) messages.push_back(deleteTable(table.family, table.name));
+    if (parseLbTableName(table.family, table.name) && carriesOurMark(table))
+      messages.push_back(deleteTable(table.family, table.name));
   }
   return commit(socket_, messages, "flush our nftables tables");
 }

@@ -47,6 +47,7 @@ class NftDatapath final : public Datapath {
   struct KernelState {
     std::map<ServiceKey, LbReading> services;
     std::set<ServiceKey> tables;
+    std::map<ServiceKey, Error> foreign;  // named like ours, without our mark (ownership.hpp)
   };
   Result<KernelState> readAll();
   Result<KernelState> readSome(const std::set<ServiceKey>& keys);

@@ -60,12 +60,7 @@ wait_until() {
     sleep 0.01
   done
 }
-stats() { # name values...
-  local name=$1; shift
-  printf '%s\n' "$@" | sort -n | awk -v name="$name" '{ v[NR] = $1; s += $1 }
-    END { printf "%-36s min %5d  p50 %5d  p90 %5d  max %5d  mean %7.1f ms  (n=%d)\n", name, v[1],
-          v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5) < 1 ? 1 : int(NR * 0.9 + 0.5)], v[NR], s / NR, NR }'
-}
+source "$(dirname "$(readlink -f "$0")")/stats.sh"
 
 # --- takeover -------------------------------------------------------------------------------------
 start_care() { # name
@@ -125,13 +120,7 @@ failover() { # label stderr-target; fills the array named by $3
 }
 mkfifo "$work/stderr"
 exec 3<> "$work/stderr"
-python3 -c '
-import os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
-try:
-    while True: os.write(fd, b"#" * 4096)
-except BlockingIOError:
-    pass' "$work/stderr"
+python3 "$(dirname "$0")/../tests/support/fill_pipe.py" "$work/stderr"
 blocked=() filed=()
 failover "stderr blocked" "$work/stderr" blocked
 failover "stderr to a file" "$work/stderr.log" filed

@@ -19,34 +19,47 @@ std::vector<RealServer>::iterator findReal(LbService& lb, const Endpoint& endpoi
   return at != lb.reals.end() && at->endpoint == endpoint ? at : lb.reals.end();
 }
 
+// Slot numbers are u32 map keys: the weights must add up to less than 2^32.
+constexpr std::uint64_t kMaxWeightSum = 0xffffffffu;
+
+std::uint64_t weightSum(LbService& lb) {
+  if (!lb.weightSum) {
+    std::uint64_t sum = 0;
+    for (const auto& real : lb.reals) sum += real.weight;
+    lb.weightSum = sum;
+  }
+  return *lb.weightSum;
+}
+
 Result<void> applyRealOp(LbService& lb, const DatapathOp& op) {
   const ServiceKey& key = op.service.key;
   const auto found = findReal(lb, op.real.endpoint);
   const auto what = [&] { return fmt::format("real server {} on {}", op.real.endpoint.toString(), key.toString()); };
+  const auto tooHeavy = [&] { return fail(Errc::InvalidArgument, "weights of " + key.toString() + " add up past 2^32"); };
   if (op.kind == Kind::DeleteRealServer) {
     if (found == lb.reals.end()) return fail(Errc::NotFound, what() + " does not exist");
+    if (lb.weightSum) *lb.weightSum -= found->weight;
     lb.reals.erase(found);
     return {};
   }
   if (auto valid = validateReal(key, op.real); !valid) return valid;
   if (op.kind == Kind::AddRealServer) {
     if (found != lb.reals.end()) return fail(Errc::Exists, what() + " exists");
+    const std::uint64_t sum = weightSum(lb) + op.real.weight;
+    if (sum > kMaxWeightSum) return tooHeavy();
     lb.reals.insert(std::lower_bound(lb.reals.begin(), lb.reals.end(), op.real.endpoint, byEndpoint), op.real);
+    lb.weightSum = sum;
     return {};
   }
   if (found == lb.reals.end()) return fail(Errc::NotFound, what() + " does not exist");
+  const std::uint64_t sum = weightSum(lb) - found->weight + op.real.weight;
+  if (sum > kMaxWeightSum) return tooHeavy();
   *found = op.real;
+  lb.weightSum = sum;
   return {};
 }
 
 }  // namespace
-
-Result<void> checkWeightSum(const LbService& lb) {
-  std::uint64_t sum = 0;
-  for (const auto& real : lb.reals) sum += real.weight;
-  if (sum > 0xffffffffu) return fail(Errc::InvalidArgument, "weights of " + lb.service.key.toString() + " add up past 2^32");
-  return {};
-}
 
 Result<void> applyOp(LbState& state, const DatapathOp& op) {
   const ServiceKey& key = op.service.key;

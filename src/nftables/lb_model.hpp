@@ -13,12 +13,9 @@ namespace lvscare::nftables {
 
 using LbState = std::map<ServiceKey, LbService>;
 
-// Applies `op` to `state`, or leaves `state` as it was and says why not. O(log n) to find a real
-// server, in place: a sync of n ops is not quadratic. The weight sum is not checked per op (that
-// would be): check each service once the ops are applied.
+// Applies `op` to `state`, or leaves `state` as it was and says why not. In place, with a binary
+// search for the real server and the weight sum kept as it goes: a sync of n ops is not quadratic.
 Result<void> applyOp(LbState& state, const DatapathOp& op);
-// Slot numbers are u32 map keys: the weights must add up to less than 2^32.
-Result<void> checkWeightSum(const LbService& lb);
 
 // The backends of `before` that `after` no longer has (all of them when `after` is null).
 std::vector<Endpoint> removedBackends(const LbService& before, const LbService* after);

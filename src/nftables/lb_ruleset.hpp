@@ -46,8 +46,11 @@ inline constexpr std::string_view kSlotsMap = "slots";
 struct LbService {
   VirtualServer service;
   std::vector<RealServer> reals;  // unique endpoints, sorted
+  // The sum of the reals' weights, kept up to date by applyOp() (lb_model.hpp) once it has needed
+  // it, so a sync of n ops does not add up the whole list n times. Not part of the value.
+  std::optional<std::uint64_t> weightSum;
 
-  bool operator==(const LbService&) const = default;
+  bool operator==(const LbService& other) const { return service == other.service && reals == other.reals; }
 };
 
 enum class Selector : std::uint8_t { Increment, Random, SourceHash, DestinationHash };

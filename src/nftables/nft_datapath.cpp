@@ -25,13 +25,6 @@ std::vector<Result<void>> failAll(std::size_t count, const Error& error) {
   return std::vector<Result<void>>(count, tl::unexpected(error));
 }
 
-// The ops on `key` fail with `error` (their service is left as it is in the kernel).
-void failOpsOf(const ServiceKey& key, std::span<const DatapathOp> ops, std::vector<Result<void>>& results, const Error& error) {
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].service.key == key && results[i]) results[i] = tl::unexpected(error);
-  }
-}
-
 }  // namespace
 
 Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
@@ -119,12 +112,6 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
     if (kernel->foreign.contains(key)) continue;  // never touched
     const auto old = before.find(key);
     const auto now = after.find(key);
-    if (now != after.end()) {
-      if (auto sum = checkWeightSum(now->second); !sum) {
-        failOpsOf(key, ops, results, sum.error());
-        continue;
-      }
-    }
     TableChange change{key, old == before.end() ? nullptr : &old->second, now == after.end() ? nullptr : &now->second,
                        kernel->tables.contains(key), {}};
     if (change.before == nullptr && change.after == nullptr) continue;

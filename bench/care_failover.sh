@@ -100,11 +100,6 @@ for ((t = 1; t <= TRIALS; t++)); do
   log_time_after "$from" "add real server $target weight 1" > /dev/null
 done
 
-stats() { # name values...
-  local name=$1; shift
-  printf '%s\n' "$@" | sort -n | awk -v name="$name" '{ v[NR] = $1; s += $1 }
-    END { printf "%-16s min %5d  p50 %5d  p90 %5d  max %5d  mean %7.1f ms  (n=%d)\n", name, v[1],
-          v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5) < 1 ? 1 : int(NR * 0.9 + 0.5)], v[NR], s / NR, NR }'
-}
+source "$(dirname "$(readlink -f "$0")")/stats.sh"
 stats "death->weight 0" "${zero[@]}"
 stats "death->removed" "${gone[@]}"

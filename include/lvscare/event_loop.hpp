@@ -11,6 +11,8 @@
 #include "lvscare/result.hpp"
 #include "lvscare/unique_fd.hpp"
 
+struct epoll_event;
+
 namespace lvscare::event {
 
 class TimerQueue;
@@ -85,6 +87,9 @@ class EpollDispatcher final : public Dispatcher {
   void release(std::uint32_t index, bool removeFromEpoll);
   std::uint64_t tag(std::uint32_t index) const;
   void pollOnce(TimePoint deadline);
+  void dispatch(const epoll_event* events, int count);  // count < 0 (a failed wait): nothing
+
+  static constexpr int kBatch = 64;  // events taken per wait
 
   UniqueFd epoll_;
   std::unique_ptr<TimerQueue> timers_;

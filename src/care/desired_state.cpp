@@ -1,6 +1,7 @@
 #include "care/desired_state.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace lvscare::care {
 
@@ -50,12 +51,12 @@ DesiredState::DesiredState(VirtualServer service, const std::vector<Endpoint>& r
 }
 
 void DesiredState::adopt(const std::vector<RealServerStatus>& kernel) {
+  // Indexed first: a restart beside 10,000 real servers must not compare every pair.
+  std::map<Endpoint, const RealServerStatus*> inKernel;
+  for (const RealServerStatus& status : kernel) inKernel[status.server.endpoint] = &status;
   for (auto& [server, phase] : phases_) {
-    const RealServerStatus* found = nullptr;
-    for (const RealServerStatus& status : kernel) {
-      if (status.server.endpoint == server) found = &status;
-    }
-    phase = adoptedPhase(found);
+    const auto found = inKernel.find(server);
+    phase = adoptedPhase(found == inKernel.end() ? nullptr : found->second);
   }
 }
 

@@ -105,7 +105,8 @@ Result<std::vector<std::string>> CompositeHostSetup::ensure() {
 Result<void> CompositeHostSetup::remove() {
   Result<void> result;
   for (auto it = parts_.rbegin(); it != parts_.rend(); ++it) {
-    if (auto removed = (*it)->remove(); !removed && result) result = removed;
+    // A real failure wins over "not ours, left alone" (Errc::Foreign), which is no failure to -C.
+    if (auto removed = (*it)->remove(); !removed && (result || result.error().code == Errc::Foreign)) result = removed;
   }
   return result;
 }

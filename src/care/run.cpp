@@ -9,6 +9,7 @@
 #include "care/mode_setup.hpp"
 #include "care/go_lvscare_takeover.hpp"
 #include "health/probe_settings.hpp"
+#include "care/vip_owner.hpp"
 #include "host/module_loader.hpp"
 #include "host/rtnl.hpp"
 #include "host/sysctl.hpp"
@@ -54,7 +55,9 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   const auto report = [&](std::string_view what, const Error& error) {
     logf(LogLevel::Error, "clean vs={} part={} error={}", config.virtualServer.toString(), what,
          logValue(error.describe()));
-    ok = false;
+    // Not ours (Errc::Foreign: a table or an interface with our name only) is left as it is, and
+    // still everything of ours is gone: -C has done its work.
+    if (error.code != Errc::Foreign) ok = false;
   };
   const auto cleanIn = [&](Result<std::unique_ptr<Datapath>> datapath, std::string_view name) {
     if (!datapath) {
@@ -97,6 +100,10 @@ int runCare(const CareConfig& config) {
     for (const auto& note : settings.notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
     probers = std::move(*factory);
   }
+
+  // One owner per VIP on the node (vip_owner.hpp), settled before anything on the host is touched.
+  auto vipClaim = claimVip(**loop, config);
+  if (vipClaim.exitStatus) return *vipClaim.exitStatus;
 
   auto rtnl = host::openRouteSocket();
   if (!rtnl) {
@@ -152,7 +159,8 @@ int runCare(const CareConfig& config) {
   }
 
   int stopSignal = 0;
-  auto signals = (*loop)->watchSignals({SIGTERM, SIGINT}, [&](int signo) {
+  auto signals = (*loop)->watchSignals({SIGTERM, SIGINT, SIGHUP}, [&](int signo) {
+    if (signo == SIGHUP) return logHangupIgnored();
     stopSignal = signo;
     (*loop)->stop();
   });

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/version.hpp"
+#include "lvscare/log.hpp"
 
 namespace lvscare::cli {
 
@@ -11,8 +12,9 @@ CareSources processSources() { return CareSources{}; }
 int runCareCommand(const CareFlags& flags, std::string_view program) {
   auto invocation = flags.resolve(processSources());
   if (!invocation) {
+    // Escaped: the message echoes the value as given (--vs, CARE_VS, ...).
     std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
-                 invocation.error().message.c_str());
+                 printable(invocation.error().message).c_str());
     return kExitUsage;
   }
   setLogLevel(invocation->logLevel);

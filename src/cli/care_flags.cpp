@@ -114,20 +114,6 @@ using Value = FlagValue;
 
 Failure invalid(std::string message) { return fail(Errc::InvalidArgument, std::move(message)); }
 
-// A value as it may be printed in a one-line message: control characters written as escapes.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
-    else out += c;
-  }
-  return out;
-}
-
 // Stores a converted value, or passes the conversion's error on.
 template <class T, class U>
 Result<void> store(Result<T> converted, U& into) {
@@ -162,8 +148,8 @@ Result<health::Scheme> parseScheme(const Value& v) {
 
 Result<Endpoint> parseEndpoint(const Value& v) {
   auto endpoint = Endpoint::parse(v.text);
-  // The parser's message quotes the value already.
-  if (!endpoint) return invalid(fmt::format("{}: {}", v.source, endpoint.error().message));
+  // The parser's message quotes the value already, as given: escaped here.
+  if (!endpoint) return invalid(fmt::format("{}: {}", v.source, printable(endpoint.error().message)));
   return endpoint;
 }
 

@@ -10,6 +10,7 @@
 #include "cli/care_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/version.hpp"
+#include "lvscare/log.hpp"
 
 int main(int argc, char** argv) {
   using namespace lvscare;
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lvscare: %s\n", e.what());
+    std::fprintf(stderr, "lvscare: %s\n", printable(e.what()).c_str());
     return kExitUsage;
   }
   if (version->parsed()) {

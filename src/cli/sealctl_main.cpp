@@ -4,11 +4,13 @@
 
 #include "cli/care_flags.hpp"
 #include "cli/sealctl.hpp"
+#include "lvscare/log.hpp"
 
 namespace lvscare::cli {
 
 int reportError(std::string_view message, int code) {
-  std::fprintf(stderr, "sealctl: %.*s\n", static_cast<int>(message.size()), message.data());
+  const std::string line = printable(message);
+  std::fprintf(stderr, "sealctl: %s\n", line.c_str());
   return code;
 }
 

@@ -16,6 +16,7 @@ std::string_view toString(Errc code) {
     case Errc::Malformed: return "malformed";
     case Errc::Io: return "i/o error";
     case Errc::Timeout: return "timeout";
+    case Errc::Foreign: return "not ours";
   }
   return "unknown";
 }

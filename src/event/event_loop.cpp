@@ -184,18 +184,29 @@ void EpollDispatcher::pollOnce(TimePoint deadline) {
     timeout.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
     timeoutPtr = &timeout;
   }
-  epoll_event events[64];
-  const int n = epoll_pwait2(epoll_.get(), events, 64, timeoutPtr, nullptr);
-  for (int i = 0; i < n; ++i) {
+  epoll_event events[kBatch];
+  dispatch(events, epoll_pwait2(epoll_.get(), events, kBatch, timeoutPtr, nullptr));
+  // Timers due now fire; those armed by these callbacks wait for the next pass, so a timer that
+  // re-arms itself with zero delay cannot starve the fds.
+  const TimePoint due = now();
+  if (auto next = timers_->nextDeadline(); next && *next <= due) {
+    // A deadline passed, but an answer may have come in meanwhile: after SIGSTOP/SIGCONT the wait
+    // ends with EINTR and no events, after a VM pause or a long stall it ends late, and in either
+    // case what arrived during the pause is not in that batch. What is ready now is read first, so
+    // a late wake-up is never reported as a timeout.
+    const timespec noWait{};
+    dispatch(events, epoll_pwait2(epoll_.get(), events, kBatch, &noWait, nullptr));
+  }
+  while (timers_->fireOne(due)) {
+  }
+}
+
+void EpollDispatcher::dispatch(const epoll_event* events, int count) {
+  for (int i = 0; i < count; ++i) {
     const auto index = static_cast<std::uint32_t>(events[i].data.u64 & 0xffffffffu);
     const auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
     if (index >= slots_.size() || slots_[index].owner == nullptr || slots_[index].generation != generation) continue;
     slots_[index].owner->dispatch(events[i].events);
-  }
-  // Timers due now fire; those armed by these callbacks wait for the next pass, so a timer that
-  // re-arms itself with zero delay cannot starve the fds.
-  const TimePoint due = now();
-  while (timers_->fireOne(due)) {
   }
 }
 

@@ -13,7 +13,7 @@ Result<LinkInfo> findOurLink(netlink::Socket& rtnl, const DummyLinkSpec& spec) {
   if (!link) return link;
   if (link->kind != kDummyKind) {
     const std::string kind = link->kind.empty() ? "a device without a link kind" : "a " + link->kind + " link";
-    return fail(Errc::Exists, "interface " + spec.name + " exists and is " + kind + ", not a dummy link; left alone");
+    return fail(Errc::Foreign, "interface " + spec.name + " exists and is " + kind + ", not a dummy link; left alone");
   }
   return link;
 }

@@ -2,7 +2,7 @@
 // host address (/32, /128), over an rtnetlink socket the caller keeps open.
 //
 // Ownership rule: an interface of that name is ours to change only if its kind is "dummy". Any
-// other kind (a veth, a NIC...) is never touched: ensure and remove fail with Errc::Exists. On
+// other kind (a veth, a NIC...) is never touched: ensure and remove fail with Errc::Foreign. On
 // remove, the VIP goes, and the link itself only once it holds no other address (IPv6 link-local
 // aside): another VIP on it (a second lvscare instance, an admin) keeps it alive.
 #pragma once

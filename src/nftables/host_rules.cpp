@@ -4,6 +4,7 @@
 
 #include "nftables/client.hpp"
 #include "nftables/lb_ruleset.hpp"
+#include "nftables/ownership.hpp"
 
 namespace lvscare::nftables {
 
@@ -18,6 +19,9 @@ Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
   if (!valid) return passOn(valid);
   const auto family = nfFamily(spec.vip.family);
   const auto name = masqTableName(spec.vip);
+  auto dump = readTable(socket_, family, name);
+  if (!dump) return passOn(dump);
+  if (*dump && !carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   // add (no error if present) + delete + create: a replace that cannot fail on "exists" or "absent".
   std::vector<Message> messages{newTable(TableSpec{family, name, {}, 0}), deleteTable(family, name)};
   for (auto& message : buildMasqTable(spec)) messages.push_back(std::move(message));
@@ -30,11 +34,16 @@ Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
   auto dump = readTable(socket_, nfFamily(spec.vip.family), masqTableName(spec.vip));
   if (!dump) return passOn(dump);
   if (!*dump) return false;
+  if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   auto decoded = decodeMasqTable((*dump)->table, (*dump)->rules);
   return decoded && *decoded == spec;
 }
 
 Result<void> NftHostRules::remove(const IpAddress& vip) {
+  auto dump = readTable(socket_, nfFamily(vip.family), masqTableName(vip));
+  if (!dump) return passOn(dump);
+  if (!*dump) return fail(Errc::NotFound, "no table " + masqTableName(vip));
+  if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   std::vector<Message> messages{deleteTable(nfFamily(vip.family), masqTableName(vip))};
   return commit(socket_, messages, "remove masquerade for " + vip.toString());
 }

@@ -14,6 +14,7 @@ class NftHostRules {
   // Opens a NETLINK_NETFILTER socket in the calling thread's network namespace.
   static Result<NftHostRules> open();
 
+  // Tables named like ours without our mark are never touched: Errc::Foreign (ownership.hpp).
   // Creates or replaces the VIP's masquerade table in one transaction (idempotent).
   Result<void> install(const MasqueradeSpec& spec);
   // True when the VIP's table is there, intact, and uses spec.markBit; false when it is absent or

@@ -9,6 +9,7 @@
 #include "nftables/client.hpp"
 #include "nftables/conntrack.hpp"
 #include "nftables/lb_model.hpp"
+#include "nftables/ownership.hpp"
 
 namespace lvscare::nftables {
 namespace {
@@ -32,6 +33,10 @@ Result<std::unique_ptr<NftDatapath>> NftDatapath::open() {
 }
 
 Result<void> NftDatapath::decodeInto(OurTables& state, const ServiceKey& key, const TableDump& dump) {
+  if (!carriesOurMark(dump.table)) {
+    state.foreign.emplace(key, foreignTable(dump.table));
+    return {};
+  }
   auto reading = decodeLbTable(dump.table, dump.rules);
   if (!reading) {
     // Damaged by someone else: it reads as absent, and the next add of it replaces it.
@@ -103,10 +108,14 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
   LbState after = before;
   std::vector<Result<void>> results;
   results.reserve(ops.size());
-  for (const auto& op : ops) results.push_back(applyOp(after, op));
+  for (const auto& op : ops) {
+    const auto foreign = kernel->foreign.find(op.service.key);
+    results.push_back(foreign == kernel->foreign.end() ? applyOp(after, op) : Result<void>(fail(foreign->second)));
+  }
 
   std::vector<TableChange> changes;
   for (const auto& key : keys) {
+    if (kernel->foreign.contains(key)) continue;  // never touched
     TableChange change{key, before.find(key), after.find(key), kernel->tables.contains(key), {}};
     if (change.before == nullptr && change.after == nullptr) continue;
     if (change.before != nullptr && change.after != nullptr && *change.before == *change.after) continue;
@@ -181,6 +190,7 @@ Result<std::vector<VirtualServer>> NftDatapath::listVirtualServers() {
 Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
   auto kernel = readSome({key});
   if (!kernel) return passOn(kernel);
+  if (const auto foreign = kernel->foreign.find(key); foreign != kernel->foreign.end()) return fail(foreign->second);
   const auto found = kernel->services.find(key);
   if (found == kernel->services.end()) return absentService(key);
   return found->second.lb.service;
@@ -189,6 +199,7 @@ Result<VirtualServer> NftDatapath::getVirtualServer(const ServiceKey& key) {
 Result<std::vector<RealServerStatus>> NftDatapath::listRealServers(const ServiceKey& key) {
   auto kernel = readSome({key});
   if (!kernel) return passOn(kernel);
+  if (const auto foreign = kernel->foreign.find(key); foreign != kernel->foreign.end()) return fail(foreign->second);
   const auto found = kernel->services.find(key);
   if (found == kernel->services.end()) return absentService(key);
   const auto& reading = found->second;
@@ -208,7 +219,8 @@ Result<void> NftDatapath::flush() {
   if (!tables) return passOn(tables);
   std::vector<netlink::Message> messages;
   for (const auto& table : *tables) {
-    if (parseLbTableName(table.family, table.name)) messages.push_back(deleteTable(table.family, table.name));
+    if (parseLbTableName(table.family, table.name) && carriesOurMark(table))
+      messages.push_back(deleteTable(table.family, table.name));
   }
   return commit(socket_, messages, "flush our nftables tables");
 }

@@ -47,6 +47,7 @@ class NftDatapath final : public Datapath {
   struct OurTables {
     std::map<ServiceKey, LbReading> services;
     std::set<ServiceKey> tables;
+    std::map<ServiceKey, Error> foreign;  // named like ours, without our mark (ownership.hpp)
   };
   Result<OurTables> readAll();
   Result<OurTables> readSome(const std::set<ServiceKey>& keys);

@@ -46,12 +46,12 @@ TEST_F(LinkTest, AnotherKindOfLinkWithOurNameIsLeftAlone) {
   ASSERT_EQ(run("ip link add lvscare type veth peer name lvscare-peer && ip addr add 169.254.0.1/32 dev lvscare").status, 0);
   auto ensured = ensureDummyLink(*rtnl_, spec_);
   ASSERT_FALSE(ensured);
-  EXPECT_EQ(ensured.error().code, Errc::Exists);
+  EXPECT_EQ(ensured.error().code, Errc::Foreign);
   EXPECT_EQ(ensured.error().message, "interface lvscare exists and is a veth link, not a dummy link; left alone");
   EXPECT_FALSE(hasDummyLink(*rtnl_, spec_));
   auto removed = removeDummyLink(*rtnl_, spec_);
   ASSERT_FALSE(removed);
-  EXPECT_EQ(removed.error().code, Errc::Exists);
+  EXPECT_EQ(removed.error().code, Errc::Foreign);
   const auto shown = run("ip -j addr show dev lvscare");
   EXPECT_NE(shown.output.find(R"("local":"169.254.0.1","prefixlen":32)"), std::string::npos) << shown.output;
 }

@@ -64,6 +64,21 @@ TEST_F(NftHostRulesTest, InstallCheckRemove) {
   EXPECT_EQ(run("nft list tables").output, "table inet filter\ntable ip lvscare_masq_10.0.0.9\n");
 }
 
+// Issue 14, item 3: an admin's table with our masquerade table's name is never replaced or deleted.
+TEST_F(NftHostRulesTest, AForeignTableWithOurNameIsLeftUntouched) {
+  ASSERT_EQ(run("nft add table ip lvscare_masq_169.254.0.1 && "
+                "nft add chain ip lvscare_masq_169.254.0.1 admin '{ type nat hook postrouting priority 100; }' && "
+                "nft add rule ip lvscare_masq_169.254.0.1 admin counter")
+                .status,
+            0);
+  const std::string before = run("nft list ruleset").output;
+  const auto spec = masq("169.254.0.1", 14);
+  EXPECT_EQ(rules_->installed(spec).error().code, Errc::Foreign);
+  EXPECT_EQ(rules_->install(spec).error().code, Errc::Foreign);
+  EXPECT_EQ(rules_->remove(spec.vip).error().code, Errc::Foreign);
+  EXPECT_EQ(run("nft list ruleset").output, before);
+}
+
 TEST_F(NftHostRulesTest, WhatNftWritesFromOurTextReadsAsInstalled) {
   const auto spec = masq("10.103.97.12", 3);
   const std::string path = "/tmp/lvscare-masq-test-" + std::to_string(::getpid()) + ".nft";

@@ -124,12 +124,15 @@ TEST_F(NftDatapathTest, FailedTransactionLeavesThePreviousRulesetIntact) {
   expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(a), DatapathOp::addRealServer(a.key, rs("127.0.0.1:8081"))}));
   const std::string before = run("nft list ruleset").output;
 
-  // Another process owns a table with the name our next virtual server needs (NFT_TABLE_F_OWNER):
-  // the kernel refuses to let us replace it, so the whole transaction must roll back.
+  // Another process owns a table with the name (and our mark: a table without it is never even
+  // tried, see ForeignTablesNamedLikeOursAreNeverTouched) our next virtual server needs
+  // (NFT_TABLE_F_OWNER): the kernel refuses to let us replace it, so the whole transaction must
+  // roll back.
   auto owner = netlink::Socket::open(NETLINK_NETFILTER);
   ASSERT_TRUE(owner);
   const auto b = vs("169.254.0.2:80");
-  std::vector<netlink::Message> owned{newTable(TableSpec{NFPROTO_IPV4, lbTableName(b.key), {}, NFT_TABLE_F_OWNER})};
+  std::vector<netlink::Message> owned{
+      newTable(TableSpec{NFPROTO_IPV4, lbTableName(b.key), serviceComment(b), NFT_TABLE_F_OWNER})};
   ASSERT_TRUE(owner->batch(owned, NFNL_SUBSYS_NFTABLES).front());
 
   const auto results = datapath_->apply(std::vector<DatapathOp>{DatapathOp::updateRealServer(a.key, rs("127.0.0.1:8081", 7)),
@@ -150,6 +153,38 @@ TEST_F(NftDatapathTest, FailedTransactionLeavesThePreviousRulesetIntact) {
   expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::updateRealServer(a.key, rs("127.0.0.1:8081", 7)),
                                                        DatapathOp::addVirtualServer(b)}));
   EXPECT_EQ(reals(a.key), (std::vector<RealServer>{rs("127.0.0.1:8081", 7)}));
+}
+
+// Issue 14, item 3: a table with our name but without our mark (its comment) is an admin's.
+TEST_F(NftDatapathTest, ForeignTablesNamedLikeOursAreNeverTouched) {
+  ASSERT_EQ(run("nft add table ip lvscare_tcp_169.254.0.1_80 && "
+                "nft add chain ip lvscare_tcp_169.254.0.1_80 admin '{ type filter hook output priority 0; }' && "
+                "nft add rule ip lvscare_tcp_169.254.0.1_80 admin counter")
+                .status,
+            0);
+  const std::string before = run("nft list ruleset").output;
+  const auto service = vs("169.254.0.1:80");
+  const auto results = datapath_->apply(std::vector<DatapathOp>{
+      DatapathOp::addVirtualServer(service), DatapathOp::addRealServer(service.key, rs("127.0.0.1:8081"))});
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& result : results) {
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, Errc::Foreign);
+    EXPECT_EQ(result.error().message,
+              "nftables table ip lvscare_tcp_169.254.0.1_80 has lvscare's name but not its mark (a comment starting "
+              "'lvscare '): not ours, left untouched; remove or rename it, or use another VIP");
+  }
+  EXPECT_EQ(datapath_->getVirtualServer(service.key).error().code, Errc::Foreign);
+  EXPECT_EQ(datapath_->listRealServers(service.key).error().code, Errc::Foreign);
+  EXPECT_FALSE(datapath_->deleteVirtualServer(service.key));
+  EXPECT_TRUE(datapath_->listVirtualServers()->empty());
+  EXPECT_TRUE(datapath_->flush());
+  EXPECT_EQ(run("nft list ruleset").output, before);
+
+  // Other virtual servers are not held up by it.
+  const auto other = vs("169.254.0.2:80");
+  expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(other)}));
+  EXPECT_EQ(datapath_->getVirtualServer(other.key).value(), other);
 }
 
 TEST_F(NftDatapathTest, FlushedRulesetReadsAsAbsentAndDamageIsReplacedOnAdd) {

@@ -92,3 +92,18 @@ TEST(LvscareBinaryTest, HelpListsLvscaresFlags) {
 }
 
 }  // namespace
+
+// Issue 14, item 6: a value echoed in a message cannot forge a log line or reach a terminal raw.
+TEST(LvscareBinaryTest, EchoedValuesAreEscaped) {
+  const auto oneEscapedLine = [](const Outcome& r, std::string_view escaped) {
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(escaped), std::string::npos) << r.err;
+  };
+  oneEscapedLine(run({"care", "--vs", "10.1.1.1:80\nEROR fake", "--rs", "10.0.0.2:80"}), "10.1.1.1:80\\nEROR fake");
+  oneEscapedLine(run({"care"}, {"CARE_VS=10.1.1.1:80\nEROR fake", "CARE_RS=10.0.0.2:80"}), "10.1.1.1:80\\nEROR fake");
+  oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80\x1b[2J"}), "10.0.0.2:80\\x1b[2J");
+  oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--logger", "LOUD\r\n"}), "LOUD\\r\\n");
+  oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--no-such\nflag"}), "--no-such\\nflag");
+}

@@ -1,6 +1,8 @@
 // The op semantics of the nftables datapath, without a kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "nftables/lb_model.hpp"
 
 namespace lvscare::nftables {
@@ -57,18 +59,40 @@ TEST(LbModelTest, RealServerOpsNeedTheirVirtualServerAndKeepOrder) {
   EXPECT_EQ(state.at(k).reals, (std::vector<RealServer>{real("10.0.1.1:80", 5), real("10.0.1.2:80")}));
 }
 
-TEST(LbModelTest, WeightsMustFitTheSlotSpace) {
-  LbState state;
-  const auto k = key("10.0.0.1:80");
+// 10.0.0.1:80 with 256 real servers of weight 0xffffff: 2^32 - 256, 255 short of the limit.
+void fillToTheBrim(LbState& state, const ServiceKey& k) {
   ASSERT_TRUE(applyOp(state, DatapathOp::addVirtualServer(service("10.0.0.1:80"))));
   for (int i = 0; i < 256; ++i) {
     const std::string endpoint = "10.0.2." + std::to_string(i) + ":80";
     ASSERT_TRUE(applyOp(state, DatapathOp::addRealServer(k, real(endpoint.c_str(), 0xffffff))));
   }
+}
+
+TEST(LbModelTest, WeightsMustFitTheSlotSpace) {
+  LbState state;
+  const auto k = key("10.0.0.1:80");
+  ASSERT_NO_FATAL_FAILURE(fillToTheBrim(state, k));
   auto over = applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.1:80", 0xffffff)));
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().code, Errc::InvalidArgument);
   EXPECT_EQ(state.at(k).reals.size(), 256u);
+}
+
+// The sum is kept as ops go (issue 14, item 9: no list scan per op): deletions and updates count.
+TEST(LbModelTest, TheWeightSumFollowsDeletesAndUpdates) {
+  LbState state;
+  const auto k = key("10.0.0.1:80");
+  ASSERT_NO_FATAL_FAILURE(fillToTheBrim(state, k));
+  ASSERT_TRUE(applyOp(state, DatapathOp::deleteRealServer(k, Endpoint::parse("10.0.2.7:80").value())));
+  ASSERT_TRUE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.1:80", 0xffffff))));  // fits again
+  EXPECT_FALSE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.2:80", 256))));
+  ASSERT_TRUE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.3.1:80", 0xffffff - 255))));  // 510 spare
+  EXPECT_TRUE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.2:80", 256))));             // 254 spare
+  EXPECT_FALSE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.3.2:80", 511))));
+  EXPECT_TRUE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.3.2:80", 510))));
+  EXPECT_EQ(state.at(k).reals.size(), 257u);
+  EXPECT_TRUE(std::is_sorted(state.at(k).reals.begin(), state.at(k).reals.end(),
+                             [](const RealServer& a, const RealServer& b) { return a.endpoint < b.endpoint; }));
 }
 
 TEST(LbModelTest, RemovedBackendsAreTheOnesNoLongerThere) {

@@ -14,8 +14,8 @@ namespace lvscare::nftables {
 
 using LbState = DatapathModel;
 
-// Applies `op` to `state`, or leaves `state` as it was and says why not. In place, with a binary
-// search for the real server and the weight sum kept as it goes: a sync of n ops is not quadratic.
+// Applies `op` to `state`, or leaves `state` as it was and says why not. In place (the model finds a
+// real server by binary search and undoes a refused op), so a sync of n ops is not quadratic.
 Result<void> applyOp(LbState& state, const DatapathOp& op);
 
 // The backends of `before` that `after` no longer has (all of them when `after` is null).

@@ -19,7 +19,7 @@ CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup&
       readLog_("read " + options_.service.key.toString()),
       applyLog_("program " + options_.service.key.toString()),
       hostLog_(std::string("host setup ") + std::string(host.name())),
-      metrics_(desired_.servers(), dispatcher.now(), CareMetrics::WallClock::now(),
+      metrics_(desired_.servers(), dispatcher.now(), CareMetrics::WallClock::now()),
       failOpenLog_(options_.service.key.endpoint.toString()),
       keptWeightLog_(options_.service.key.endpoint.toString()) {
   monitor_.setTargets(desired_.servers());

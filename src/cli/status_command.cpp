@@ -101,19 +101,19 @@ int runStatusCommand(const StatusFlags& flags) {
   auto address = Endpoint::parse(flags.address);
   if (!address) {
     std::fprintf(stderr, "lvscare status: --metrics-bind-address: %s\n", address.error().message.c_str());
-    return care::kExitUsage;
+    return kExitUsage;
   }
   auto timeout = parseSecondsOrDuration("--timeout", flags.timeout);
   if (!timeout || timeout->count() <= 0) {
     std::fprintf(stderr, "lvscare status: --timeout \"%s\": want a duration such as 3s\n", flags.timeout.c_str());
-    return care::kExitUsage;
+    return kExitUsage;
   }
   const Endpoint server = reachable(*address);
   auto body = httpGet(server, flags.json ? "/status" : "/status?format=table", *timeout);
   if (!body) {
     std::fprintf(stderr, "lvscare status: no lvscare answers at %s: %s\n", server.toString().c_str(),
                  body.error().message.c_str());
-    return care::kExitFailure;
+    return kExitFailure;
   }
   std::fwrite(body->data(), 1, body->size(), stdout);
   return 0;

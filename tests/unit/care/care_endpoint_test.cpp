@@ -16,7 +16,7 @@ namespace lvscare::care {
 namespace {
 
 using namespace std::chrono_literals;
-using health::FakeDispatcher;
+using event::FakeDispatcher;
 using health::FakeProbers;
 
 Endpoint ep(const char* text) { return *Endpoint::parse(text); }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "care/kept_weights.hpp"
 #include "lvscare/log.hpp"
 #include "observe/process_metrics.hpp"
 
@@ -130,7 +131,11 @@ StatusReport CareEndpoint::status(health::TimePoint now) {
     row.state = std::string(toString(phase));
     row.desiredWeight = weightOf(phase);
     if (kernel) {
-      if (const auto* inKernel = findReal(*kernel, server)) row.kernelWeight = inKernel->server.weight;
+      if (const auto* inKernel = findReal(*kernel, server)) {
+        row.kernelWeight = inKernel->server.weight;
+        // A weight set by hand on a server we want serving is kept (kept_weights.hpp): it is wanted.
+        if (row.desiredWeight) row.desiredWeight = keptWeight(RealServer{server, *row.desiredWeight}, inKernel->server);
+      }
     }
     if (auto found = metrics.servers().find(server); found != metrics.servers().end()) {
       const auto& record = found->second;

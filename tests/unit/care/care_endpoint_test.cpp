@@ -177,13 +177,13 @@ TEST_F(CareEndpointTest, StatusShowsServersAndDifferences) {
   ASSERT_TRUE(loop->start());
   dispatcher.advance(10ms);
   dispatcher.advance(30s);
-  ASSERT_TRUE(datapath.updateRealServer(service.key, RealServer{a, 7}));  // an edit the next tick undoes
+  ASSERT_TRUE(datapath.updateRealServer(service.key, RealServer{a, 0}));  // an edit the next tick undoes
   const auto json = get("/status");
   EXPECT_EQ(json.contentType, "application/json");
   const std::string& j = json.body;
   EXPECT_NE(j.find(R"("virtual_server":"TCP 10.103.97.12:6443","datapath":"fake","mode":"route","scheduler":"rr")"),
             std::string::npos) << j;
-  EXPECT_NE(j.find(R"({"address":"192.168.0.2:6443","state":"active","desired_weight":1,"kernel_weight":7,)"), std::string::npos) << j;
+  EXPECT_NE(j.find(R"({"address":"192.168.0.2:6443","state":"active","desired_weight":1,"kernel_weight":0,)"), std::string::npos) << j;
   EXPECT_NE(j.find(R"("last_check":{"result":"success","reason":"ok","detail":"fake ok")"), std::string::npos) << j;
   EXPECT_NE(j.find(R"({"address":"192.168.0.3:6443","state":"removed","desired_weight":null,"kernel_weight":null,)"
                    R"("last_check":{"result":"failure","reason":"http_status","detail":"HTTP 503","latency_seconds":0.004000},)"
@@ -195,12 +195,25 @@ TEST_F(CareEndpointTest, StatusShowsServersAndDifferences) {
   const auto table = get("/status", "format=table");
   EXPECT_NE(table.body.find("virtual server TCP 10.103.97.12:6443  datapath fake  mode route"), std::string::npos) << table.body;
   EXPECT_NE(table.body.find("REAL SERVER"), std::string::npos);
-  EXPECT_NE(table.body.find("7 (want 1)"), std::string::npos) << table.body;
+  EXPECT_NE(table.body.find("0 (want 1)"), std::string::npos) << table.body;
   EXPECT_NE(table.body.find("http_status (HTTP 503)"), std::string::npos);
   EXPECT_NE(table.body.find("differences (what lvscare would change in the kernel):\n  set real server"), std::string::npos);
   dispatcher.advance(250ms);
   EXPECT_NE(get("/status", "format=table").body.find("the kernel holds what lvscare wants"), std::string::npos);
   EXPECT_EQ(get("/nothing").status, 404);
+}
+
+// A weight an admin set by hand on a serving server stays (kept_weights.hpp): status shows it as
+// wanted, not as a difference.
+TEST_F(CareEndpointTest, StatusShowsAHandSetWeightAsWanted) {
+  ASSERT_TRUE(loop->start());
+  dispatcher.advance(10ms);
+  ASSERT_TRUE(datapath.updateRealServer(service.key, RealServer{a, 7}));
+  dispatcher.advance(250ms);
+  const auto json = get("/status").body;
+  EXPECT_NE(json.find(R"({"address":"192.168.0.2:6443","state":"active","desired_weight":7,"kernel_weight":7,)"),
+            std::string::npos) << json;
+  EXPECT_NE(json.find(R"("differences":[])"), std::string::npos) << json;
 }
 
 TEST_F(CareEndpointTest, PromtoolAcceptsTheMetrics) {

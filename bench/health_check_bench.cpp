@@ -133,7 +133,10 @@ Figures measureLvscare(const std::vector<int>& ports, const Options& options) {
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
     std::string list;
-    for (int port : ports) list += (list.empty() ? "" : ",") + std::to_string(port);
+    for (int port : ports) {  // appended: GCC 12's -Wrestrict misfires on `"," + std::string` at -O3
+      if (!list.empty()) list += ',';
+      list += std::to_string(port);
+    }
     const std::string checks = std::to_string(options.checks);
     const std::string interval = std::to_string(options.intervalMs);
     execl("/proc/self/exe", "health_check_bench", "client", list.c_str(), checks.c_str(), interval.c_str(),

@@ -17,6 +17,7 @@ set(CPACK_PACKAGE_DESCRIPTION
   "lvscare keeps a virtual server (VIP:port) in the kernel pointing only at healthy apiservers, and\n\
 sealctl writes the static pod manifest that runs it on every node.")
 set(CPACK_GENERATOR DEB)
+set(CPACK_STRIP_FILES ON)  # a RelWithDebInfo build packs stripped binaries too
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/packages)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -24,9 +24,9 @@ constexpr const char* platform() {
 #endif
 }
 
-constexpr const char* compiler() {
+std::string compiler() {
 #if defined(__clang__)
-  return "clang++ " __clang_version__;
+  return fmt::format("clang++ {}.{}.{}", __clang_major__, __clang_minor__, __clang_patchlevel__);
 #else
   return "g++ " __VERSION__;
 #endif

@@ -32,9 +32,11 @@ struct YamlNode {
 
   static YamlNode string(std::string value);
   static YamlNode literal(std::string value);
-  static YamlNode boolean(bool value) { return literal(value ? "true" : "false"); }
-  static YamlNode null() { return literal("null"); }
-  static YamlNode map() { return YamlNode{}; }
+  // Defined below YamlEntry: a YamlNode made here destroys a vector<YamlEntry>, which clang with
+  // libstdc++'s C++20 (constexpr) vector only accepts once YamlEntry is complete.
+  static YamlNode boolean(bool value);
+  static YamlNode null();
+  static YamlNode map();
   static YamlNode seq();
   static YamlNode stringSeq(const std::vector<std::string>& values);
 
@@ -56,6 +58,10 @@ struct YamlEntry {
   YamlNode value;
   bool operator==(const YamlEntry&) const = default;
 };
+
+inline YamlNode YamlNode::boolean(bool value) { return literal(value ? "true" : "false"); }
+inline YamlNode YamlNode::null() { return literal("null"); }
+inline YamlNode YamlNode::map() { return YamlNode{}; }
 
 // One document, keys sorted as go-yaml sorts them, ending in a newline, no "---".
 Result<std::string> emitYaml(const YamlNode& root);

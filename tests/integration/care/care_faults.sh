@@ -148,18 +148,19 @@ scenario_owner() {
 scenario_log() {
   # A pipe that is full before lvscare starts and that nobody reads until the end: the test holds it
   # open read-write, so neither side blocks on open(). Many real servers with nothing listening
-  # make many DEBG lines, so lvscare's queue overflows within seconds.
+  # make many lines (each one's first failure and its state change: a repeated failure is only
+  # counted), more than lvscare's 256 KiB queue holds, so it overflows at start.
   mkfifo "$work/stderr"
   exec 3<> "$work/stderr"
   python3 "$(dirname "$0")/../../support/fill_pipe.py" "$work/stderr"
   local -a dead=()
-  for port in $(seq 9000 9199); do dead+=(--rs "127.0.0.1:$port"); done
+  for port in $(seq 9000 11999); do dead+=(--rs "127.0.0.1:$port"); done
   "$LVSCARE" "${care_args[@]}" --rs 127.0.0.1:8081 --rs 127.0.0.1:8082 --rs 127.0.0.1:8083 "${dead[@]}" \
     --logger DEBG > /dev/null 2> "$work/stderr" &
   pids+=($!)
   wait_for 10 has_weight 127.0.0.1:8082 1 || fail "lvscare did not program its servers with stderr blocked"
   say "servers programmed with stderr blocked after ${waited_ms} ms"
-  sleep 3  # the queue fills and overflows meanwhile (about 1,000 DEBG lines a second)
+  sleep 3  # the queue fills and overflows meanwhile
   kill "${server_pid[8082]}"
   local t0; t0=$(now_ms)
   # Weight 0 lasts one interval (200 ms) before the removal: either counts.

@@ -57,7 +57,6 @@ struct Options {
   std::exit(1);
 }
 
-
 // A "Key:   123 kB" line of /proc/<pid>/status, in kB.
 long procStatusKb(pid_t pid, const std::string& key) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -150,8 +149,8 @@ Figures measureLvscare(const std::vector<int>& ports, const Options& options) {
   int status = 0;
   waitpid(pid, &status, 0);
   Figures f;
-  if (n <= 0 || std::sscanf(buffer, "%ld %lf %lf %ld %ld %lf", &f.checks, &f.userUsPerCheck, &f.systemUsPerCheck, &f.rssKb,
-                         &f.failures, &f.wallSeconds) != 6) {
+  if (n <= 0 || std::sscanf(buffer, "%ld %lf %lf %ld %ld %lf", &f.checks, &f.userUsPerCheck, &f.systemUsPerCheck,
+                            &f.rssKb, &f.failures, &f.wallSeconds) != 6) {
     die("lvscare client produced no figures");
   }
   return f;
@@ -251,7 +250,9 @@ Options parseOptions(int argc, char** argv) {
     else if (flag == "--interval-ms") o.intervalMs = std::stoi(value);
     else if (flag == "--haproxy") o.haproxy = value;
     else if (flag == "--scheme" && (value == "http" || value == "https")) o.https = value == "https";
-    else die("unknown flag " + flag + " (want --checks N --servers K --interval-ms I --scheme http|https --haproxy PATH|none)");
+    else
+      die("unknown flag " + flag +
+          " (want --checks N --servers K --interval-ms I --scheme http|https --haproxy PATH|none)");
   }
   if (o.checks < 1 || o.servers < 1 || o.intervalMs < 1) die("--checks, --servers and --interval-ms must be positive");
   return o;
@@ -261,7 +262,8 @@ Options parseOptions(int argc, char** argv) {
 void printRow(const char* name, const Figures& f) {
   const std::string failures = f.failures < 0 ? "n/a" : std::to_string(f.failures);
   std::printf("%-26s %7ld %10.1f %8.1f %8.1f %11.1f %8s %6.1f\n", name, f.checks, f.userUsPerCheck + f.systemUsPerCheck,
-              f.userUsPerCheck, f.systemUsPerCheck, static_cast<double>(f.rssKb) / 1024.0, failures.c_str(), f.wallSeconds);
+              f.userUsPerCheck, f.systemUsPerCheck, static_cast<double>(f.rssKb) / 1024.0, failures.c_str(),
+              f.wallSeconds);
 }
 
 }  // namespace
@@ -289,14 +291,15 @@ int main(int argc, char** argv) {
 
   std::printf("%ld %s checks, %d servers on 127.0.0.1, every %d ms per server\n", options.checks,
               options.https ? "HTTPS (no verification)" : "HTTP", options.servers, options.intervalMs);
-  std::printf("%-26s %7s %10s %8s %8s %11s %8s %6s\n", "checker", "checks", "cpu us", "user us", "sys us", "peak RSS MB",
-              "failures", "wall s");
+  std::printf("%-26s %7s %10s %8s %8s %11s %8s %6s\n", "checker", "checks", "cpu us", "user us", "sys us",
+              "peak RSS MB", "failures", "wall s");
   printRow(options.https ? "lvscare (own HTTP, OpenSSL)" : "lvscare (epoll, own HTTP)", measureLvscare(ports, options));
   if (options.haproxy != "none") {
     if (access(options.haproxy.c_str(), X_OK) != 0) {
       std::printf("%-26s (not installed at %s)\n", "haproxy option httpchk", options.haproxy.c_str());
     } else {
-      printRow(options.https ? "haproxy httpchk check-ssl" : "haproxy option httpchk", measureHaproxy(ports, options, served));
+      printRow(options.https ? "haproxy httpchk check-ssl" : "haproxy option httpchk",
+               measureHaproxy(ports, options, served));
     }
   }
   kill(server, SIGTERM);

@@ -24,13 +24,15 @@ const host::RouteSpec kSpec{IpAddress::parse("10.77.1.1").value(), IpAddress::pa
 // Connected veth, our route, and `count` foreign /32 routes in 10.78.0.0/16.. (ip -batch).
 bool populate(int count) {
   if (testing::run("ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && "
-                   "ip link set v0 up && ip link set v1 up").status != 0) {
+                   "ip link set v0 up && ip link set v1 up")
+          .status != 0) {
     return false;
   }
   const std::string batch = "/tmp/lvscare-host-bench-routes";
   {
     std::ofstream out(batch);
-    for (int i = 0; i < count; ++i) out << "route add 10." << 78 + i / 65536 << "." << (i / 256) % 256 << "." << i % 256 << "/32 via 10.77.0.3\n";
+    for (int i = 0; i < count; ++i)
+      out << "route add 10." << 78 + i / 65536 << "." << (i / 256) % 256 << "." << i % 256 << "/32 via 10.77.0.3\n";
   }
   const bool ok = testing::run("ip -batch " + batch).status == 0;
   std::remove(batch.c_str());

@@ -67,12 +67,13 @@ Options parseOptions(int argc, char** argv) {
 
 // Service s: 10.100.(s / 250).(s % 250 + 1):80; its real server r: 10.(128 + s / 250 % 128).(s % 250).(r + 1):8080.
 ServiceKey serviceKey(int s) {
-  const auto address = IpAddress::v4(10, 100, static_cast<std::uint8_t>(s / 250), static_cast<std::uint8_t>(s % 250 + 1));
+  const auto address =
+      IpAddress::v4(10, 100, static_cast<std::uint8_t>(s / 250), static_cast<std::uint8_t>(s % 250 + 1));
   return ServiceKey{Protocol::Tcp, Endpoint{address, 80}};
 }
 Endpoint realEndpoint(int s, int r) {
-  const auto address = IpAddress::v4(10, static_cast<std::uint8_t>(128 + s / 250 % 128), static_cast<std::uint8_t>(s % 250),
-                                     static_cast<std::uint8_t>(r + 1));
+  const auto address = IpAddress::v4(10, static_cast<std::uint8_t>(128 + s / 250 % 128),
+                                     static_cast<std::uint8_t>(s % 250), static_cast<std::uint8_t>(r + 1));
   return Endpoint{address, 8080};
 }
 
@@ -146,8 +147,9 @@ int main(int argc, char** argv) {
   auto left = datapath.listVirtualServers();
   if (!left || !left->empty()) die("virtual servers left after removing them all");
 
-  std::printf("ours: program %zu requests %.3f s; read back %zu services + %zu real servers %.3f s; remove %d services %.3f s\n",
-              program.size(), programSeconds, servicesRead, realsRead, readSeconds, options.services, removeSeconds);
+  std::printf(
+      "ours: program %zu requests %.3f s; read back %zu services + %zu real servers %.3f s; remove %d services %.3f s\n",
+      program.size(), programSeconds, servicesRead, realsRead, readSeconds, options.services, removeSeconds);
   std::printf("ours_program_s=%.6f ours_read_s=%.6f ours_remove_s=%.6f ours_total_s=%.6f\n", programSeconds,
               readSeconds, removeSeconds, programSeconds + readSeconds + removeSeconds);
   return 0;

@@ -46,20 +46,26 @@ double median(std::vector<double> values) {
 
 double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
+  return values.empty()
+             ? 0
+             : values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
 }
 
 std::vector<LbService> services(const Options& options) {
   std::vector<LbService> out;
   for (int v = 0; v < options.vips; ++v) {
     LbService lb;
-    lb.service.key = ServiceKey{Protocol::Tcp, Endpoint{IpAddress::v4(10, 96, static_cast<std::uint8_t>(v / 250), static_cast<std::uint8_t>(v % 250 + 1)), 443}};
+    lb.service.key = ServiceKey{Protocol::Tcp, Endpoint{IpAddress::v4(10, 96, static_cast<std::uint8_t>(v / 250),
+                                                                      static_cast<std::uint8_t>(v % 250 + 1)),
+                                                        443}};
     for (int b = 0; b < options.backends; ++b) {
       RealServer real;
-      real.endpoint = Endpoint{IpAddress::v4(192, 168, static_cast<std::uint8_t>(b), static_cast<std::uint8_t>(v % 250 + 1)), 6443};
+      real.endpoint =
+          Endpoint{IpAddress::v4(192, 168, static_cast<std::uint8_t>(b), static_cast<std::uint8_t>(v % 250 + 1)), 6443};
       lb.reals.push_back(real);
     }
-    std::sort(lb.reals.begin(), lb.reals.end(), [](const RealServer& a, const RealServer& b) { return a.endpoint < b.endpoint; });
+    std::sort(lb.reals.begin(), lb.reals.end(),
+              [](const RealServer& a, const RealServer& b) { return a.endpoint < b.endpoint; });
     out.push_back(std::move(lb));
   }
   return out;
@@ -170,7 +176,8 @@ int run(const Options& options) {
     for (int i = 0; i < 5; ++i) {
       LbService lb = all[static_cast<std::size_t>(i * 7919) % all.size()];
       lb.reals[static_cast<std::size_t>(i) % lb.reals.size()].weight = i % 2 == 0 ? 0 : 1;
-      const double changed = nftFile(path, fmt::format("delete table ip {}\n", lbTableName(lb.service.key)) + renderLbNft(lb));
+      const double changed =
+          nftFile(path, fmt::format("delete table ip {}\n", lbTableName(lb.service.key)) + renderLbNft(lb));
       if (changed < 0) return 1;
       nftWeight.push_back(changed);
     }
@@ -187,8 +194,8 @@ int run(const Options& options) {
       bytes += message.bytes.size();
     }
   }
-  std::printf("nftables datapath vs nft -f: %d VIPs x %d backends, %d rounds (medians, ms)\n", options.vips, options.backends,
-              options.repeat);
+  std::printf("nftables datapath vs nft -f: %d VIPs x %d backends, %d rounds (medians, ms)\n", options.vips,
+              options.backends, options.repeat);
   std::printf("one transaction: %zu messages, %.1f MiB; nft -f input: %.1f MiB of text\n", messages,
               static_cast<double>(bytes) / (1 << 20), static_cast<double>(text.size()) / (1 << 20));
   std::printf("%-34s %12s %12s %9s\n", "step", "lvscare", "nft -f", "nft/ours");
@@ -196,8 +203,9 @@ int run(const Options& options) {
   row("change one backend's weight", median(oursWeight), median(nftWeight));
   row("remove all: flush()", median(oursRemove), median(nftRemove));
   if (!oursDeleteOps.empty()) row("remove all: apply(delete x N)", median(oursDeleteOps), median(nftRemove));
-  std::printf("weight change, ours: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %zu changes\n", percentile(oursWeight, 0.5),
-              percentile(oursWeight, 0.9), percentile(oursWeight, 0.99), percentile(oursWeight, 1.0), oursWeight.size());
+  std::printf("weight change, ours: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %zu changes\n",
+              percentile(oursWeight, 0.5), percentile(oursWeight, 0.9), percentile(oursWeight, 0.99),
+              percentile(oursWeight, 1.0), oursWeight.size());
   return 0;
 }
 
@@ -221,7 +229,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nft_bench needs root (it works in a private network namespace)\n");
     return 2;
   }
-  if (options.vips < 1 || options.vips > 60000 || options.backends < 1 || options.backends > 250 || options.repeat < 1) {
+  if (options.vips < 1 || options.vips > 60000 || options.backends < 1 || options.backends > 250 ||
+      options.repeat < 1) {
     std::fprintf(stderr, "nft_bench: values out of range\n");
     return 2;
   }

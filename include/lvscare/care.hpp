@@ -28,7 +28,7 @@ namespace lvscare::care {
 //          to the VIP (needed when real servers are on this host).
 //   None:  `--mode ""`: the rules only.
 enum class Mode : std::uint8_t { None, Route, Link };
-std::string_view toString(Mode mode);  // "", "route", "link"
+std::string_view toString(Mode mode);           // "", "route", "link"
 Result<Mode> parseMode(std::string_view text);  // the error says what is wanted: want route, link or ""
 
 // Which kernel load balancer programs the rules. Auto: IPVS when the kernel has it or can load it,
@@ -50,17 +50,17 @@ inline constexpr std::uint16_t kDefaultMetricsPort = 10264;
 inline constexpr std::string_view kDefaultMetricsBindAddress = "127.0.0.1:10264";
 
 struct CareConfig {
-  Endpoint virtualServer;                 // --vs
-  std::vector<Endpoint> realServers;      // --rs, in the order given, no duplicates
-  std::string scheduler = "rr";           // --scheduler
+  Endpoint virtualServer;                                      // --vs
+  std::vector<Endpoint> realServers;                           // --rs, in the order given, no duplicates
+  std::string scheduler = "rr";                                // --scheduler
   std::string interfaceName = std::string(kDefaultInterface);  // -i/--iface, link mode
-  Mode mode = Mode::Route;                // --mode
-  bool runOnce = false;                   // --run-once: one health round, program, exit
-  bool clean = false;                     // -C/--clean: remove everything of ours for the VIP, exit
-  std::optional<IpAddress> nodeIp;        // --ip (or /etc/hosts, or LVSCARE_NODE_IP): route gateway (IPv6: source)
-  int masqueradeBit = 0;                  // --masqueradebit, link mode
-  health::ProbeConfig probe;              // --health-*
-  health::CheckPolicy policy;             // --interval, rise/fall, fast interval, jitter
+  Mode mode = Mode::Route;                                     // --mode
+  bool runOnce = false;                                        // --run-once: one health round, program, exit
+  bool clean = false;               // -C/--clean: remove everything of ours for the VIP, exit
+  std::optional<IpAddress> nodeIp;  // --ip (or /etc/hosts, or LVSCARE_NODE_IP): route gateway (IPv6: source)
+  int masqueradeBit = 0;            // --masqueradebit, link mode
+  health::ProbeConfig probe;        // --health-*
+  health::CheckPolicy policy;       // --interval, rise/fall, fast interval, jitter
   DatapathChoice datapath = DatapathChoice::Auto;  // --datapath
   // --fail-open: when every real server fails its check, keep them all at weight 1 instead of
   // none (false: LVScare's strict behaviour, an empty VIP).
@@ -78,9 +78,24 @@ struct CareConfig {
 // The fields of a CareConfig that validateConfig() can find wrong. A front end turns one into the
 // name the user knows (a flag, an environment variable); toString() is the member's own name.
 enum class ConfigField : std::uint8_t {
-  VirtualServer, RealServers, Scheduler, InterfaceName, Clean, NodeIp, MasqueradeBit, ReconcileInterval,
-  Interval, Rise, Fall, FastInterval, Jitter,                          // policy
-  ProbeTimeout, ProbeMethod, ProbePath, ProbeHeaders, ProbeStatuses,   // probe
+  VirtualServer,
+  RealServers,
+  Scheduler,
+  InterfaceName,
+  Clean,
+  NodeIp,
+  MasqueradeBit,
+  ReconcileInterval,
+  Interval,
+  Rise,
+  Fall,
+  FastInterval,
+  Jitter,  // policy
+  ProbeTimeout,
+  ProbeMethod,
+  ProbePath,
+  ProbeHeaders,
+  ProbeStatuses,  // probe
 };
 std::string_view toString(ConfigField field);  // "realServers", "policy.rise", "probe.timeout"...
 using ConfigError = FieldError<ConfigField>;

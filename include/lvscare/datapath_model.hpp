@@ -42,7 +42,7 @@ class DatapathModel {
   // Applies `op`, or leaves the model as it was and says why not (the contract above).
   Result<void> apply(const DatapathOp& op, const Admission& admit = {});
 
-  const ServiceState* find(const ServiceKey& key) const;  // null when absent
+  const ServiceState* find(const ServiceKey& key) const;                             // null when absent
   const ServiceState& at(const ServiceKey& key) const { return services_.at(key); }  // throws when absent
   const std::map<ServiceKey, ServiceState>& services() const { return services_; }
   bool empty() const { return services_.empty(); }

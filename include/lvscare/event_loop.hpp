@@ -19,10 +19,10 @@ class TimerQueue;
 
 // Interest and event bits, equal to the EPOLL* values (checked in event_loop.cpp).
 namespace fd_event {
-inline constexpr std::uint32_t kRead = 0x001;    // EPOLLIN
-inline constexpr std::uint32_t kWrite = 0x004;   // EPOLLOUT
-inline constexpr std::uint32_t kError = 0x008;   // EPOLLERR (always reported)
-inline constexpr std::uint32_t kHangup = 0x010;  // EPOLLHUP (always reported)
+inline constexpr std::uint32_t kRead = 0x001;         // EPOLLIN
+inline constexpr std::uint32_t kWrite = 0x004;        // EPOLLOUT
+inline constexpr std::uint32_t kError = 0x008;        // EPOLLERR (always reported)
+inline constexpr std::uint32_t kHangup = 0x010;       // EPOLLHUP (always reported)
 inline constexpr std::uint32_t kPeerClosed = 0x2000;  // EPOLLRDHUP
 inline constexpr std::uint32_t kEdge = 1u << 31;      // EPOLLET: report changes, not levels
 }  // namespace fd_event

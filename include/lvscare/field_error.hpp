@@ -36,8 +36,7 @@ template <class Field>
 tl::unexpected<FieldError<Field>> fieldError(Field field, std::string value, std::string problem,
                                              std::type_identity_t<std::optional<Field>> other = std::nullopt,
                                              std::size_t item = 0) {
-  return tl::unexpected<FieldError<Field>>(
-      FieldError<Field>{field, item, std::move(value), std::move(problem), other});
+  return tl::unexpected<FieldError<Field>>(FieldError<Field>{field, item, std::move(value), std::move(problem), other});
 }
 
 // The problem with `other` named by `name`.

@@ -96,8 +96,16 @@ using ProberFactory = std::function<std::unique_ptr<Prober>(const Endpoint& targ
 
 // The fields of a ProbeConfig and a CheckPolicy a user can get wrong, for FieldError.
 enum class HealthField : std::uint8_t {
-  Interval, Rise, Fall, FastInterval, Jitter,                   // CheckPolicy
-  Timeout, Method, Path, Headers, Statuses,                      // ProbeConfig
+  Interval,
+  Rise,
+  Fall,
+  FastInterval,
+  Jitter,  // CheckPolicy
+  Timeout,
+  Method,
+  Path,
+  Headers,
+  Statuses,  // ProbeConfig
 };
 std::string_view toString(HealthField field);  // "interval", "health timeout", "health request method"...
 using HealthError = FieldError<HealthField>;

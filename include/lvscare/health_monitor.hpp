@@ -44,7 +44,8 @@ class HealthMonitor {
   // Out-of-range policy values are clamped (see validatePolicy() for user input). The dispatcher
   // and the probers the factory makes must outlive the monitor. Callbacks may call any method
   // of the monitor but must not destroy it (stop the dispatcher instead).
-  HealthMonitor(event::Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options, EventCallback onEvent = {});
+  HealthMonitor(event::Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options,
+                EventCallback onEvent = {});
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;

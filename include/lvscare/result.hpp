@@ -19,7 +19,7 @@ enum class Errc {
   Malformed,        // a reply or input that does not parse
   Io,               // socket or file I/O failed
   Timeout,
-  Foreign,          // named like ours but someone else's (a table without our mark): left untouched
+  Foreign,  // named like ours but someone else's (a table without our mark): left untouched
 };
 
 std::string_view toString(Errc code);

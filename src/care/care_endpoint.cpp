@@ -38,13 +38,13 @@ std::vector<observe::CheckOutcome> CareEndpoint::livezChecks(health::TimePoint n
   observe::CheckOutcome watchdog{"watchdog", std::nullopt};
   const auto since = metrics.lastRoundAt().value_or(metrics.started());
   if (now - since > livenessBound()) {
-    watchdog.failure = fmt::format("{} check round completed {} ago, over the bound of {}",
-                                   metrics.lastRoundAt() ? "the last" : "no", health::formatDuration(now - since),
-                                   health::formatDuration(livenessBound()));
+    watchdog.failure =
+        fmt::format("{} check round completed {} ago, over the bound of {}", metrics.lastRoundAt() ? "the last" : "no",
+                    health::formatDuration(now - since), health::formatDuration(livenessBound()));
   }
   checks.push_back(std::move(watchdog));
   checks.push_back({"kernel", metrics.kernelError() ? std::optional<std::string>("cannot read our virtual server: " +
-                                                                                  *metrics.kernelError())
+                                                                                 *metrics.kernelError())
                                                     : std::nullopt});
   return checks;
 }
@@ -52,13 +52,14 @@ std::vector<observe::CheckOutcome> CareEndpoint::livezChecks(health::TimePoint n
 std::vector<observe::CheckOutcome> CareEndpoint::readyzChecks() const {
   const CareMetrics& metrics = loop_.metrics();
   std::vector<observe::CheckOutcome> checks;
-  checks.push_back({"first-round", metrics.rounds() == 0 ? std::optional<std::string>("no check round completed yet")
-                                                         : std::nullopt});
+  checks.push_back({"first-round",
+                    metrics.rounds() == 0 ? std::optional<std::string>("no check round completed yet") : std::nullopt});
   std::optional<std::string> rules;
   if (metrics.kernelError()) rules = "cannot read our virtual server: " + *metrics.kernelError();
   else if (!metrics.rulesProgrammed()) rules = "the last reconcile pass could not program every rule";
   checks.push_back({"rules", rules});
-  checks.push_back({"host-setup", metrics.hostError() ? std::optional<std::string>(*metrics.hostError()) : std::nullopt});
+  checks.push_back(
+      {"host-setup", metrics.hostError() ? std::optional<std::string>(*metrics.hostError()) : std::nullopt});
   return checks;
 }
 
@@ -70,24 +71,30 @@ std::string CareEndpoint::metricsText() {
   observe::MetricsText out;
 
   out.family("lvscare_build_info", Type::Gauge, "Always 1; the labels say which lvscare runs and on which datapath.");
-  out.sample("lvscare_build_info", {{"version", build_.version}, {"commit", build_.commit}, {"datapath", datapath_.name()}}, 1);
+  out.sample("lvscare_build_info",
+             {{"version", build_.version}, {"commit", build_.commit}, {"datapath", datapath_.name()}}, 1);
 
   out.family("lvscare_real_server_state", Type::Gauge, "1 for the phase each real server is in, 0 for the others.");
   for (const auto& [server, phase] : desired.phases()) {
     const std::string address = server.toString();
-    for (const ServerPhase each : {ServerPhase::Pending, ServerPhase::Active, ServerPhase::Draining, ServerPhase::Removed})
-      out.sample("lvscare_real_server_state", {{"real_server", address}, {"state", toString(each)}}, each == phase ? 1 : 0);
+    for (const ServerPhase each :
+         {ServerPhase::Pending, ServerPhase::Active, ServerPhase::Draining, ServerPhase::Removed})
+      out.sample("lvscare_real_server_state", {{"real_server", address}, {"state", toString(each)}},
+                 each == phase ? 1 : 0);
   }
   if (kernel) {
-    out.family("lvscare_real_server_weight", Type::Gauge, "Weight of each real server in the kernel (absent: not there).");
+    out.family("lvscare_real_server_weight", Type::Gauge,
+               "Weight of each real server in the kernel (absent: not there).");
     for (const auto& [server, phase] : desired.phases()) {
       if (const auto* inKernel = findReal(*kernel, server))
         out.sample("lvscare_real_server_weight", {{"real_server", server.toString()}}, inKernel->server.weight);
     }
   }
-  out.family("lvscare_real_server_last_check_success", Type::Gauge, "1 if the last completed check of a real server passed.");
+  out.family("lvscare_real_server_last_check_success", Type::Gauge,
+             "1 if the last completed check of a real server passed.");
   for (const auto& [server, record] : metrics.servers()) {
-    if (record.last) out.sample("lvscare_real_server_last_check_success", {{"real_server", server.toString()}}, record.last->healthy);
+    if (record.last)
+      out.sample("lvscare_real_server_last_check_success", {{"real_server", server.toString()}}, record.last->healthy);
   }
   out.family("lvscare_real_server_last_check_duration_seconds", Type::Gauge, "How long the last completed check took.");
   for (const auto& [server, record] : metrics.servers()) {
@@ -178,13 +185,15 @@ ServedEndpoint serveEndpoint(event::EpollDispatcher& loop, const CareLoop& care,
   ServedEndpoint served;
   served.endpoint = std::make_unique<CareEndpoint>(loop, care, datapath, std::move(mode), std::move(build));
   auto server = observe::HttpServer::listen(
-      loop, address, [endpoint = served.endpoint.get()](const observe::RequestHead& request) { return endpoint->handle(request); });
+      loop, address,
+      [endpoint = served.endpoint.get()](const observe::RequestHead& request) { return endpoint->handle(request); });
   if (!server) {
     logf(LogLevel::Warn, "metrics endpoint off error={}", logValue(server.error().describe()));
     return {};
   }
   served.server = std::move(*server);
-  logf(LogLevel::Info, "metrics endpoint address={} paths=/metrics,/livez,/readyz,/status", served.server->localAddress().toString());
+  logf(LogLevel::Info, "metrics endpoint address={} paths=/metrics,/livez,/readyz,/status",
+       served.server->localAddress().toString());
   return served;
 }
 

@@ -29,7 +29,7 @@ struct BuildInfo {
 struct StatusReport {
   struct Server {
     std::string address;
-    std::string state;                          // pending, active, draining, removed
+    std::string state;  // pending, active, draining, removed
     std::optional<std::uint32_t> desiredWeight;
     std::optional<std::uint32_t> kernelWeight;  // none: not in the kernel (or it could not be read)
     std::optional<bool> lastHealthy;            // none: not checked yet
@@ -60,7 +60,8 @@ std::string statusTable(const StatusReport& report);
 class CareEndpoint {
  public:
   // The dispatcher (its clock), the loop and the datapath must outlive this object.
-  CareEndpoint(event::Dispatcher& dispatcher, const CareLoop& loop, Datapath& datapath, std::string mode, BuildInfo build);
+  CareEndpoint(event::Dispatcher& dispatcher, const CareLoop& loop, Datapath& datapath, std::string mode,
+               BuildInfo build);
 
   observe::HttpResponse handle(const observe::RequestHead& request);
 

@@ -156,7 +156,8 @@ void CareLoop::recordRuleRepairs(const ReconcileReport& report, health::Duration
   }
   bool service = false, reals = false;
   for (const DatapathOp& op : report.apply.applied) {
-    const bool serviceOp = op.kind == DatapathOp::Kind::AddVirtualServer || op.kind == DatapathOp::Kind::UpdateVirtualServer ||
+    const bool serviceOp = op.kind == DatapathOp::Kind::AddVirtualServer ||
+                           op.kind == DatapathOp::Kind::UpdateVirtualServer ||
                            op.kind == DatapathOp::Kind::DeleteVirtualServer;
     (serviceOp ? service : reals) = true;
   }
@@ -182,7 +183,8 @@ Result<void> CareLoop::reconcileHost(Pass pass) {
     for (const RepairPart part : parts) metrics_.recordRepair(part, dispatcher_.now() - begun);
   }
   for (const auto& what : *changed)
-    logf(LogLevel::Info, "{} host mode={} made={}", pass == Pass::Tick ? "repair" : "setup", host_.name(), logValue(what));
+    logf(LogLevel::Info, "{} host mode={} made={}", pass == Pass::Tick ? "repair" : "setup", host_.name(),
+         logValue(what));
   return {};
 }
 

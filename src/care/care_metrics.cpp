@@ -63,7 +63,9 @@ std::string_view operationName(DatapathOp::Kind kind) {
 
 namespace {
 // Repairs take from tens of microseconds (one netlink batch) to a second (a module load).
-std::vector<double> repairBuckets() { return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}; }
+std::vector<double> repairBuckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+}
 constexpr std::string_view kRead = "read";
 }  // namespace
 
@@ -144,16 +146,18 @@ void CareMetrics::writeCounters(observe::MetricsText& out) const {
                {{"real_server", address}, {"result", healthy ? "success" : "failure"}, {"reason", toString(reason)}},
                static_cast<double>(count));
   }
-  out.family("lvscare_state_transitions_total", Type::Counter, "Phase changes of real servers (pending, active, draining, removed).");
+  out.family("lvscare_state_transitions_total", Type::Counter,
+             "Phase changes of real servers (pending, active, draining, removed).");
   for (const auto& [key, count] : transitions_) {
     const auto& [server, from, to] = key;
     const std::string address = server.toString();
-    out.sample("lvscare_state_transitions_total", {{"real_server", address}, {"from", toString(from)}, {"to", toString(to)}},
-               static_cast<double>(count));
+    out.sample("lvscare_state_transitions_total",
+               {{"real_server", address}, {"from", toString(from)}, {"to", toString(to)}}, static_cast<double>(count));
   }
   out.family("lvscare_repairs_total", Type::Counter,
              "Parts of our kernel or host state found missing or changed by someone else and put back.");
-  for (const auto& [part, count] : repairs_) out.sample("lvscare_repairs_total", {{"part", toString(part)}}, static_cast<double>(count));
+  for (const auto& [part, count] : repairs_)
+    out.sample("lvscare_repairs_total", {{"part", toString(part)}}, static_cast<double>(count));
   out.family("lvscare_repair_duration_seconds", Type::Histogram, "How long each repair pass took, by part.");
   for (const auto& [part, histogram] : repairSeconds_) {
     const observe::Label labels[] = {{"part", toString(part)}};
@@ -163,7 +167,8 @@ void CareMetrics::writeCounters(observe::MetricsText& out) const {
              "Operations sent to the kernel load balancer (reads of our virtual server included), by operation.");
   for (const auto& [operation, count] : operations_)
     out.sample("lvscare_datapath_operations_total", {{"operation", operation}}, static_cast<double>(count));
-  out.family("lvscare_datapath_operation_errors_total", Type::Counter, "Operations the kernel load balancer refused, by operation.");
+  out.family("lvscare_datapath_operation_errors_total", Type::Counter,
+             "Operations the kernel load balancer refused, by operation.");
   for (const auto& [operation, count] : operations_) {
     const auto errors = operationErrors_.find(operation);
     out.sample("lvscare_datapath_operation_errors_total", {{"operation", operation}},

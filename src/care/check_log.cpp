@@ -20,9 +20,10 @@ void CheckLog::record(const health::CheckEvent& event, health::TimePoint now) {
     return;
   }
   // A new outcome. A first success is routine (debug); a failure, or a success after failures, is not.
-  const LogLevel level = !event.result.healthy ? LogLevel::Warn : (fresh || run.healthy ? LogLevel::Debug : LogLevel::Info);
-  const std::string previous = fresh ? std::string()
-                                     : fmt::format(" previous={} repeated={}", run.healthy ? "success" : "failure", run.count);
+  const LogLevel level =
+      !event.result.healthy ? LogLevel::Warn : (fresh || run.healthy ? LogLevel::Debug : LogLevel::Info);
+  const std::string previous =
+      fresh ? std::string() : fmt::format(" previous={} repeated={}", run.healthy ? "success" : "failure", run.count);
   logf(level, "check rs={} result={} detail={} latency={}{}", server, event.result.healthy ? "success" : "failure",
        logValue(event.result.detail), health::formatDuration(event.result.latency), previous);
   if (logEnabled(level)) ++lines_;

@@ -13,13 +13,14 @@ std::string_view toString(DatapathKind kind) {
 Result<ChosenDatapath> chooseDatapath(DatapathChoice choice, const DatapathOpener& openIpvs,
                                       const DatapathOpener& openNftables) {
   const auto opened = [](Result<std::unique_ptr<Datapath>> datapath, DatapathKind kind,
-                          std::string reason) -> Result<ChosenDatapath> {
+                         std::string reason) -> Result<ChosenDatapath> {
     if (!datapath) return passOn(datapath);
     return ChosenDatapath{std::move(*datapath), kind, std::move(reason)};
   };
   switch (choice) {
     case DatapathChoice::Ipvs: return opened(openIpvs(), DatapathKind::Ipvs, "the config asks for ipvs");
-    case DatapathChoice::Nftables: return opened(openNftables(), DatapathKind::Nftables, "the config asks for nftables");
+    case DatapathChoice::Nftables:
+      return opened(openNftables(), DatapathKind::Nftables, "the config asks for nftables");
     case DatapathChoice::Auto: break;
   }
   auto ipvs = openIpvs();

@@ -64,10 +64,8 @@ std::optional<DesiredState::Transition> DesiredState::onCheck(const health::Chec
   const auto it = phases_.find(event.target);
   if (it == phases_.end()) return std::nullopt;
   checked_.insert(event.target);
-  if (event.result.healthy)
-    failures_.erase(event.target);
-  else
-    failures_[event.target] = event.result.detail;
+  if (event.result.healthy) failures_.erase(event.target);
+  else failures_[event.target] = event.result.detail;
   const ServerPhase from = it->second;
   const ServerPhase to = nextPhase(from, event);
   if (to == from) return std::nullopt;

@@ -79,7 +79,7 @@ class DesiredState {
   VirtualServer service_;
   std::map<Endpoint, ServerPhase> phases_;
   bool failOpen_ = false;
-  std::set<Endpoint> checked_;                 // servers with at least one completed check
+  std::set<Endpoint> checked_;                // servers with at least one completed check
   std::map<Endpoint, std::string> failures_;  // the detail of each server's failing check
 };
 

@@ -15,8 +15,7 @@ bool FailOpenLog::update(const DesiredState& desired, const Endpoint& cause) {
       logf(LogLevel::Warn, "fail-open vs={} rs={} phase={} failed={}", logValue(service_), server.toString(),
            toString(phase), logValue(why.empty() ? std::string("no pass yet") : why));
     }
-    logf(LogLevel::Warn,
-         "fail-open vs={} servers={} reason={}", logValue(service_), desired.phases().size(),
+    logf(LogLevel::Warn, "fail-open vs={} servers={} reason={}", logValue(service_), desired.phases().size(),
          logValue("no real server passes its check: all are kept at weight 1 until one passes "
                   "(--fail-open=false for LVScare's strict behaviour)"));
   } else {

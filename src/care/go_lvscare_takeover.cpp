@@ -26,8 +26,8 @@ struct Findings {
   std::optional<GoLvscareClient> client;
   GoLvscareObjects nft;
   std::optional<nftables::ipset::SetHeader> set;
-  bool legacyNat = false;      // iptables-legacy has a nat table here
-  std::string unreadable;      // why something could not be read, if so
+  bool legacyNat = false;  // iptables-legacy has a nat table here
+  std::string unreadable;  // why something could not be read, if so
   bool any() const { return !nft.empty() || set.has_value(); }
 };
 
@@ -46,18 +46,14 @@ Findings scan() {
     return findings;
   }
   findings.client.emplace(std::move(*client));
-  if (auto objects = findings.client->findObjects())
-    findings.nft = std::move(*objects);
-  else
-    noteError(findings, "iptables-nft tables", objects.error());
+  if (auto objects = findings.client->findObjects()) findings.nft = std::move(*objects);
+  else noteError(findings, "iptables-nft tables", objects.error());
   if (host::pathExists(kIpsetModule)) {
     auto protocol = findings.client->checkIpsetProtocol();
     auto set = protocol ? findings.client->findSet(kGoLvscareSet)
                         : Result<std::optional<nftables::ipset::SetHeader>>(passOn(protocol));
-    if (set)
-      findings.set = std::move(*set);
-    else
-      noteError(findings, "ipset", set.error());
+    if (set) findings.set = std::move(*set);
+    else noteError(findings, "ipset", set.error());
   }
   if (auto legacy = host::readFile(kLegacyTables)) findings.legacyNat = legacy->find("nat") != std::string::npos;
   return findings;
@@ -132,8 +128,8 @@ void removeGoLvscareLeftovers(int masqueradeBit) {
     }
   }
   if (findings.set && legacySuspected(findings)) {
-    add(kept, setSummary(*findings.set) + " (used by iptables-legacy rules; run: " +
-                  legacyRemovalCommands(masqueradeBit) + ")");
+    add(kept, setSummary(*findings.set) +
+                  " (used by iptables-legacy rules; run: " + legacyRemovalCommands(masqueradeBit) + ")");
   } else if (findings.set) {
     // A deleted rule's hold on the set is released by the kernel shortly after the commit: wait
     // up to a second for that, and not at all when no rule was deleted.
@@ -144,15 +140,14 @@ void removeGoLvscareLeftovers(int masqueradeBit) {
       destroyed = findings.client->destroySet(kGoLvscareSet);
       if (destroyed || !nftables::ipset::inUse(destroyed.error())) break;
     }
-    if (destroyed || destroyed.error().code == Errc::NotFound)
-      add(removed, setSummary(*findings.set));
+    if (destroyed || destroyed.error().code == Errc::NotFound) add(removed, setSummary(*findings.set));
     else
       add(kept, setSummary(*findings.set) + " (" +
                     (nftables::ipset::inUse(destroyed.error()) ? std::string("still used by a rule")
-                                                               : destroyed.error().describe()) + ")");
+                                                               : destroyed.error().describe()) +
+                    ")");
   }
-  if (kept.empty())
-    logf(LogLevel::Info, "go-lvscare removed={}", logValue(removed));
+  if (kept.empty()) logf(LogLevel::Info, "go-lvscare removed={}", logValue(removed));
   else
     logf(LogLevel::Warn, "go-lvscare removed={} kept={}", logValue(removed.empty() ? "nothing" : removed),
          logValue(kept));

@@ -102,7 +102,8 @@ class SysctlSetup final : public HostSetup {
 // the netfilter socket it programs through.
 class MasqueradeSetup final : public HostSetup {
  public:
-  MasqueradeSetup(nftables::NftHostRules rules, nftables::MasqueradeSpec spec) : rules_(std::move(rules)), spec_(spec) {}
+  MasqueradeSetup(nftables::NftHostRules rules, nftables::MasqueradeSpec spec)
+      : rules_(std::move(rules)), spec_(spec) {}
   std::string_view name() const override { return "masquerade"; }
   Result<std::vector<std::string>> ensure() override;
   Result<void> remove() override;

@@ -34,9 +34,9 @@ nftables::MasqueradeSpec masqueradeSpec(const CareConfig& config) {
 // "On this host" as the command line tells: a loopback address or the node IP itself.
 host::RouteSpec routeSpec(const CareConfig& config, DatapathKind datapath) {
   host::RouteSpec spec{vipOf(config), *config.nodeIp};
-  const bool realServerHere = std::any_of(config.realServers.begin(), config.realServers.end(), [&](const Endpoint& rs) {
-    return rs.address.isLoopback() || rs.address == spec.nodeIp;
-  });
+  const bool realServerHere =
+      std::any_of(config.realServers.begin(), config.realServers.end(),
+                  [&](const Endpoint& rs) { return rs.address.isLoopback() || rs.address == spec.nodeIp; });
   spec.local = datapath == DatapathKind::Ipvs && realServerHere;
   if (spec.local) {
     logf(LogLevel::Info, "mode=route route={} reason={}", logValue(spec.toString()),
@@ -54,14 +54,15 @@ Result<std::unique_ptr<HostSetup>> masqueradeSetup(const CareConfig& config) {
 
 }  // namespace
 
-Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl,
-                                                 DatapathKind datapath, const ModuleLoader& loader) {
+Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,
+                                                 const ModuleLoader& loader) {
   switch (config.mode) {
     case Mode::None: return std::make_unique<NoHostSetup>();
     case Mode::Route:
       if (!config.nodeIp) {
         // LVScare's behaviour: route mode without a node IP sets no route.
-        logf(LogLevel::Warn, "mode=route no node IP (--ip, /etc/hosts lvscare.node.ip, LVSCARE_NODE_IP): no route is set");
+        logf(LogLevel::Warn,
+             "mode=route no node IP (--ip, /etc/hosts lvscare.node.ip, LVSCARE_NODE_IP): no route is set");
         return std::make_unique<NoHostSetup>();
       }
       return std::make_unique<RouteSetup>(rtnl, routeSpec(config, datapath));
@@ -91,8 +92,7 @@ Result<std::unique_ptr<HostSetup>> makeCleanup(const CareConfig& config, netlink
   }
   if (config.nodeIp)
     parts.push_back(std::make_unique<RouteSetup>(rtnl, host::RouteSpec{vipOf(config), *config.nodeIp}));
-  else
-    parts.push_back(std::make_unique<RouteCleanup>(rtnl, vipOf(config)));
+  else parts.push_back(std::make_unique<RouteCleanup>(rtnl, vipOf(config)));
   parts.push_back(std::make_unique<DummyLinkSetup>(rtnl, linkSpec(config), ModuleLoader{}));
   return std::make_unique<CompositeHostSetup>("clean", std::move(parts));
 }

@@ -15,8 +15,8 @@ namespace lvscare::care {
 
 // What the care loop keeps in place for config.mode, with the datapath it programs (IPVS needs a
 // local route for real servers on this host in route mode, and conntrack in link mode).
-Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl,
-                                                 DatapathKind datapath, const ModuleLoader& loader);
+Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,
+                                                 const ModuleLoader& loader);
 
 // -C: everything of ours for the VIP whatever the mode it ran in: the route, the dummy link's
 // address (and the link when nothing else is on it), the masquerade table (when the kernel has

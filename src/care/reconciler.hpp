@@ -21,13 +21,13 @@ Result<KernelState> readKernelState(Datapath& datapath, const ServiceKey& key);
 bool alreadyDone(const DatapathOp& op, const Error& error);
 
 struct ApplyReport {
-  std::vector<DatapathOp> applied;                      // ops that took effect (or were already done)
+  std::vector<DatapathOp> applied;                     // ops that took effect (or were already done)
   std::vector<std::pair<DatapathOp, Error>> failures;  // ops that failed for real
 };
 ApplyReport applyOps(Datapath& datapath, std::span<const DatapathOp> ops);
 
 struct ReconcileReport {
-  bool serviceWasMissing = false;  // our virtual server had to be created
+  bool serviceWasMissing = false;       // our virtual server had to be created
   std::vector<RealServer> keptWeights;  // weights set by hand and left alone (kept_weights.hpp)
   ApplyReport apply;
   bool changed() const { return !apply.applied.empty(); }

@@ -169,13 +169,14 @@ int runCare(const CareConfig& config) {
     return kExitFailure;
   }
   if (auto started = care.start(); !started) {
-    logf(LogLevel::Error, "start vs={} error={}", config.virtualServer.toString(), logValue(started.error().describe()));
+    logf(LogLevel::Error, "start vs={} error={}", config.virtualServer.toString(),
+         logValue(started.error().describe()));
     return kExitFailure;
   }
   ServedEndpoint endpoint;
   if (config.metricsBindAddress) {
-    endpoint = serveEndpoint(**loop, care, *chosen->datapath, *config.metricsBindAddress, std::string(toString(config.mode)),
-                             BuildInfo{config.buildVersion, config.buildCommit});
+    endpoint = serveEndpoint(**loop, care, *chosen->datapath, *config.metricsBindAddress,
+                             std::string(toString(config.mode)), BuildInfo{config.buildVersion, config.buildCommit});
   }
   (*loop)->run();
   care.stop();

@@ -48,9 +48,10 @@ std::string statusJson(const StatusReport& r) {
   out += fmt::format(R"("virtual_server":{},"datapath":{},"mode":{},"scheduler":{},"interval_seconds":{},)",
                      jsonString(r.virtualServer), jsonString(r.datapath), jsonString(r.mode), jsonString(r.scheduler),
                      jsonNumber(r.intervalSeconds));
-  out += fmt::format(R"("uptime_seconds":{},"last_round_age_seconds":{},"live":{},"ready":{},"kernel_error":{},"host_error":{},)",
-                     jsonNumber(r.uptimeSeconds), r.lastRoundAgeSeconds ? jsonNumber(*r.lastRoundAgeSeconds) : "null",
-                     r.live, r.ready, jsonOptional(r.kernelError), jsonOptional(r.hostError));
+  out += fmt::format(
+      R"("uptime_seconds":{},"last_round_age_seconds":{},"live":{},"ready":{},"kernel_error":{},"host_error":{},)",
+      jsonNumber(r.uptimeSeconds), r.lastRoundAgeSeconds ? jsonNumber(*r.lastRoundAgeSeconds) : "null", r.live, r.ready,
+      jsonOptional(r.kernelError), jsonOptional(r.hostError));
   out += R"("real_servers":[)";
   for (std::size_t i = 0; i < r.servers.size(); ++i) {
     const auto& s = r.servers[i];
@@ -63,8 +64,9 @@ std::string statusJson(const StatusReport& r) {
     }
     out += fmt::format(
         R"({{"address":{},"state":{},"desired_weight":{},"kernel_weight":{},"last_check":{},"last_error":{},"since_change_seconds":{}}})",
-        jsonString(s.address), jsonString(s.state), jsonOptionalNumber(s.desiredWeight), jsonOptionalNumber(s.kernelWeight),
-        last, s.lastError.empty() ? "null" : jsonString(s.lastError), jsonNumber(s.sinceChangeSeconds));
+        jsonString(s.address), jsonString(s.state), jsonOptionalNumber(s.desiredWeight),
+        jsonOptionalNumber(s.kernelWeight), last, s.lastError.empty() ? "null" : jsonString(s.lastError),
+        jsonNumber(s.sinceChangeSeconds));
   }
   out += R"(],"differences":[)";
   for (std::size_t i = 0; i < r.differences.size(); ++i) out += (i > 0 ? "," : "") + jsonString(r.differences[i]);

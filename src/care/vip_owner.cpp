@@ -64,7 +64,8 @@ VipClaim claimVip(event::EpollDispatcher& loop, const CareConfig& config) {
     return VipClaim{std::nullopt, kExitFailure};
   }
   if (config.clean) {
-    logf(LogLevel::Error, "clean vs={} refused: another lvscare owns it on this node and would put it back; stop that one first", vs);
+    logf(LogLevel::Error,
+         "clean vs={} refused: another lvscare owns it on this node and would put it back; stop that one first", vs);
     return VipClaim{std::nullopt, kExitFailure};
   }
   if (config.runOnce) {

@@ -27,8 +27,9 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   addBool(c, "--run-once", false, "run one health round, program the rules and exit");
   addBool(c, "-C,--clean", false, "remove everything set up for this VIP and exit");
   add(c, "--interval", "5s", "health check interval: seconds, or a duration such as 500ms or 1m");
-  add(c, "--ip", "", "node IP, the route's gateway in route mode, its source for IPv6 (else /etc/hosts "
-                     "lvscare.node.ip, else env LVSCARE_NODE_IP)");
+  add(c, "--ip", "",
+      "node IP, the route's gateway in route mode, its source for IPv6 (else /etc/hosts "
+      "lvscare.node.ip, else env LVSCARE_NODE_IP)");
   add(c, "--masqueradebit", "0", "mark bit (0-31) for masquerade in link mode");
   add(c, "--health-path", "/healthz", "URL path probed");
   add(c, "--health-schem", "https", "probe scheme: http, https or tcp");
@@ -95,8 +96,8 @@ CareFlags::Flag& CareFlags::addBool(CLI::App& command, std::string names, bool d
     spec += names.substr(start, end - start) + "{true}";
     start = end + 1;
   }
-  flag.option = command.add_flag(spec, flag.text, std::move(help))
-                    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  flag.option =
+      command.add_flag(spec, flag.text, std::move(help))->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   return flag;
 }
 
@@ -416,7 +417,8 @@ std::vector<std::string> splitEmptyAssignments(std::vector<std::string> args) {
   bool positional = false;  // after "--" nothing is a flag
   for (auto& arg : args) {
     if (arg == "--") positional = true;
-    if (!positional && arg.size() > 3 && arg.starts_with("--") && arg.back() == '=' && arg.find('=') == arg.size() - 1) {
+    if (!positional && arg.size() > 3 && arg.starts_with("--") && arg.back() == '=' &&
+        arg.find('=') == arg.size() - 1) {
       arg.pop_back();
       out.push_back(std::move(arg));
       out.emplace_back();

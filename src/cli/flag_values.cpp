@@ -104,8 +104,10 @@ Result<int> parseClampedInt(std::string_view flag, std::string_view text) {
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec == std::errc::invalid_argument || ptr != end) return bad(flag, text, "not an integer");
   const bool negative = text.front() == '-';
-  if (ec == std::errc::result_out_of_range) value = negative ? std::numeric_limits<long long>::min() : std::numeric_limits<long long>::max();
-  return static_cast<int>(std::clamp<long long>(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  if (ec == std::errc::result_out_of_range)
+    value = negative ? std::numeric_limits<long long>::min() : std::numeric_limits<long long>::max();
+  return static_cast<int>(
+      std::clamp<long long>(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
 }
 
 Result<std::vector<std::string>> splitList(std::string_view flag, std::string_view text) {

@@ -11,7 +11,6 @@
 
 #include "lvscare/exit_status.hpp"
 
-
 namespace lvscare::cli {
 
 // A leaf subcommand and what runs it once the command line has parsed.

@@ -10,7 +10,8 @@
 namespace lvscare::cli {
 
 SealctlCommand addIpvsCommand(CLI::App& sealctl) {
-  CLI::App* ipvs = sealctl.add_subcommand("ipvs", "set up the IPVS virtual server for the masters (lvscare care in-process)");
+  CLI::App* ipvs =
+      sealctl.add_subcommand("ipvs", "set up the IPVS virtual server for the masters (lvscare care in-process)");
   auto flags = std::make_shared<CareFlags>(*ipvs, "IPVS");
   return SealctlCommand{ipvs, [flags] { return runCareCommand(*flags, "sealctl"); }};
 }

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   args = attachFlagValues(std::move(args), {"--options"});
   args = splitEmptyAssignments(std::move(args));  // `sealctl ipvs --mode=` as pflag reads it
-  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+  std::reverse(args.begin(), args.end());         // CLI11 takes the arguments last first
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp& e) {

@@ -67,7 +67,8 @@ int deliver(const StaticPodFlags& flags, const std::string& file, const std::str
   }
   auto outcome = staticpod::replaceFileIfChanged(file, yaml, kManifestMode);
   if (!outcome) return reportError(outcome.error().describe(), kExitFailure);
-  std::printf("static pod %s %s\n", file.c_str(), *outcome == staticpod::WriteOutcome::Written ? "written" : "unchanged");
+  std::printf("static pod %s %s\n", file.c_str(),
+              *outcome == staticpod::WriteOutcome::Written ? "written" : "unchanged");
   return 0;
 }
 
@@ -168,26 +169,31 @@ SealctlCommand addStaticPodCommand(CLI::App& sealctl) {
   lvscare->add_option("--masters", flags->masters, "master host:port; repeat or separate with commas")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  lvscare->add_option("--options", flags->options, "extra lvscare arguments, appended verbatim; repeat or comma-separate")
+  lvscare
+      ->add_option("--options", flags->options, "extra lvscare arguments, appended verbatim; repeat or comma-separate")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   lvscare->add_flag("--print", flags->print, "print the manifest instead of writing it");
   lvscare->add_flag("--set-img", flags->setImage, "only change the image of the existing manifest");
-  CLI::Option* leastPrivilege = lvscare->add_flag(
-      "--least-privilege", flags->leastPrivilege,
-      "capabilities NET_ADMIN and SYS_MODULE instead of a privileged container");
-  lvscare->add_flag("--no-sys-module", flags->noSysModule,
-                    "with --least-privilege: leave out SYS_MODULE (the host loads ip_vs itself)")
+  CLI::Option* leastPrivilege =
+      lvscare->add_flag("--least-privilege", flags->leastPrivilege,
+                        "capabilities NET_ADMIN and SYS_MODULE instead of a privileged container");
+  lvscare
+      ->add_flag("--no-sys-module", flags->noSysModule,
+                 "with --least-privilege: leave out SYS_MODULE (the host loads ip_vs itself)")
       ->needs(leastPrivilege);
-  lvscare->add_option("--mount-host-lvscare", flags->mountHostLvscare,
-                      "mount the host's /usr/bin/lvscare over the image's (Sealos does not): never, "
-                      "auto (when this host has it), always")
+  lvscare
+      ->add_option("--mount-host-lvscare", flags->mountHostLvscare,
+                   "mount the host's /usr/bin/lvscare over the image's (Sealos does not): never, "
+                   "auto (when this host has it), always")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  CLI::Option* probes = lvscare->add_flag(
-      "--probes", flags->probes, "add kubelet liveness and readiness probes (httpGet /livez and /readyz on lvscare's endpoint)");
-  lvscare->add_option("--metrics-bind-address", flags->metricsBindAddress,
-                      "with --probes: where lvscare's endpoint listens and the probes look")
+  CLI::Option* probes =
+      lvscare->add_flag("--probes", flags->probes,
+                        "add kubelet liveness and readiness probes (httpGet /livez and /readyz on lvscare's endpoint)");
+  lvscare
+      ->add_option("--metrics-bind-address", flags->metricsBindAddress,
+                   "with --probes: where lvscare's endpoint listens and the probes look")
       ->needs(probes)
       ->capture_default_str();
   // Where the node IP (lvscare.node.ip) is looked up; tests point it at their own file.

@@ -21,9 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Failure ioError(std::string what, int err) {
-  return fail(Errc::Io, what + ": " + std::strerror(err), err);
-}
+Failure ioError(std::string what, int err) { return fail(Errc::Io, what + ": " + std::strerror(err), err); }
 
 // Waits until `fd` is ready for `events` or the deadline passes.
 Result<void> waitFor(int fd, short events, Clock::time_point deadline, std::string_view what) {
@@ -62,7 +60,8 @@ Result<std::string> httpGet(const Endpoint& server, std::string_view target, hea
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &size);
     if (err != 0) return ioError("connect", err);
   }
-  const std::string request = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", target, server.toString());
+  const std::string request =
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", target, server.toString());
   for (std::size_t sent = 0; sent < request.size();) {
     if (auto ready = waitFor(fd.get(), POLLOUT, deadline, "sending"); !ready) return passOn(ready);
     const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -83,17 +82,20 @@ Result<std::string> httpGet(const Endpoint& server, std::string_view target, hea
   }
   health::HttpResponseParser parser;
   if (parser.feed(response) != health::HttpResponseParser::State::Done)
-    return fail(Errc::Malformed, "not an HTTP answer" + (parser.error().empty() ? std::string() : ": " + parser.error()));
+    return fail(Errc::Malformed,
+                "not an HTTP answer" + (parser.error().empty() ? std::string() : ": " + parser.error()));
   std::string body = response.substr(parser.consumed());
   if (parser.status() != 200)
-    return fail(Errc::Malformed, fmt::format("HTTP {} for {}: {}", parser.status(), target, body.substr(0, body.find('\n'))));
+    return fail(Errc::Malformed,
+                fmt::format("HTTP {} for {}: {}", parser.status(), target, body.substr(0, body.find('\n'))));
   return body;
 }
 
 void addStatusFlags(CLI::App& command, StatusFlags& flags) {
   flags.address = std::string(care::kDefaultMetricsBindAddress);
   command.add_flag("--json", flags.json, "print JSON instead of a table");
-  command.add_option("--metrics-bind-address", flags.address, "the daemon's --metrics-bind-address")->capture_default_str();
+  command.add_option("--metrics-bind-address", flags.address, "the daemon's --metrics-bind-address")
+      ->capture_default_str();
   command.add_option("--timeout", flags.timeout, "how long to wait for the answer")->capture_default_str();
 }
 

@@ -82,7 +82,9 @@ Result<void> applySingle(Datapath& datapath, DatapathOp op) {
 }
 }  // namespace
 
-Result<void> Datapath::addVirtualServer(const VirtualServer& vs) { return applySingle(*this, DatapathOp::addVirtualServer(vs)); }
+Result<void> Datapath::addVirtualServer(const VirtualServer& vs) {
+  return applySingle(*this, DatapathOp::addVirtualServer(vs));
+}
 Result<void> Datapath::updateVirtualServer(const VirtualServer& vs) {
   return applySingle(*this, DatapathOp::updateVirtualServer(vs));
 }

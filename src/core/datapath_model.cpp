@@ -38,7 +38,8 @@ Result<void> changeReals(ServiceState& state, const DatapathOp& op, Needs needs,
   const auto position = std::lower_bound(state.reals.begin(), state.reals.end(), endpoint, endpointBefore);
   const bool present = position != state.reals.end() && position->endpoint == endpoint;
   if (needs == Needs::Absent && present) return fail(Errc::Exists, realName(op.service.key, endpoint) + " exists");
-  if (needs == Needs::Present && !present) return fail(Errc::NotFound, realName(op.service.key, endpoint) + " does not exist");
+  if (needs == Needs::Present && !present)
+    return fail(Errc::NotFound, realName(op.service.key, endpoint) + " does not exist");
   const auto at = static_cast<std::size_t>(position - state.reals.begin());
   if (!admit) {
     change(state.reals, at, op.real);
@@ -49,9 +50,9 @@ Result<void> changeReals(ServiceState& state, const DatapathOp& op, Needs needs,
   const std::optional<RealServer> previous = present ? std::optional<RealServer>(state.reals[at]) : std::nullopt;
   change(state.reals, at, op.real);
   if (auto admitted = admit(state); !admitted) {
-    if (!previous) eraseReal(state.reals, at, op.real);              // an insertion
+    if (!previous) eraseReal(state.reals, at, op.real);  // an insertion
     else if (op.kind == Kind::UpdateRealServer) state.reals[at] = *previous;
-    else insertReal(state.reals, at, *previous);                     // a deletion
+    else insertReal(state.reals, at, *previous);  // a deletion
     return admitted;
   }
   return {};

@@ -19,7 +19,8 @@ IpAddress IpAddress::v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uin
 
 Result<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.empty()) return fail(Errc::InvalidArgument, "empty IP address");
-  if (text.size() >= INET6_ADDRSTRLEN) return fail(Errc::InvalidArgument, "'" + std::string(text) + "' is not an IP address");
+  if (text.size() >= INET6_ADDRSTRLEN)
+    return fail(Errc::InvalidArgument, "'" + std::string(text) + "' is not an IP address");
   const std::string copy(text);  // inet_pton needs a terminated string
   IpAddress ip;
   if (copy.find(':') == std::string::npos) {
@@ -54,12 +55,15 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
   if (text.empty()) return fail(Errc::InvalidArgument, "empty address, want host:port");
   if (text.front() == '[') {
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return fail(Errc::InvalidArgument, quoted + ": missing ']' after IPv6 address");
+    if (close == std::string_view::npos)
+      return fail(Errc::InvalidArgument, quoted + ": missing ']' after IPv6 address");
     host = text.substr(1, close - 1);
     const auto rest = text.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return fail(Errc::InvalidArgument, quoted + ": missing port, want [addr]:port");
+    if (rest.empty() || rest.front() != ':')
+      return fail(Errc::InvalidArgument, quoted + ": missing port, want [addr]:port");
     port = rest.substr(1);
-    if (host.find(':') == std::string_view::npos) return fail(Errc::InvalidArgument, quoted + ": brackets are only for IPv6 addresses");
+    if (host.find(':') == std::string_view::npos)
+      return fail(Errc::InvalidArgument, quoted + ": brackets are only for IPv6 addresses");
   } else {
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return fail(Errc::InvalidArgument, quoted + ": missing port, want host:port");
@@ -84,8 +88,8 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
 }
 
 std::string Endpoint::toString() const {
-  std::string text = address.isV6() ? std::string(1, '[').append(address.toString()).append("]:")
-                                     : address.toString().append(1, ':');
+  std::string text =
+      address.isV6() ? std::string(1, '[').append(address.toString()).append("]:") : address.toString().append(1, ':');
   return text.append(std::to_string(port));
 }
 

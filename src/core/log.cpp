@@ -96,9 +96,8 @@ std::string printable(std::string_view text) {
 }
 
 std::string logValue(std::string_view value) {
-  const bool control = std::any_of(value.begin(), value.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  });
+  const bool control =
+      std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
   if (!value.empty() && !control && value.find_first_of(" \"=") == std::string_view::npos) return std::string(value);
   std::string out = "\"";
   for (const char c : value) {

@@ -65,7 +65,8 @@ class EpollDispatcher::Watch final : public FdWatch {
 
 class EpollDispatcher::Signals final : public SignalWatch {
  public:
-  Signals(sigset_t newlyBlocked, std::unique_ptr<FdWatch> watch) : newlyBlocked_(newlyBlocked), watch_(std::move(watch)) {}
+  Signals(sigset_t newlyBlocked, std::unique_ptr<FdWatch> watch)
+      : newlyBlocked_(newlyBlocked), watch_(std::move(watch)) {}
   ~Signals() override {
     watch_.reset();
     pthread_sigmask(SIG_UNBLOCK, &newlyBlocked_, nullptr);
@@ -106,7 +107,8 @@ Result<std::unique_ptr<FdWatch>> EpollDispatcher::watch(UniqueFd fd, std::uint32
   return add(raw, std::move(fd), events, std::move(callback));
 }
 
-Result<std::unique_ptr<FdWatch>> EpollDispatcher::add(int fd, UniqueFd owned, std::uint32_t events, FdCallback callback) {
+Result<std::unique_ptr<FdWatch>> EpollDispatcher::add(int fd, UniqueFd owned, std::uint32_t events,
+                                                      FdCallback callback) {
   std::uint32_t index;
   if (!freeSlots_.empty()) {
     index = freeSlots_.back();
@@ -142,7 +144,7 @@ void EpollDispatcher::release(std::uint32_t index, bool removeFromEpoll) {
 }
 
 Result<std::unique_ptr<SignalWatch>> EpollDispatcher::watchSignals(const std::vector<int>& signals,
-                                                                  std::function<void(int)> callback) {
+                                                                   std::function<void(int)> callback) {
   sigset_t wanted;
   sigset_t before;
   sigemptyset(&wanted);

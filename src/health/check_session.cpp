@@ -5,8 +5,8 @@
 
 namespace lvscare::health {
 
-CheckSession::CheckSession(event::Dispatcher& dispatcher, HealthMonitor& owner, Endpoint target, std::unique_ptr<Prober> prober,
-                           const MonitorOptions& options)
+CheckSession::CheckSession(event::Dispatcher& dispatcher, HealthMonitor& owner, Endpoint target,
+                           std::unique_ptr<Prober> prober, const MonitorOptions& options)
     : dispatcher_(dispatcher),
       owner_(owner),
       target_(target),
@@ -20,8 +20,8 @@ void CheckSession::startPeriodic() {
   periodic_ = true;
   if (probing_) return;  // the probe in flight schedules the next one when it completes
   // Spread the first checks of many servers over the jitter window instead of firing together.
-  const auto spread = std::chrono::duration<double, std::nano>(options_.policy.interval) * options_.policy.jitter *
-                      options_.random();
+  const auto spread =
+      std::chrono::duration<double, std::nano>(options_.policy.interval) * options_.policy.jitter * options_.random();
   intervalTimer_->arm(std::chrono::duration_cast<Duration>(spread));
 }
 
@@ -44,7 +44,8 @@ TargetStatus CheckSession::status() const {
 
 Duration CheckSession::baseInterval() const {
   const CheckPolicy& p = options_.policy;
-  const bool changing = (successes_ > 0 && verdict_ != Verdict::Healthy) || (failures_ > 0 && verdict_ != Verdict::Unhealthy);
+  const bool changing =
+      (successes_ > 0 && verdict_ != Verdict::Healthy) || (failures_ > 0 && verdict_ != Verdict::Unhealthy);
   return changing && p.fastInterval > Duration::zero() ? p.fastInterval : p.interval;
 }
 

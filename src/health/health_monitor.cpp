@@ -34,7 +34,8 @@ MonitorOptions sanitize(MonitorOptions options) {
 
 }  // namespace
 
-HealthMonitor::HealthMonitor(event::Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options, EventCallback onEvent)
+HealthMonitor::HealthMonitor(event::Dispatcher& dispatcher, ProberFactory factory, MonitorOptions options,
+                             EventCallback onEvent)
     : dispatcher_(dispatcher),
       factory_(std::move(factory)),
       options_(sanitize(std::move(options))),

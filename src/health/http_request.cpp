@@ -10,7 +10,6 @@ namespace {
 using http::equalsIgnoreCase;
 using http::isToken;
 
-
 bool hasHeader(const ProbeConfig& config, std::string_view name) {
   return std::any_of(config.headers.begin(), config.headers.end(),
                      [&](const auto& header) { return equalsIgnoreCase(header.first, name); });
@@ -27,7 +26,8 @@ FieldResult<HealthField> checkHttpRequest(const ProbeConfig& config) {
     error.value().namesItself = true;
     return error;
   };
-  if (!isToken(config.method)) return bad(HealthField::Method, "health request method '" + config.method + "' is not an HTTP token");
+  if (!isToken(config.method))
+    return bad(HealthField::Method, "health request method '" + config.method + "' is not an HTTP token");
   // A visible-ASCII request target: no space, no control byte that could end the request line.
   const bool pathOk = std::all_of(config.path.begin(), config.path.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -36,7 +36,8 @@ FieldResult<HealthField> checkHttpRequest(const ProbeConfig& config) {
   if (!pathOk) return bad(HealthField::Path, "health path '" + config.path + "' has a space or control character");
   for (std::size_t i = 0; i < config.headers.size(); ++i) {
     const auto& [name, value] = config.headers[i];
-    if (!isToken(name)) return bad(HealthField::Headers, "health request header name '" + name + "' is not an HTTP token", i);
+    if (!isToken(name))
+      return bad(HealthField::Headers, "health request header name '" + name + "' is not an HTTP token", i);
     if (!http::isText(value))
       return bad(HealthField::Headers, "health request header '" + name + "' has a control character in its value", i);
     // Framing is ours: a user's Content-Length or Connection would contradict what we send.
@@ -71,7 +72,8 @@ std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target) 
 }
 
 bool isHealthyStatus(int status, const std::vector<int>& extraHealthyStatuses) {
-  return status < 400 || std::find(extraHealthyStatuses.begin(), extraHealthyStatuses.end(), status) != extraHealthyStatuses.end();
+  return status < 400 ||
+         std::find(extraHealthyStatuses.begin(), extraHealthyStatuses.end(), status) != extraHealthyStatuses.end();
 }
 
 }  // namespace lvscare::health

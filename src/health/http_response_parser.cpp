@@ -88,7 +88,8 @@ HttpResponseParser::State HttpResponseParser::parseLine(std::string_view line) {
 HttpResponseParser::State HttpResponseParser::parseStatusLine(std::string_view line) {
   // "HTTP/1.1 200" is 12 bytes; the reason phrase after it is optional, its space too.
   const bool shapeOk = line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && isDigit(line[7]) && line[8] == ' ' &&
-                       isDigit(line[9]) && isDigit(line[10]) && isDigit(line[11]) && (line.size() == 12 || line[12] == ' ');
+                       isDigit(line[9]) && isDigit(line[10]) && isDigit(line[11]) &&
+                       (line.size() == 12 || line[12] == ' ');
   if (!shapeOk) {
     const bool http = line.substr(0, kPrefix.size()) == kPrefix;
     return failWith((http ? "bad status line " : "not an HTTP response: ") + excerpt(line));

@@ -30,8 +30,9 @@ ResolvedProbeSettings resolveProbeSettings(ProbeConfig probe, Duration interval)
   } else if (probe.insecureSkipVerifyGiven) {
     probe.insecureSkipVerify = *probe.insecureSkipVerifyGiven;
     if (probe.insecureSkipVerify && !probe.caFile.empty())
-      out.notes.push_back({true, "--health-ca-file given with --health-insecure-skip-verify=true: the CA is unused, "
-                                 "server certificates are not verified"});
+      out.notes.push_back({true,
+                           "--health-ca-file given with --health-insecure-skip-verify=true: the CA is unused, "
+                           "server certificates are not verified"});
   } else if (!tls.empty()) {
     probe.insecureSkipVerify = false;
     out.notes.push_back({false, tls + " given: server certificates are verified (--health-insecure-skip-verify=true "

@@ -35,7 +35,10 @@ bool wantsMore(int sslError) { return sslError == SSL_ERROR_WANT_READ || sslErro
 }  // namespace
 
 StreamProber::StreamProber(event::EpollDispatcher& loop, const Endpoint& target, std::shared_ptr<const ProbeSpec> spec)
-    : loop_(loop), target_(target), spec_(std::move(spec)), later_(loop.createTimer([this] { finish(false, laterDetail_); })) {
+    : loop_(loop),
+      target_(target),
+      spec_(std::move(spec)),
+      later_(loop.createTimer([this] { finish(false, laterDetail_); })) {
   if (spec_->config.scheme != Scheme::Tcp) request_ = buildHttpRequest(spec_->config, target_);
 }
 
@@ -56,7 +59,8 @@ void StreamProber::start(ProbeCallback done) {
   }
   // Edge-triggered with both directions from the start: no epoll_ctl between the stages.
   using namespace event::fd_event;
-  auto watch = loop_.watch(std::move(fd), kRead | kWrite | kPeerClosed | kEdge, [this](std::uint32_t events) { onEvents(events); });
+  auto watch = loop_.watch(std::move(fd), kRead | kWrite | kPeerClosed | kEdge,
+                           [this](std::uint32_t events) { onEvents(events); });
   if (!watch) return finishLater(watch.error().describe());
   watch_ = std::move(*watch);
   stage_ = Stage::Connecting;
@@ -210,7 +214,8 @@ bool StreamProber::consume(std::string_view bytes) {
         // without a close_notify (the server has said all we need), so mark it shut down.
         SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
       }
-      finish(isHealthyStatus(parser_.status(), spec_->config.extraHealthyStatuses), "HTTP " + std::to_string(parser_.status()));
+      finish(isHealthyStatus(parser_.status(), spec_->config.extraHealthyStatuses),
+             "HTTP " + std::to_string(parser_.status()));
       return true;
     case HttpResponseParser::State::Error: finish(false, "bad HTTP response: " + parser_.error()); return true;
   }

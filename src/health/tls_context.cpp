@@ -53,7 +53,8 @@ Result<std::shared_ptr<TlsClientContext>> TlsClientContext::create(const ProbeCo
       return fail(Errc::InvalidArgument, "load health key file '" + key + "': " + openSslReason());
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-      return fail(Errc::InvalidArgument, "health key file '" + key + "' does not match certificate '" + config.certFile + "'");
+      return fail(Errc::InvalidArgument,
+                  "health key file '" + key + "' does not match certificate '" + config.certFile + "'");
     }
   }
   return context;
@@ -73,7 +74,8 @@ Result<SslPtr> TlsClientContext::newConnection(const Endpoint& target, int fd) c
   // RFC 6066 3: SNI carries host names only, never a literal address.
   // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
   if (!serverName_.empty() && !nameIsIp &&
-      SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(serverName_.c_str())) != 1) {
+      SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(serverName_.c_str())) != 1) {
     return fail(Errc::InvalidArgument, "TLS server name '" + serverName_ + "': " + openSslReason());
   }
   if (verify_) {

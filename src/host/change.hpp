@@ -8,7 +8,7 @@ namespace lvscare::host {
 enum class Change {
   Unchanged,  // already as wanted
   Created,
-  Replaced,   // an object of ours (or LVScare's) was updated in place
+  Replaced,  // an object of ours (or LVScare's) was updated in place
   Removed,
 };
 

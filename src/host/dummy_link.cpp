@@ -31,7 +31,8 @@ Result<LinkInfo> createDummy(netlink::Socket& rtnl, const DummyLinkSpec& spec, c
   }
   if (!created) {
     if (created.error().code == Errc::Unsupported) {
-      return fail(Errc::Unsupported, "create interface " + spec.name + ": the kernel has no dummy link type" + moduleNote,
+      return fail(Errc::Unsupported,
+                  "create interface " + spec.name + ": the kernel has no dummy link type" + moduleNote,
                   created.error().sysErrno);
     }
     return passOn(created, "create dummy interface " + spec.name);

@@ -19,7 +19,8 @@ namespace {
 template <class Header>
 Result<Header> readHeader(const netlink::MessageView& message, std::uint16_t expectedType, const char* what) {
   if (message.type != expectedType) {
-    return fail(Errc::Malformed, std::string("expected a ") + what + " message, got type " + std::to_string(message.type));
+    return fail(Errc::Malformed,
+                std::string("expected a ") + what + " message, got type " + std::to_string(message.type));
   }
   if (auto rest = netlink::skipHeader(message, sizeof(Header), what); !rest) return passOn(rest);
   Header header{};

@@ -53,8 +53,8 @@ class ModuleIndex {
 
 struct LoadStep {
   std::string name;
-  std::string path;       // relative to the release directory
-  bool required = true;   // false for soft dependencies: their failure is ignored, as modprobe does
+  std::string path;      // relative to the release directory
+  bool required = true;  // false for soft dependencies: their failure is ignored, as modprobe does
 };
 
 // Dependencies first, each module once: for every module in the chain, its soft pre-dependencies

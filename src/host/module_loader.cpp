@@ -99,8 +99,10 @@ class Loader {
         return fail(Errc::Kernel, what + " from " + path + ": unknown symbol (see the kernel log)", err);
       case EINVAL:
         if (compressed) {
-          return fail(Errc::Unsupported, what + ": " + path + " is compressed and this kernel cannot decompress " +
-                                             "modules itself (needs Linux 6.4+ with CONFIG_MODULE_DECOMPRESS)", err);
+          return fail(Errc::Unsupported,
+                      what + ": " + path + " is compressed and this kernel cannot decompress " +
+                          "modules itself (needs Linux 6.4+ with CONFIG_MODULE_DECOMPRESS)",
+                      err);
         }
         [[fallthrough]];
       default: return failErrno(err, what + " from " + path);

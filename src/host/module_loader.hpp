@@ -17,9 +17,9 @@ namespace lvscare::host {
 using FinitModuleCall = std::function<int(int fd, const std::string& path, int flags)>;
 
 struct ModuleLoaderOptions {
-  std::string root = "/";         // lib/modules/<release>/ and sys/module/ are found under it
-  std::string release;            // empty: the running kernel's (uname -r)
-  FinitModuleCall finitModule;    // empty: the real system call
+  std::string root = "/";       // lib/modules/<release>/ and sys/module/ are found under it
+  std::string release;          // empty: the running kernel's (uname -r)
+  FinitModuleCall finitModule;  // empty: the real system call
 };
 
 // The index files are read once, on the first module that is not loaded yet. Not thread-safe:

@@ -54,7 +54,8 @@ std::vector<std::string> findHostsEntries(std::string_view hostsContent, std::st
   forEachLine(hostsContent, [&](std::string_view line, std::size_t) {
     const auto fields = splitWords(line.substr(0, line.find('#')));
     if (fields.size() < 2) return;
-    if (std::any_of(fields.begin() + 1, fields.end(), [&](std::string_view name) { return equalsIgnoreCase(name, hostname); })) {
+    if (std::any_of(fields.begin() + 1, fields.end(),
+                    [&](std::string_view name) { return equalsIgnoreCase(name, hostname); })) {
       found.emplace_back(fields.front());
     }
   });
@@ -85,8 +86,8 @@ Result<IpAddress> resolveNodeIp(const NodeIpSources& sources) {
   auto found = lookupNodeIp(sources);
   if (!found) return passOn(found);
   if (!*found) {
-    return fail(Errc::NotFound, "no node IP for route mode: give " + sources.flagName + ", an " + sources.hostsFile + " entry " +
-                                    std::string(kNodeIpHostname) + ", or " + kNodeIpEnv);
+    return fail(Errc::NotFound, "no node IP for route mode: give " + sources.flagName + ", an " + sources.hostsFile +
+                                    " entry " + std::string(kNodeIpHostname) + ", or " + kNodeIpEnv);
   }
   return **found;
 }

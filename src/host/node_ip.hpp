@@ -20,8 +20,8 @@ inline constexpr const char* kNodeIpEnv = "LVSCARE_NODE_IP";
 std::vector<std::string> findHostsEntries(std::string_view hostsContent, std::string_view hostname);
 
 struct NodeIpSources {
-  std::string flag;                   // the caller's own setting (lvscare's --ip); empty when not given
-  std::string flagName;               // how messages name it: "--ip", "CARE_IP"
+  std::string flag;      // the caller's own setting (lvscare's --ip); empty when not given
+  std::string flagName;  // how messages name it: "--ip", "CARE_IP"
   std::string hostsFile = "/etc/hosts";
   // Reads an environment variable; empty: the process environment.
   std::function<std::optional<std::string>(const char* name)> getenv;

@@ -42,8 +42,8 @@ Result<IpAddress> readAddress(const netlink::Attribute& attribute, Family family
 
 Result<void> RouteSpec::validate() const {
   if (vip.family != nodeIp.family) {
-    return fail(Errc::InvalidArgument, "node IP " + nodeIp.toString() + " and VIP " + vip.toString() +
-                                           " are of different address families");
+    return fail(Errc::InvalidArgument,
+                "node IP " + nodeIp.toString() + " and VIP " + vip.toString() + " are of different address families");
   }
   return {};
 }

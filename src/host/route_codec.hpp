@@ -75,8 +75,8 @@ struct RouteInfo {
   std::uint32_t table = 0;
   std::uint8_t protocol = 0;
   std::uint8_t type = 0;
-  std::uint8_t scope = 0;  // RT_SCOPE_UNIVERSE; host for local routes
-  std::optional<IpAddress> gateway;  // absent for device or multipath routes
+  std::uint8_t scope = 0;                    // RT_SCOPE_UNIVERSE; host for local routes
+  std::optional<IpAddress> gateway;          // absent for device or multipath routes
   std::optional<IpAddress> preferredSource;  // RTA_PREFSRC
   std::uint32_t metric = 0;
   int outputInterface = 0;

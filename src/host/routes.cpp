@@ -22,7 +22,9 @@ Result<std::vector<RouteInfo>> vipRoutesOf(netlink::Socket& rtnl, const IpAddres
 
 }  // namespace
 
-Result<std::vector<RouteInfo>> vipRoutes(netlink::Socket& rtnl, const IpAddress& vip) { return vipRoutesOf(rtnl, vip, 0); }
+Result<std::vector<RouteInfo>> vipRoutes(netlink::Socket& rtnl, const IpAddress& vip) {
+  return vipRoutesOf(rtnl, vip, 0);
+}
 
 Result<int> interfaceHolding(netlink::Socket& rtnl, const IpAddress& address) {
   auto dump = rtnl.dump(buildAddressDump(address.family));
@@ -50,8 +52,9 @@ Result<Change> ensureRoute(netlink::Socket& rtnl, const RouteSpec& spec) {
   for (const auto& route : *routes) {
     if (route.metric != spec.metric) continue;  // other metrics coexist with ours
     if (classifyRoute(route, spec.nodeIp) == RouteOwner::Foreign) {
-      return fail(Errc::Exists, "cannot add route " + spec.toString() + ": a route that is not ours holds that metric (" +
-                                    route.toString() + "); left alone");
+      return fail(Errc::Exists, "cannot add route " + spec.toString() +
+                                    ": a route that is not ours holds that metric (" + route.toString() +
+                                    "); left alone");
     }
     replace = true;
   }

@@ -53,8 +53,9 @@ Result<std::string> readSysctl(std::string_view name, const std::string& procSys
 }
 
 Result<Change> setSysctl(std::string_view name, std::string_view value, const std::string& procSys) {
-  const bool valueOk = !value.empty() && value.size() <= kMaxValue &&
-                       std::all_of(value.begin(), value.end(), [](char c) { return std::isprint(static_cast<unsigned char>(c)); });
+  const bool valueOk =
+      !value.empty() && value.size() <= kMaxValue &&
+      std::all_of(value.begin(), value.end(), [](char c) { return std::isprint(static_cast<unsigned char>(c)); });
   if (!valueOk) {
     return fail(Errc::InvalidArgument, "invalid value '" + std::string(value) + "' for sysctl " + std::string(name));
   }
@@ -65,8 +66,10 @@ Result<Change> setSysctl(std::string_view name, std::string_view value, const st
   if (!written) {
     const int err = written.error().sysErrno;
     if (err == EACCES || err == EPERM || err == EROFS) {
-      return fail(Errc::Permission, "set sysctl " + std::string(name) + "=" + std::string(value) +
-                                        ": needs root with CAP_NET_ADMIN and a writable /proc/sys", err);
+      return fail(Errc::Permission,
+                  "set sysctl " + std::string(name) + "=" + std::string(value) +
+                      ": needs root with CAP_NET_ADMIN and a writable /proc/sys",
+                  err);
     }
     return passOn(written, "set sysctl " + std::string(name) + "=" + std::string(value));
   }

@@ -26,8 +26,8 @@ constexpr std::uint32_t kSettableFlags = svcflags::kPersistent | svcflags::kOneP
                                          svcflags::kSchedFlag2 | svcflags::kSchedFlag3;
 constexpr std::size_t kWireAddressSize = 16;  // sizeof(union nf_inet_addr)
 
-constexpr std::array<std::string_view, 14> kKnownSchedulers = {
-    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"};
+constexpr std::array<std::string_view, 14> kKnownSchedulers = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
+                                                               "sh", "sed", "nq", "fo",  "ovf",  "mh",    "twos"};
 
 std::uint16_t protocolNumber(Protocol protocol) {
   switch (protocol) {
@@ -66,16 +66,16 @@ std::uint32_t wireNetmask(const VirtualServer& vs) {
 
 Result<std::uint32_t> netmaskBitsFromWire(std::uint32_t wire, Family family) {
   if (family == Family::V6) {
-    if (wire == 0 || wire > 128) return fail(Errc::Malformed, fmt::format("IPv6 netmask prefix {} is not 1..128", wire));
+    if (wire == 0 || wire > 128)
+      return fail(Errc::Malformed, fmt::format("IPv6 netmask prefix {} is not 1..128", wire));
     return wire == 128 ? 0 : wire;
   }
   const std::uint32_t mask = be32toh(wire);
   const auto bits = static_cast<std::uint32_t>(std::countl_one(mask));
   const std::uint32_t contiguous = bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
   if (mask != contiguous || bits == 0) {
-    return fail(Errc::Malformed,
-                fmt::format("IPv4 netmask {}.{}.{}.{} is not a prefix of 1..32 bits", mask >> 24, (mask >> 16) & 0xff,
-                            (mask >> 8) & 0xff, mask & 0xff));
+    return fail(Errc::Malformed, fmt::format("IPv4 netmask {}.{}.{}.{} is not a prefix of 1..32 bits", mask >> 24,
+                                             (mask >> 16) & 0xff, (mask >> 8) & 0xff, mask & 0xff));
   }
   return bits == 32 ? 0 : bits;
 }
@@ -119,7 +119,8 @@ Message serviceMessage(std::uint16_t family, std::uint8_t command, const Virtual
   // The mask says which flags this request sets: all of them, so the kernel's stored flags become
   // exactly ours (it re-adds its own HASHED bit).
   const ip_vs_flags flags{vs.flags, 0xffffffffu};
-  builder.putBytes(IPVS_SVC_ATTR_FLAGS, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&flags), sizeof flags));
+  builder.putBytes(IPVS_SVC_ATTR_FLAGS,
+                   std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&flags), sizeof flags));
   builder.putU32(IPVS_SVC_ATTR_TIMEOUT, vs.persistenceTimeout);
   builder.putU32(IPVS_SVC_ATTR_NETMASK, wireNetmask(vs));
   builder.endNested(nest);
@@ -182,8 +183,8 @@ Result<IpAddress> readAddress(const AttributeTable& table, std::uint16_t type, F
   auto attribute = table.require(type, name);
   if (!attribute) return passOn(attribute);
   if (attribute->payload.size() != kWireAddressSize) {
-    return fail(Errc::Malformed, fmt::format("attribute {} has {} bytes, want {}", name, attribute->payload.size(),
-                                             kWireAddressSize));
+    return fail(Errc::Malformed,
+                fmt::format("attribute {} has {} bytes, want {}", name, attribute->payload.size(), kWireAddressSize));
   }
   IpAddress address;
   address.family = family;
@@ -239,12 +240,12 @@ bool isKnownScheduler(std::string_view name) {
 Result<void> validateScheduler(std::string_view name) {
   if (name.empty()) return fail(Errc::InvalidArgument, "scheduler name is empty");
   if (name.size() > kMaxSchedulerName) {
-    return fail(Errc::InvalidArgument, fmt::format("scheduler name '{}' is longer than {} characters", name, kMaxSchedulerName));
+    return fail(Errc::InvalidArgument,
+                fmt::format("scheduler name '{}' is longer than {} characters", name, kMaxSchedulerName));
   }
   // The name becomes a module name (ip_vs_<name>): keep it to what module names are made of.
-  const bool sane = std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  const bool sane = std::all_of(name.begin(), name.end(),
+                                [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
   if (!sane) {
     return fail(Errc::InvalidArgument,
                 fmt::format("scheduler name '{}' may only have lower-case letters, digits and '_'", name));
@@ -258,20 +259,20 @@ Result<void> validateVirtualServer(const VirtualServer& vs) {
     return fail(invalid(key, scheduler.error().message));
   }
   if ((vs.flags & ~kSettableFlags) != 0) {
-    return fail(invalid(key, fmt::format("flags {:#x} include bits outside {:#x} (0x2 is the kernel's own)",
-                                                   vs.flags, kSettableFlags)));
+    return fail(invalid(key, fmt::format("flags {:#x} include bits outside {:#x} (0x2 is the kernel's own)", vs.flags,
+                                         kSettableFlags)));
   }
   const bool persistent = (vs.flags & svcflags::kPersistent) != 0;
   if (persistent && (vs.persistenceTimeout == 0 || vs.persistenceTimeout > kMaxPersistenceTimeout)) {
     return fail(invalid(key, fmt::format("persistence timeout must be 1..{} s, got {}", kMaxPersistenceTimeout,
-                                                   vs.persistenceTimeout)));
+                                         vs.persistenceTimeout)));
   }
   if (!persistent && vs.persistenceTimeout != 0) {
     return fail(invalid(key, "a persistence timeout needs the persistent flag"));
   }
   if (vs.netmaskBits > key.endpoint.address.prefixBits()) {
-    return fail(invalid(key, fmt::format("persistence netmask /{} is longer than the address (/{})",
-                                                   vs.netmaskBits, key.endpoint.address.prefixBits())));
+    return fail(invalid(key, fmt::format("persistence netmask /{} is longer than the address (/{})", vs.netmaskBits,
+                                         key.endpoint.address.prefixBits())));
   }
   if (!persistent && vs.netmaskBits != 0) {
     return fail(invalid(key, "a persistence netmask needs the persistent flag"));
@@ -370,7 +371,8 @@ std::string Info::versionString() const {
 }
 
 Result<ServiceEntry> decodeService(const MessageView& message) {
-  auto svc = replyNest(message, IPVS_CMD_NEW_SERVICE, IPVS_CMD_ATTR_SERVICE, IPVS_SVC_ATTR_MAX, "IPVS service", "service");
+  auto svc =
+      replyNest(message, IPVS_CMD_NEW_SERVICE, IPVS_CMD_ATTR_SERVICE, IPVS_SVC_ATTR_MAX, "IPVS service", "service");
   if (!svc) return passOn(svc);
   auto decode = [&]() -> Result<ServiceEntry> {
     ServiceEntry entry;
@@ -425,15 +427,16 @@ Result<ServiceEntry> decodeService(const MessageView& message) {
 }
 
 Result<RealServerStatus> decodeDest(const MessageView& message, Family serviceFamily) {
-  auto dest = replyNest(message, IPVS_CMD_NEW_DEST, IPVS_CMD_ATTR_DEST, IPVS_DEST_ATTR_MAX, "IPVS destination",
-                        "destination");
+  auto dest =
+      replyNest(message, IPVS_CMD_NEW_DEST, IPVS_CMD_ATTR_DEST, IPVS_DEST_ATTR_MAX, "IPVS destination", "destination");
   if (!dest) return passOn(dest);
   auto decode = [&]() -> Result<RealServerStatus> {
     RealServerStatus status;
     RealServer& rs = status.server;
     Family family = serviceFamily;
     if (const auto* af = dest->find(IPVS_DEST_ATTR_ADDR_FAMILY)) {
-      auto value = af->u16("destination af").and_then([](std::uint16_t v) { return familyFromNumber(v, "destination"); });
+      auto value =
+          af->u16("destination af").and_then([](std::uint16_t v) { return familyFromNumber(v, "destination"); });
       if (!value) return passOn(value);
       family = *value;
     }
@@ -442,7 +445,8 @@ Result<RealServerStatus> decodeDest(const MessageView& message, Family serviceFa
     auto port = dest->requireBe16(IPVS_DEST_ATTR_PORT, "destination port");
     if (!port) return passOn(port);
     rs.endpoint = Endpoint{*address, *port};
-    auto forward = dest->requireU32(IPVS_DEST_ATTR_FWD_METHOD, "destination forwarding method").and_then(forwardFromWire);
+    auto forward =
+        dest->requireU32(IPVS_DEST_ATTR_FWD_METHOD, "destination forwarding method").and_then(forwardFromWire);
     if (!forward) return passOn(forward);
     rs.forward = *forward;
     struct Field {

@@ -73,7 +73,7 @@ struct ServiceEntry {
 };
 
 struct Timeouts {
-  std::uint32_t tcp = 0;     // seconds
+  std::uint32_t tcp = 0;  // seconds
   std::uint32_t tcpFin = 0;
   std::uint32_t udp = 0;
   bool operator==(const Timeouts&) const = default;

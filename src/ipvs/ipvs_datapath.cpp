@@ -47,14 +47,16 @@ Error describeOpError(const DatapathOp& op, const Error& error) {
     case EACCES: detail = "needs CAP_NET_ADMIN"; break;
     case ESRCH: detail = "no virtual server " + service; break;
     case EEXIST:
-      detail = isServiceDefinition(op.kind) ? "virtual server " + service + " exists already"
-                                            : "real server " + op.real.endpoint.toString() + " exists already in " + service;
+      detail = isServiceDefinition(op.kind)
+                   ? "virtual server " + service + " exists already"
+                   : "real server " + op.real.endpoint.toString() + " exists already in " + service;
       break;
     case ENOENT:
       if (isServiceDefinition(op.kind)) {
         // IPVS answers ENOENT on add/edit service only when it has no such scheduler.
         code = Errc::Unsupported;
-        detail = fmt::format("the kernel has no scheduler '{}' (module ip_vs_{})", op.service.scheduler, op.service.scheduler);
+        detail = fmt::format("the kernel has no scheduler '{}' (module ip_vs_{})", op.service.scheduler,
+                             op.service.scheduler);
       } else {
         detail = "no real server " + op.real.endpoint.toString() + " in " + service;
       }
@@ -76,12 +78,14 @@ Result<std::unique_ptr<IpvsDatapath>> IpvsDatapath::open(IpvsOptions options) {
   auto family = resolveIpvs(*socket);
   if (!family && family.error().code == Errc::NotFound) {
     if (!options.loadModule) {
-      return fail(Errc::Unsupported,
-                  "the kernel has no IPVS (no generic netlink family IPVS) and no module loader was given to load ip_vs");
+      return fail(
+          Errc::Unsupported,
+          "the kernel has no IPVS (no generic netlink family IPVS) and no module loader was given to load ip_vs");
     }
     auto loaded = options.loadModule("ip_vs");
     if (!loaded) {
-      return fail(Errc::Unsupported, "the kernel has no IPVS: module ip_vs could not be loaded: " + loaded.error().message,
+      return fail(Errc::Unsupported,
+                  "the kernel has no IPVS: module ip_vs could not be loaded: " + loaded.error().message,
                   loaded.error().sysErrno);
     }
     family = resolveIpvs(*socket);
@@ -135,11 +139,11 @@ std::vector<Result<void>> IpvsDatapath::apply(std::span<const DatapathOp> ops) {
 }
 
 std::vector<std::pair<std::string, Error>> IpvsDatapath::retryUnknownSchedulers(std::span<const DatapathOp> ops,
-                                                                               std::vector<Result<void>>& results) {
+                                                                                std::vector<Result<void>>& results) {
   std::vector<std::pair<std::string, Error>> loadFailures;
   std::map<std::string, bool> loaded;  // scheduler -> module now loaded
   std::vector<std::size_t> replay;
-  std::set<ServiceKey> replaying;      // keys whose failed ops are replayed, until one succeeded
+  std::set<ServiceKey> replaying;  // keys whose failed ops are replayed, until one succeeded
   std::set<ServiceKey> closed;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const ServiceKey& key = ops[i].service.key;

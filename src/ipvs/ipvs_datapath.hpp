@@ -39,8 +39,8 @@ class IpvsDatapath final : public Datapath {
 
   // IPVS-specific extras.
   Result<std::vector<ServiceEntry>> listServiceEntries();  // with counters and firewall-mark services
-  Result<Timeouts> timeouts();                              // ipvsadm -l --timeout
-  Result<Info> info();                                      // version, connection table size
+  Result<Timeouts> timeouts();                             // ipvsadm -l --timeout
+  Result<Info> info();                                     // version, connection table size
   std::uint16_t familyId() const { return family_; }
 
  private:

@@ -59,7 +59,8 @@ Result<std::vector<Attribute>> parseAttributes(Bytes buffer) {
     }
     if (header.nla_len > left) {
       return fail(Errc::Malformed, "attribute type " + std::to_string(header.nla_type & NLA_TYPE_MASK) + " claims " +
-                                       std::to_string(header.nla_len) + " bytes, only " + std::to_string(left) + " left");
+                                       std::to_string(header.nla_len) + " bytes, only " + std::to_string(left) +
+                                       " left");
     }
     out.push_back(Attribute{static_cast<std::uint16_t>(header.nla_type & NLA_TYPE_MASK),
                             buffer.subspan(offset + NLA_HDRLEN, header.nla_len - NLA_HDRLEN)});

@@ -7,7 +7,10 @@
 namespace lvscare::netlink {
 
 Message familyRequest(std::string_view name) {
-  return MessageBuilder(GENL_ID_CTRL, 0).genlHeader(CTRL_CMD_GETFAMILY, 1).putString(CTRL_ATTR_FAMILY_NAME, name).finish();
+  return MessageBuilder(GENL_ID_CTRL, 0)
+      .genlHeader(CTRL_CMD_GETFAMILY, 1)
+      .putString(CTRL_ATTR_FAMILY_NAME, name)
+      .finish();
 }
 
 Result<GenlFamily> parseFamilyReply(const MessageView& reply) {
@@ -37,7 +40,8 @@ Result<GenlFamily> resolveFamily(Socket& socket, std::string_view name) {
   });
   if (!status) {
     if (status.error().code == Errc::NotFound) {
-      return fail(Errc::NotFound, "the kernel has no generic netlink family " + std::string(name), status.error().sysErrno);
+      return fail(Errc::NotFound, "the kernel has no generic netlink family " + std::string(name),
+                  status.error().sysErrno);
     }
     return passOn(status, "resolve generic netlink family " + std::string(name));
   }

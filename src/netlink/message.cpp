@@ -86,9 +86,15 @@ MessageBuilder& MessageBuilder::putU64(std::uint16_t type, std::uint64_t value) 
   putAttribute(type, &value, sizeof value);
   return *this;
 }
-MessageBuilder& MessageBuilder::putBe16(std::uint16_t type, std::uint16_t value) { return putU16(type, htobe16(value)); }
-MessageBuilder& MessageBuilder::putBe32(std::uint16_t type, std::uint32_t value) { return putU32(type, htobe32(value)); }
-MessageBuilder& MessageBuilder::putBe64(std::uint16_t type, std::uint64_t value) { return putU64(type, htobe64(value)); }
+MessageBuilder& MessageBuilder::putBe16(std::uint16_t type, std::uint16_t value) {
+  return putU16(type, htobe16(value));
+}
+MessageBuilder& MessageBuilder::putBe32(std::uint16_t type, std::uint32_t value) {
+  return putU32(type, htobe32(value));
+}
+MessageBuilder& MessageBuilder::putBe64(std::uint16_t type, std::uint64_t value) {
+  return putU64(type, htobe64(value));
+}
 MessageBuilder& MessageBuilder::putBytes(std::uint16_t type, std::span<const std::uint8_t> value) {
   putAttribute(type, value.data(), value.size());
   return *this;

@@ -11,11 +11,13 @@ Result<std::vector<MessageView>> splitMessages(Bytes buffer) {
   std::size_t offset = 0;
   while (offset < buffer.size()) {
     const std::size_t left = buffer.size() - offset;
-    if (left < NLMSG_HDRLEN) return fail(Errc::Malformed, "truncated netlink header: " + std::to_string(left) + " bytes left");
+    if (left < NLMSG_HDRLEN)
+      return fail(Errc::Malformed, "truncated netlink header: " + std::to_string(left) + " bytes left");
     nlmsghdr header{};
     std::memcpy(&header, buffer.data() + offset, sizeof header);
     if (header.nlmsg_len < NLMSG_HDRLEN) {
-      return fail(Errc::Malformed, "netlink message length " + std::to_string(header.nlmsg_len) + " is below its header size");
+      return fail(Errc::Malformed,
+                  "netlink message length " + std::to_string(header.nlmsg_len) + " is below its header size");
     }
     if (header.nlmsg_len > left) {
       return fail(Errc::Malformed, "netlink message claims " + std::to_string(header.nlmsg_len) + " bytes, only " +
@@ -36,12 +38,14 @@ Result<Ack> parseAck(const MessageView& message) {
     if (message.payload.size() > sizeof(int) && (message.flags & NLM_F_ACK_TLVS)) {
       auto tlvs = AttributeTable::parse(message.payload.subspan(sizeof(int)), NLMSGERR_ATTR_MAX);
       if (tlvs) {
-        if (const auto* text = tlvs->find(NLMSGERR_ATTR_MSG)) ack.extackMessage = text->string("extack message").value_or("");
+        if (const auto* text = tlvs->find(NLMSGERR_ATTR_MSG))
+          ack.extackMessage = text->string("extack message").value_or("");
       }
     }
     return ack;
   }
-  if (message.type != NLMSG_ERROR) return fail(Errc::Malformed, "not an error message: type " + std::to_string(message.type));
+  if (message.type != NLMSG_ERROR)
+    return fail(Errc::Malformed, "not an error message: type " + std::to_string(message.type));
   if (message.payload.size() < sizeof(nlmsgerr)) {
     return fail(Errc::Malformed, "truncated netlink error: " + std::to_string(message.payload.size()) + " bytes");
   }
@@ -77,8 +81,8 @@ Error errorFromAck(const Ack& ack) {
 Result<Bytes> skipHeader(const MessageView& message, std::size_t headerSize, std::string_view what) {
   const std::size_t aligned = NLMSG_ALIGN(headerSize);
   if (message.payload.size() < aligned) {
-    return fail(Errc::Malformed, "truncated " + std::string(what) + " header: " + std::to_string(message.payload.size()) +
-                                     " bytes");
+    return fail(Errc::Malformed,
+                "truncated " + std::string(what) + " header: " + std::to_string(message.payload.size()) + " bytes");
   }
   return message.payload.subspan(aligned);
 }

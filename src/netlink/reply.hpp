@@ -22,8 +22,8 @@ Result<std::vector<MessageView>> splitMessages(Bytes buffer);
 
 // An NLMSG_ERROR message (an ACK when error == 0) or the status carried by NLMSG_DONE.
 struct Ack {
-  int error = 0;             // 0 or a negative errno, as the kernel sends it
-  std::string extackMessage; // NLMSGERR_ATTR_MSG, when the kernel gave one
+  int error = 0;              // 0 or a negative errno, as the kernel sends it
+  std::string extackMessage;  // NLMSGERR_ATTR_MSG, when the kernel gave one
   std::uint32_t extackOffset = 0;
 };
 Result<Ack> parseAck(const MessageView& message);

@@ -45,7 +45,8 @@ Result<Socket> Socket::open(int protocol) {
   Socket socket(std::move(owned));
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return failErrno(errno, "bind netlink socket");
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+    return failErrno(errno, "bind netlink socket");
   const int on = 1;
   // Both are best effort: older kernels lack them and we then get plain errors, still correct.
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
@@ -69,13 +70,16 @@ Result<void> Socket::sendAll(std::span<const std::uint8_t> bytes) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const ssize_t sent = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+    const ssize_t sent =
+        ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
     if (sent == static_cast<ssize_t>(bytes.size())) return {};
-    if (sent >= 0) return fail(Errc::Io, "short netlink send: " + std::to_string(sent) + " of " + std::to_string(bytes.size()));
+    if (sent >= 0)
+      return fail(Errc::Io, "short netlink send: " + std::to_string(sent) + " of " + std::to_string(bytes.size()));
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return failErrno(errno, "send netlink request");
     pollfd waiter{fd_.get(), POLLOUT, 0};
-    if (::poll(&waiter, 1, static_cast<int>(timeout_.count())) == 0) return fail(Errc::Timeout, "netlink send timed out");
+    if (::poll(&waiter, 1, static_cast<int>(timeout_.count())) == 0)
+      return fail(Errc::Timeout, "netlink send timed out");
   }
   return fail(Errc::Io, "netlink send kept being interrupted");
 }
@@ -107,8 +111,10 @@ Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageV
     if (errno == EINTR) continue;
     if (errno == ENOBUFS) return fail(Errc::Io, "netlink receive buffer overran: replies were lost", ENOBUFS);
     if (errno != EAGAIN) return failErrno(errno, "receive netlink reply");
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return fail(Errc::Timeout, "no netlink reply within " + std::to_string(timeout_.count()) + " ms");
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return fail(Errc::Timeout, "no netlink reply within " + std::to_string(timeout_.count()) + " ms");
     pollfd waiter{fd_.get(), POLLIN, 0};
     ::poll(&waiter, 1, static_cast<int>(left.count()) + 1);
   }
@@ -285,7 +291,8 @@ std::vector<Result<void>> Socket::batch(std::span<Message> messages, std::uint16
         Error error = errorFromAck(*ack);
         const std::uint32_t index = reply.sequence - first;
         if (index >= 1 && index <= messages.size()) {
-          error.message = "message " + std::to_string(index) + " of " + std::to_string(messages.size()) + ": " + error.message;
+          error.message =
+              "message " + std::to_string(index) + " of " + std::to_string(messages.size()) + ": " + error.message;
         }
         firstFailure = std::move(error);
       }

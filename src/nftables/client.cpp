@@ -2,7 +2,6 @@
 
 #include <linux/netfilter/nfnetlink.h>
 
-
 namespace lvscare::nftables {
 
 Result<std::vector<TableInfo>> readTables(netlink::Socket& socket, std::uint8_t family) {

@@ -17,7 +17,9 @@ using netlink::MessageBuilder;
 
 namespace {
 
-std::uint16_t ctType(std::uint16_t command) { return static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | command); }
+std::uint16_t ctType(std::uint16_t command) {
+  return static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | command);
+}
 
 std::uint8_t afFamily(Family family) { return family == Family::V4 ? AF_INET : AF_INET6; }
 
@@ -31,7 +33,8 @@ Result<IpAddress> tupleAddress(const AttributeTable& ip, std::uint16_t v4, std::
   }
   if (attribute == nullptr) return fail(Errc::Malformed, "conntrack tuple without " + std::string(name) + " address");
   if (attribute->payload.size() != address.size()) {
-    return fail(Errc::Malformed, "conntrack " + std::string(name) + " address has " + std::to_string(attribute->payload.size()) + " bytes");
+    return fail(Errc::Malformed, "conntrack " + std::string(name) + " address has " +
+                                     std::to_string(attribute->payload.size()) + " bytes");
   }
   std::memcpy(address.bytes.data(), attribute->payload.data(), address.size());
   return address;
@@ -105,7 +108,8 @@ netlink::Message conntrackDeleteRequest(Family family, const ConntrackEntry& ent
 }
 
 bool servedBy(const ConntrackEntry& entry, const ServiceKey& key, std::span<const Endpoint> backends) {
-  if (entry.original.protocol != ipProtocolNumber(key.protocol) || entry.original.destination != key.endpoint) return false;
+  if (entry.original.protocol != ipProtocolNumber(key.protocol) || entry.original.destination != key.endpoint)
+    return false;
   return std::find(backends.begin(), backends.end(), entry.reply.source) != backends.end();
 }
 

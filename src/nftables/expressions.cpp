@@ -1,6 +1,5 @@
 #include "nftables/expressions.hpp"
 
-
 #include <endian.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -60,7 +59,8 @@ void ExpressionList::end(std::size_t dataToken) {
   builder_.endNested(elementToken_);
 }
 
-ExpressionList& ExpressionList::payload(std::uint32_t base, std::uint32_t offset, std::uint32_t length, std::uint32_t dreg) {
+ExpressionList& ExpressionList::payload(std::uint32_t base, std::uint32_t offset, std::uint32_t length,
+                                        std::uint32_t dreg) {
   const auto data = begin("payload");
   builder_.putBe32(NFTA_PAYLOAD_DREG, dreg)
       .putBe32(NFTA_PAYLOAD_BASE, base)
@@ -111,7 +111,8 @@ ExpressionList& ExpressionList::bitwise(std::uint32_t sreg, std::uint32_t dreg, 
   return *this;
 }
 
-ExpressionList& ExpressionList::numgen(std::uint32_t dreg, std::uint32_t modulus, std::uint32_t type, std::uint32_t offset) {
+ExpressionList& ExpressionList::numgen(std::uint32_t dreg, std::uint32_t modulus, std::uint32_t type,
+                                       std::uint32_t offset) {
   const auto data = begin("numgen");
   builder_.putBe32(NFTA_NG_DREG, dreg)
       .putBe32(NFTA_NG_MODULUS, modulus)
@@ -121,8 +122,8 @@ ExpressionList& ExpressionList::numgen(std::uint32_t dreg, std::uint32_t modulus
   return *this;
 }
 
-ExpressionList& ExpressionList::jhash(std::uint32_t sreg, std::uint32_t dreg, std::uint32_t length, std::uint32_t modulus,
-                                      std::uint32_t seed) {
+ExpressionList& ExpressionList::jhash(std::uint32_t sreg, std::uint32_t dreg, std::uint32_t length,
+                                      std::uint32_t modulus, std::uint32_t seed) {
   const auto data = begin("hash");
   builder_.putBe32(NFTA_HASH_SREG, sreg)
       .putBe32(NFTA_HASH_DREG, dreg)
@@ -238,7 +239,8 @@ Result<std::vector<Expression>> parseExpressionList(Bytes list) {
   std::vector<Expression> out;
   out.reserve(elements->size());
   for (const auto& element : *elements) {
-    if (element.type != NFTA_LIST_ELEM) return fail(Errc::Malformed, "rule expressions: unexpected attribute " + std::to_string(element.type));
+    if (element.type != NFTA_LIST_ELEM)
+      return fail(Errc::Malformed, "rule expressions: unexpected attribute " + std::to_string(element.type));
     auto table = AttributeTable::parse(element.payload, NFTA_EXPR_MAX);
     if (!table) return passOn(table, "expression");
     auto name = table->requireString(NFTA_EXPR_NAME, "expression name");
@@ -261,7 +263,8 @@ Result<AttributeTable> expressionTable(const Expression& expression, std::string
   return table;
 }
 
-Result<std::optional<std::uint32_t>> optionalBe32(const AttributeTable& table, std::uint16_t type, std::string_view name) {
+Result<std::optional<std::uint32_t>> optionalBe32(const AttributeTable& table, std::uint16_t type,
+                                                  std::string_view name) {
   if (!table.has(type)) return std::optional<std::uint32_t>{};
   auto value = table.requireBe32(type, name);
   if (!value) return passOn(value);
@@ -359,7 +362,8 @@ Result<MetaValue> decodeMeta(const Expression& expression) {
   if (!dreg) return passOn(dreg);
   auto sreg = optionalBe32(*table, NFTA_META_SREG, "meta sreg");
   if (!sreg) return passOn(sreg);
-  if (dreg->has_value() == sreg->has_value()) return fail(Errc::Malformed, "meta expression needs exactly one of dreg and sreg");
+  if (dreg->has_value() == sreg->has_value())
+    return fail(Errc::Malformed, "meta expression needs exactly one of dreg and sreg");
   return MetaValue{*key, *dreg, *sreg};
 }
 

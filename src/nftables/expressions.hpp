@@ -61,7 +61,8 @@ class ExpressionList {
   // [ byteorder reg <dreg> = hton(reg <sreg>, <size>, <length>) ]
   ExpressionList& byteorderHton(std::uint32_t sreg, std::uint32_t dreg, std::uint32_t length, std::uint32_t size);
   // [ lookup reg <sreg> set <name> (id <setId>) dreg <dreg> ]; dreg kRegVerdict makes it a vmap.
-  ExpressionList& lookup(std::string_view set, std::uint32_t setId, std::uint32_t sreg, std::optional<std::uint32_t> dreg);
+  ExpressionList& lookup(std::string_view set, std::uint32_t setId, std::uint32_t sreg,
+                         std::optional<std::uint32_t> dreg);
   // [ immediate reg <dreg> <data> ]
   ExpressionList& immediateData(std::uint32_t dreg, Bytes data);
   // [ immediate reg 0 <verdict> (-> <chain>) ]

@@ -43,7 +43,8 @@ Result<GoLvscareObjects> GoLvscareClient::findObjects() {
 
 Result<void> GoLvscareClient::removeObjects(const GoLvscareObjects& objects) {
   if (!objects.foreignReferences.empty())
-    return fail(Errc::Exists, "a rule that is not Go LVScare's jumps to its chains: " + objects.foreignReferences.front());
+    return fail(Errc::Exists,
+                "a rule that is not Go LVScare's jumps to its chains: " + objects.foreignReferences.front());
   auto messages = removeGoLvscareMessages(objects);
   return commit(socket_, messages, "remove Go LVScare's chains and rules");
 }
@@ -59,7 +60,8 @@ Result<void> GoLvscareClient::checkIpsetProtocol() {
   if (!asked) return passOn(asked, "ipset protocol");
   if (!info) return fail(Errc::Malformed, "ipset protocol: no reply");
   if (!ipset::speaksOurProtocol(*info))
-    return fail(Errc::Unsupported, "ipset protocol " + std::to_string(info->protocol) + " of the kernel is not one we speak");
+    return fail(Errc::Unsupported,
+                "ipset protocol " + std::to_string(info->protocol) + " of the kernel is not one we speak");
   return {};
 }
 

@@ -30,8 +30,8 @@ Result<void> checkName(std::string_view set) {
 
 Result<AttributeTable> replyAttributes(const MessageView& message, std::uint8_t command) {
   if (message.type != ipsetType(command))
-    return fail(Errc::Malformed, "ipset reply of type " + std::to_string(message.type) + ", want " +
-                                     std::to_string(ipsetType(command)));
+    return fail(Errc::Malformed,
+                "ipset reply of type " + std::to_string(message.type) + ", want " + std::to_string(ipsetType(command)));
   auto attributes = netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg");
   if (!attributes) return passOn(attributes);
   return AttributeTable::parse(*attributes, IPSET_ATTR_CMD_MAX);

@@ -48,8 +48,8 @@ bool speaksOurProtocol(const ProtocolInfo& info);
 
 struct SetHeader {
   std::string name;
-  std::string type;  // "hash:ip,port"
-  std::uint8_t family = 0;  // NFPROTO_IPV4 = inet, NFPROTO_IPV6 = inet6
+  std::string type;                         // "hash:ip,port"
+  std::uint8_t family = 0;                  // NFPROTO_IPV4 = inet, NFPROTO_IPV6 = inet6
   std::optional<std::uint32_t> references;  // rules and list:set members using it
   std::optional<std::uint32_t> elements;
 };

@@ -74,7 +74,8 @@ bool cmpEquals(const Expression& expression, std::uint32_t sreg, Bytes value) {
 
 bool payloadIs(const Expression& expression, std::uint32_t base, std::uint32_t offset, std::uint32_t length) {
   auto payload = decodePayload(expression);
-  return payload && payload->dreg == kReg1 && payload->base == base && payload->offset == offset && payload->length == length;
+  return payload && payload->dreg == kReg1 && payload->base == base && payload->offset == offset &&
+         payload->length == length;
 }
 
 bool metaL4proto(const Expression& expression) {
@@ -113,8 +114,8 @@ Result<CounterValue> checkBackendRule(const RuleInfo& rule, const ServiceKey& ke
   const bool addressOk = addressData && addressData->dreg == kReg1 &&
                          std::ranges::equal(addressData->data.value, Bytes(address.bytes.data(), address.size()));
   const bool portOk = portData && portData->dreg == kReg2 && portData->data.value == be16Bytes(real.endpoint.port);
-  const bool natOk = nat && nat->type == NFT_NAT_DNAT && nat->family == nfFamily(address.family) && nat->addressReg == kReg1 &&
-                     nat->protoReg == kReg2;
+  const bool natOk = nat && nat->type == NFT_NAT_DNAT && nat->family == nfFamily(address.family) &&
+                     nat->addressReg == kReg1 && nat->protoReg == kReg2;
   if (!addressOk || !portOk || !natOk) return fail(damaged(rule.table, what + ": DNAT target altered"));
   return *counter;
 }
@@ -122,7 +123,8 @@ Result<CounterValue> checkBackendRule(const RuleInfo& rule, const ServiceKey& ke
 // "backends <n> active <k>" on a rule ending in a verdict-map lookup (k > 0) or a reject (k == 0).
 Result<std::pair<std::size_t, std::size_t>> checkLbRule(const RuleInfo& rule) {
   const auto parts = rule.comment ? words(*rule.comment) : std::vector<std::string>{};
-  const auto backends = parts.size() == 4 && parts[0] == "backends" && parts[2] == "active" ? parseNumber(parts[1]) : std::nullopt;
+  const auto backends =
+      parts.size() == 4 && parts[0] == "backends" && parts[2] == "active" ? parseNumber(parts[1]) : std::nullopt;
   const auto active = parts.size() == 4 ? parseNumber(parts[3]) : std::nullopt;
   if (!backends || !active || rule.expressions.empty()) return fail(damaged(rule.table, "lb rule altered"));
   const auto& last = rule.expressions.back();
@@ -130,7 +132,8 @@ Result<std::pair<std::size_t, std::size_t>> checkLbRule(const RuleInfo& rule) {
     if (last.name != "reject") return fail(damaged(rule.table, "lb rule altered"));
   } else {
     auto lookup = decodeLookup(last);
-    if (!lookup || lookup->dreg != kRegVerdict || lookup->set != kSlotsMap) return fail(damaged(rule.table, "lb rule altered"));
+    if (!lookup || lookup->dreg != kRegVerdict || lookup->set != kSlotsMap)
+      return fail(damaged(rule.table, "lb rule altered"));
   }
   return std::pair<std::size_t, std::size_t>{*backends, *active};
 }
@@ -179,7 +182,7 @@ Result<LbReading> decodeLbTable(const TableInfo& table, std::span<const RuleInfo
   }
   if (lbCounts->first != reading.lb.reals.size() || lbCounts->second != activeCount(reading.lb.reals)) {
     return fail(damaged(table.name, fmt::format("{} backend rules found, lb rule says {} ({} active)",
-                                                          reading.lb.reals.size(), lbCounts->first, lbCounts->second)));
+                                                reading.lb.reals.size(), lbCounts->first, lbCounts->second)));
   }
   return reading;
 }

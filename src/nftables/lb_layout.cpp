@@ -143,10 +143,13 @@ std::string backendComment(const RealServer& real) {
   return fmt::format("rs {} weight {}", real.endpoint.toString(), real.weight);
 }
 
-std::string lbComment(std::size_t backends, std::size_t active) { return fmt::format("backends {} active {}", backends, active); }
+std::string lbComment(std::size_t backends, std::size_t active) {
+  return fmt::format("backends {} active {}", backends, active);
+}
 
 std::size_t activeCount(std::span<const RealServer> reals) {
-  return static_cast<std::size_t>(std::count_if(reals.begin(), reals.end(), [](const RealServer& r) { return r.weight > 0; }));
+  return static_cast<std::size_t>(
+      std::count_if(reals.begin(), reals.end(), [](const RealServer& r) { return r.weight > 0; }));
 }
 
 Result<void> validateService(const VirtualServer& service) {

@@ -11,7 +11,8 @@ using Kind = DatapathOp::Kind;
 Result<void> checkWeightSum(const LbService& lb) {
   std::uint64_t sum = 0;
   for (const auto& real : lb.reals) sum += real.weight;
-  if (sum > 0xffffffffu) return fail(Errc::InvalidArgument, "weights of " + lb.service.key.toString() + " add up past 2^32");
+  if (sum > 0xffffffffu)
+    return fail(Errc::InvalidArgument, "weights of " + lb.service.key.toString() + " add up past 2^32");
   return {};
 }
 

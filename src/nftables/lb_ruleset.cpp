@@ -76,7 +76,9 @@ std::string selectorText(const ServiceKey& key, const SchedulerPlan& plan, std::
   return {};
 }
 
-std::uint32_t slotTotal(const std::vector<Slot>& slots) { return slots.empty() ? 0 : slots.back().first + slots.back().count; }
+std::uint32_t slotTotal(const std::vector<Slot>& slots) {
+  return slots.empty() ? 0 : slots.back().first + slots.back().count;
+}
 
 // What every message about one table needs to know.
 struct TableContext {
@@ -98,11 +100,13 @@ struct TableContext {
   std::uint32_t total;
 };
 
-void addBackendRule(const TableContext& t, const RealServer& real, const ConnectionCounts& counts, std::vector<Message>& out) {
+void addBackendRule(const TableContext& t, const RealServer& real, const ConnectionCounts& counts,
+                    std::vector<Message>& out) {
   const auto count = counts.find(real.endpoint);
   const CounterValue carried = count == counts.end() ? CounterValue{} : count->second;
-  out.push_back(newRule(t.family, t.table, backendChainName(real.endpoint),
-                        [&](ExpressionList& rule) { backendRule(rule, t.key.protocol, real, carried); }, backendComment(real)));
+  out.push_back(newRule(
+      t.family, t.table, backendChainName(real.endpoint),
+      [&](ExpressionList& rule) { backendRule(rule, t.key.protocol, real, carried); }, backendComment(real)));
 }
 
 // The map's elements and the lb rule that looks them up (or rejects when no backend is active).
@@ -112,7 +116,8 @@ void addSelection(const TableContext& t, std::uint32_t setId, std::vector<Messag
     out.push_back(newRule(
         t.family, t.table, "lb",
         [&](ExpressionList& rule) {
-          rule.reject(NFT_REJECT_ICMP_UNREACH, t.key.endpoint.address.isV4() ? kIcmpPortUnreachable : kIcmp6PortUnreachable);
+          rule.reject(NFT_REJECT_ICMP_UNREACH,
+                      t.key.endpoint.address.isV4() ? kIcmpPortUnreachable : kIcmp6PortUnreachable);
         },
         lbComment(t.lb.reals.size(), 0)));
     return;
@@ -122,7 +127,8 @@ void addSelection(const TableContext& t, std::uint32_t setId, std::vector<Messag
   // Each range as a start and an end element, as nft sends them: a named interval map checks
   // ranges for overlap, and an end may share its key with the next range's start.
   for (const auto& slot : t.slots) {
-    elements.push_back(SetElement{be32Bytes(slot.first), Verdict{kVerdictGoto, backendChainName(t.lb.reals[slot.real].endpoint)}, {}, 0});
+    elements.push_back(SetElement{
+        be32Bytes(slot.first), Verdict{kVerdictGoto, backendChainName(t.lb.reals[slot.real].endpoint)}, {}, 0});
     elements.push_back(SetElement{be32Bytes(slot.first + slot.count), std::nullopt, {}, NFT_SET_ELEM_INTERVAL_END});
   }
   for (auto& message : newSetElements(t.family, t.table, kSlotsMap, setId, elements)) out.push_back(std::move(message));
@@ -138,8 +144,10 @@ std::vector<Message> buildLbTable(const LbService& lb, std::uint32_t setId, cons
   std::vector<Message> out;
   out.reserve(10 + 2 * lb.reals.size());
   out.push_back(newTable(TableSpec{t.family, t.table, serviceComment(lb.service), 0}, true));
-  out.push_back(newChain(ChainSpec{t.family, t.table, "prerouting", BaseChain{NF_INET_PRE_ROUTING, kPriorityDstNat, "nat", NF_ACCEPT}, {}}));
-  out.push_back(newChain(ChainSpec{t.family, t.table, "output", BaseChain{NF_INET_LOCAL_OUT, kPriorityDstNat, "nat", NF_ACCEPT}, {}}));
+  out.push_back(newChain(ChainSpec{
+      t.family, t.table, "prerouting", BaseChain{NF_INET_PRE_ROUTING, kPriorityDstNat, "nat", NF_ACCEPT}, {}}));
+  out.push_back(newChain(
+      ChainSpec{t.family, t.table, "output", BaseChain{NF_INET_LOCAL_OUT, kPriorityDstNat, "nat", NF_ACCEPT}, {}}));
   out.push_back(newChain(ChainSpec{t.family, t.table, "lb", std::nullopt, {}}));
   // A named map rather than an anonymous one: the kernel binds an anonymous set to its rule by
   // walking the whole transaction, which makes a transaction of many tables quadratic.
@@ -206,9 +214,12 @@ std::string renderLbNft(const LbService& lb) {
   const auto total = slotTotal(slots);
   const std::string match = fmt::format("{} daddr {} {} dport {} goto lb", family, key.endpoint.address.toString(),
                                         protocolName(key.protocol), key.endpoint.port);
-  std::string out = fmt::format("table {} {} {{\n\tcomment \"{}\"\n", family, lbTableName(key), serviceComment(lb.service));
-  out += fmt::format("\tchain prerouting {{\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\t{}\n\t}}\n", match);
-  out += fmt::format("\tchain output {{\n\t\ttype nat hook output priority -100; policy accept;\n\t\t{}\n\t}}\n", match);
+  std::string out =
+      fmt::format("table {} {} {{\n\tcomment \"{}\"\n", family, lbTableName(key), serviceComment(lb.service));
+  out += fmt::format(
+      "\tchain prerouting {{\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\t{}\n\t}}\n", match);
+  out +=
+      fmt::format("\tchain output {{\n\t\ttype nat hook output priority -100; policy accept;\n\t\t{}\n\t}}\n", match);
   std::string elements;
   for (const auto& slot : slots) {
     if (!elements.empty()) elements += ", ";
@@ -222,8 +233,8 @@ std::string renderLbNft(const LbService& lb) {
   if (total == 0) {
     out += fmt::format("\tchain lb {{\n\t\treject comment \"{}\"\n\t}}\n", lbComment(lb.reals.size(), 0));
   } else {
-    out += fmt::format("\tchain lb {{\n\t\t{} vmap @{} comment \"{}\"\n\t}}\n", selectorText(key, plan, total), kSlotsMap,
-                       lbComment(lb.reals.size(), activeCount(lb.reals)));
+    out += fmt::format("\tchain lb {{\n\t\t{} vmap @{} comment \"{}\"\n\t}}\n", selectorText(key, plan, total),
+                       kSlotsMap, lbComment(lb.reals.size(), activeCount(lb.reals)));
   }
   for (const auto& real : lb.reals) {
     const auto& address = real.endpoint.address;

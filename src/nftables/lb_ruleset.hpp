@@ -64,10 +64,10 @@ struct Slot {
 // Ordered by `first`, contiguous from 0; empty when no backend has weight > 0.
 std::vector<Slot> computeSlots(const SchedulerPlan& plan, std::span<const RealServer> reals);
 
-std::uint8_t nfFamily(Family family);  // NFPROTO_IPV4 / NFPROTO_IPV6
+std::uint8_t nfFamily(Family family);              // NFPROTO_IPV4 / NFPROTO_IPV6
 std::uint8_t ipProtocolNumber(Protocol protocol);  // IPPROTO_TCP ...
-std::string_view protocolName(Protocol protocol);    // nft's spelling: tcp, udp, sctp
-std::string lbTableName(const ServiceKey& key);  // lvscare_tcp_169.254.0.1_80, lvscare_tcp_fd00--1_80
+std::string_view protocolName(Protocol protocol);  // nft's spelling: tcp, udp, sctp
+std::string lbTableName(const ServiceKey& key);    // lvscare_tcp_169.254.0.1_80, lvscare_tcp_fd00--1_80
 // The key a table name stands for; std::nullopt for any table that is not a load balancer of ours.
 std::optional<ServiceKey> parseLbTableName(std::uint8_t family, std::string_view name);
 // An address inside an object name: IPv6 colons become '-' so nft's parser reads the name as one word.

@@ -24,7 +24,8 @@ std::string comment(const MasqueradeSpec& spec) {
 // ip daddr <vip> meta mark set meta mark | <bit>
 void markRule(ExpressionList& rule, const MasqueradeSpec& spec) {
   const std::uint32_t bit = 1u << spec.markBit;
-  rule.payload(NFT_PAYLOAD_NETWORK_HEADER, spec.vip.isV4() ? 16 : 24, static_cast<std::uint32_t>(spec.vip.size()), kReg1)
+  rule.payload(NFT_PAYLOAD_NETWORK_HEADER, spec.vip.isV4() ? 16 : 24, static_cast<std::uint32_t>(spec.vip.size()),
+               kReg1)
       .cmp(kReg1, NFT_CMP_EQ, Bytes(spec.vip.bytes.data(), spec.vip.size()))
       .metaLoad(NFT_META_MARK, kReg1)
       .bitwise(kReg1, kReg1, u32Bytes(~bit), u32Bytes(bit))
@@ -34,7 +35,10 @@ void markRule(ExpressionList& rule, const MasqueradeSpec& spec) {
 // meta mark & <bit> == <bit> masquerade
 void masqRule(ExpressionList& rule, const MasqueradeSpec& spec) {
   const std::uint32_t bit = 1u << spec.markBit;
-  rule.metaLoad(NFT_META_MARK, kReg1).bitwise(kReg1, kReg1, u32Bytes(bit), u32Bytes(0)).cmp(kReg1, NFT_CMP_EQ, u32Bytes(bit)).masquerade();
+  rule.metaLoad(NFT_META_MARK, kReg1)
+      .bitwise(kReg1, kReg1, u32Bytes(bit), u32Bytes(0))
+      .cmp(kReg1, NFT_CMP_EQ, u32Bytes(bit))
+      .masquerade();
 }
 
 bool sameExpressions(const RuleInfo& actual, const Message& expected) {
@@ -90,7 +94,8 @@ Message expectedRule(const MasqueradeSpec& spec, std::string_view chain, bool ma
 }  // namespace
 
 Result<void> validateMasquerade(const MasqueradeSpec& spec) {
-  if (spec.markBit > 31) return fail(Errc::InvalidArgument, fmt::format("masquerade bit {} is not in 0..31", spec.markBit));
+  if (spec.markBit > 31)
+    return fail(Errc::InvalidArgument, fmt::format("masquerade bit {} is not in 0..31", spec.markBit));
   return {};
 }
 
@@ -101,9 +106,12 @@ std::vector<Message> buildMasqTable(const MasqueradeSpec& spec) {
   const auto table = masqTableName(spec.vip);
   std::vector<Message> out;
   out.push_back(newTable(TableSpec{family, table, comment(spec), 0}, true));
-  out.push_back(newChain(ChainSpec{family, table, "mark_prerouting", BaseChain{NF_INET_PRE_ROUTING, kPriorityMark, "nat", NF_ACCEPT}, {}}));
-  out.push_back(newChain(ChainSpec{family, table, "mark_output", BaseChain{NF_INET_LOCAL_OUT, kPriorityMark, "nat", NF_ACCEPT}, {}}));
-  out.push_back(newChain(ChainSpec{family, table, "masq_postrouting", BaseChain{NF_INET_POST_ROUTING, kPrioritySrcNat, "nat", NF_ACCEPT}, {}}));
+  out.push_back(newChain(ChainSpec{
+      family, table, "mark_prerouting", BaseChain{NF_INET_PRE_ROUTING, kPriorityMark, "nat", NF_ACCEPT}, {}}));
+  out.push_back(newChain(
+      ChainSpec{family, table, "mark_output", BaseChain{NF_INET_LOCAL_OUT, kPriorityMark, "nat", NF_ACCEPT}, {}}));
+  out.push_back(newChain(ChainSpec{
+      family, table, "masq_postrouting", BaseChain{NF_INET_POST_ROUTING, kPrioritySrcNat, "nat", NF_ACCEPT}, {}}));
   out.push_back(expectedRule(spec, "mark_prerouting", true));
   out.push_back(expectedRule(spec, "mark_output", true));
   out.push_back(expectedRule(spec, "masq_postrouting", false));
@@ -112,7 +120,8 @@ std::vector<Message> buildMasqTable(const MasqueradeSpec& spec) {
 
 std::string renderMasqNft(const MasqueradeSpec& spec) {
   const std::string family = spec.vip.isV4() ? "ip" : "ip6";
-  const std::string mark = fmt::format("{} daddr {} meta mark set meta mark | 0x{:08x}", family, spec.vip.toString(), 1u << spec.markBit);
+  const std::string mark =
+      fmt::format("{} daddr {} meta mark set meta mark | 0x{:08x}", family, spec.vip.toString(), 1u << spec.markBit);
   return fmt::format(
       "table {} {} {{\n\tcomment \"{}\"\n"
       "\tchain mark_prerouting {{\n\t\ttype nat hook prerouting priority {}; policy accept;\n\t\t{}\n\t}}\n"
@@ -124,8 +133,11 @@ std::string renderMasqNft(const MasqueradeSpec& spec) {
 }
 
 Result<MasqueradeSpec> decodeMasqTable(const TableInfo& table, std::span<const RuleInfo> rules) {
-  auto damaged = [&](std::string_view why) { return fail(Errc::Malformed, fmt::format("table {}: {}", table.name, why)); };
-  if (!table.comment || !table.comment->starts_with("lvscare masquerade ")) return damaged("not a masquerade table of ours");
+  auto damaged = [&](std::string_view why) {
+    return fail(Errc::Malformed, fmt::format("table {}: {}", table.name, why));
+  };
+  if (!table.comment || !table.comment->starts_with("lvscare masquerade "))
+    return damaged("not a masquerade table of ours");
   const std::string_view text = *table.comment;
   const auto bitAt = text.rfind(" markbit ");
   if (bitAt == std::string_view::npos) return damaged("comment names no mark bit");
@@ -133,9 +145,11 @@ Result<MasqueradeSpec> decodeMasqTable(const TableInfo& table, std::span<const R
   auto vip = IpAddress::parse(text.substr(19, bitAt - 19));
   const auto bitText = text.substr(bitAt + 9);
   const auto [ptr, ec] = std::from_chars(bitText.data(), bitText.data() + bitText.size(), spec.markBit);
-  if (!vip || ec != std::errc() || ptr != bitText.data() + bitText.size() || spec.markBit > 31) return damaged("comment altered");
+  if (!vip || ec != std::errc() || ptr != bitText.data() + bitText.size() || spec.markBit > 31)
+    return damaged("comment altered");
   spec.vip = *vip;
-  if (masqTableName(spec.vip) != table.name || nfFamily(spec.vip.family) != table.family) return damaged("comment names another VIP");
+  if (masqTableName(spec.vip) != table.name || nfFamily(spec.vip.family) != table.family)
+    return damaged("comment names another VIP");
 
   std::map<std::string, int> seen;
   for (const auto& rule : rules) {
@@ -145,7 +159,8 @@ Result<MasqueradeSpec> decodeMasqTable(const TableInfo& table, std::span<const R
     if (!sameExpressions(rule, expectedRule(spec, rule.chain, mark))) return damaged(rule.chain + " rule altered");
     ++seen[rule.chain];
   }
-  if (seen["mark_prerouting"] != 1 || seen["mark_output"] != 1 || seen["masq_postrouting"] != 1) return damaged("rules missing or repeated");
+  if (seen["mark_prerouting"] != 1 || seen["mark_output"] != 1 || seen["masq_postrouting"] != 1)
+    return damaged("rules missing or repeated");
   return spec;
 }
 

@@ -36,7 +36,7 @@ struct MasqueradeSpec {
 };
 
 Result<void> validateMasquerade(const MasqueradeSpec& spec);
-std::string masqTableName(const IpAddress& vip);  // lvscare_masq_169.254.0.1, lvscare_masq_fd00--1
+std::string masqTableName(const IpAddress& vip);                  // lvscare_masq_169.254.0.1, lvscare_masq_fd00--1
 std::vector<Message> buildMasqTable(const MasqueradeSpec& spec);  // the table must not exist
 std::string renderMasqNft(const MasqueradeSpec& spec);
 // Errc::Malformed when the table is not ours or anything in it was altered.

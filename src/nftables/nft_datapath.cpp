@@ -18,7 +18,9 @@ namespace {
 // of every table and rule is cheaper.
 constexpr std::size_t kFewServices = 8;
 
-TableInfo tableFor(const ServiceKey& key) { return TableInfo{nfFamily(key.endpoint.address.family), lbTableName(key), 0, 0, {}}; }
+TableInfo tableFor(const ServiceKey& key) {
+  return TableInfo{nfFamily(key.endpoint.address.family), lbTableName(key), 0, 0, {}};
+}
 
 std::vector<Result<void>> failAll(std::size_t count, const Error& error) {
   return std::vector<Result<void>>(count, fail(error));
@@ -144,7 +146,8 @@ std::vector<Result<void>> NftDatapath::apply(std::span<const DatapathOp> ops) {
     // After the commit: no new connection can pick these backends any more.
     std::vector<RemovedBackends> removed;
     for (const auto& change : changes) {
-      if (change.before != nullptr) removed.push_back(RemovedBackends{change.key, removedBackends(*change.before, change.after)});
+      if (change.before != nullptr)
+        removed.push_back(RemovedBackends{change.key, removedBackends(*change.before, change.after)});
     }
     auto deleted = deleteConntrackEntries(socket_, removed);
     if (deleted) {
@@ -162,7 +165,8 @@ Result<void> NftDatapath::commitChanges(const std::vector<TableChange>& changes,
   std::uint32_t setId = 0;
   for (const auto& change : changes) {
     std::vector<netlink::Message> part;
-    if (inPlace && change.before != nullptr && change.after != nullptr && change.before->service == change.after->service) {
+    if (inPlace && change.before != nullptr && change.after != nullptr &&
+        change.before->service == change.after->service) {
       part = buildLbUpdate(*change.before, *change.after, ++setId, change.counts);
     } else {
       const TableInfo table = tableFor(change.key);

@@ -5,7 +5,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-
 namespace lvscare::nftables {
 
 using netlink::AttributeTable;
@@ -30,7 +29,9 @@ Result<std::optional<std::string>> optionalComment(const AttributeTable& table, 
 
 }  // namespace
 
-std::uint16_t nftType(std::uint16_t command) { return static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | command); }
+std::uint16_t nftType(std::uint16_t command) {
+  return static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | command);
+}
 
 Result<NfgenPayload> splitNfgen(const MessageView& message) {
   auto attributes = netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg");
@@ -92,7 +93,8 @@ Message newChain(const ChainSpec& chain) {
   builder.putString(NFTA_CHAIN_TABLE, chain.table).putString(NFTA_CHAIN_NAME, chain.name);
   if (chain.base) {
     const auto hook = builder.beginNested(NFTA_CHAIN_HOOK);
-    builder.putBe32(NFTA_HOOK_HOOKNUM, chain.base->hook).putBe32(NFTA_HOOK_PRIORITY, static_cast<std::uint32_t>(chain.base->priority));
+    builder.putBe32(NFTA_HOOK_HOOKNUM, chain.base->hook)
+        .putBe32(NFTA_HOOK_PRIORITY, static_cast<std::uint32_t>(chain.base->priority));
     builder.endNested(hook);
     builder.putBe32(NFTA_CHAIN_POLICY, chain.base->policy).putString(NFTA_CHAIN_TYPE, chain.base->type);
   }
@@ -101,7 +103,10 @@ Message newChain(const ChainSpec& chain) {
 }
 
 Message deleteChain(std::uint8_t family, std::string_view table, std::string_view name) {
-  return builderFor(NFT_MSG_DELCHAIN, 0, family).putString(NFTA_CHAIN_TABLE, table).putString(NFTA_CHAIN_NAME, name).finish();
+  return builderFor(NFT_MSG_DELCHAIN, 0, family)
+      .putString(NFTA_CHAIN_TABLE, table)
+      .putString(NFTA_CHAIN_NAME, name)
+      .finish();
 }
 
 Message dumpChains(std::uint8_t family, std::string_view table) {
@@ -178,12 +183,14 @@ Message newSet(const SetSpec& set) {
   return builder.finish();
 }
 
-std::vector<Message> newSetElements(std::uint8_t family, std::string_view table, std::string_view set, std::uint32_t setId,
-                                    std::span<const SetElement> elements) {
+std::vector<Message> newSetElements(std::uint8_t family, std::string_view table, std::string_view set,
+                                    std::uint32_t setId, std::span<const SetElement> elements) {
   std::vector<Message> out;
   for (std::size_t first = 0; first < elements.size(); first += kElementsPerMessage) {
     auto builder = builderFor(NFT_MSG_NEWSETELEM, NLM_F_CREATE, family);
-    builder.putString(NFTA_SET_ELEM_LIST_TABLE, table).putString(NFTA_SET_ELEM_LIST_SET, set).putBe32(NFTA_SET_ELEM_LIST_SET_ID, setId);
+    builder.putString(NFTA_SET_ELEM_LIST_TABLE, table)
+        .putString(NFTA_SET_ELEM_LIST_SET, set)
+        .putBe32(NFTA_SET_ELEM_LIST_SET_ID, setId);
     const auto list = builder.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
     const std::size_t last = std::min(elements.size(), first + kElementsPerMessage);
     for (std::size_t i = first; i < last; ++i) {
@@ -226,7 +233,8 @@ Result<std::vector<SetElement>> parseSetElements(const MessageView& message) {
   auto items = netlink::parseAttributes(list->payload);
   if (!items) return passOn(items);
   for (const auto& item : *items) {
-    if (item.type != NFTA_LIST_ELEM) return fail(Errc::Malformed, "set elements: unexpected attribute " + std::to_string(item.type));
+    if (item.type != NFTA_LIST_ELEM)
+      return fail(Errc::Malformed, "set elements: unexpected attribute " + std::to_string(item.type));
     auto fields = AttributeTable::parse(item.payload, NFTA_SET_ELEM_MAX);
     if (!fields) return passOn(fields);
     SetElement element;
@@ -274,7 +282,10 @@ Message deleteRule(std::uint8_t family, std::string_view table, std::string_view
 }
 
 Message flushChain(std::uint8_t family, std::string_view table, std::string_view chain) {
-  return builderFor(NFT_MSG_DELRULE, 0, family).putString(NFTA_RULE_TABLE, table).putString(NFTA_RULE_CHAIN, chain).finish();
+  return builderFor(NFT_MSG_DELRULE, 0, family)
+      .putString(NFTA_RULE_TABLE, table)
+      .putString(NFTA_RULE_CHAIN, chain)
+      .finish();
 }
 
 Message dumpRules(std::uint8_t family, std::string_view table) {

@@ -26,8 +26,8 @@ std::uint16_t nftType(std::uint16_t command);
 struct TableSpec {
   std::uint8_t family = 0;  // NFPROTO_IPV4, NFPROTO_IPV6, ...
   std::string name;
-  std::string comment;     // empty: none
-  std::uint32_t flags = 0; // NFT_TABLE_F_*
+  std::string comment;      // empty: none
+  std::uint32_t flags = 0;  // NFT_TABLE_F_*
 };
 // NLM_F_CREATE without NLM_F_EXCL: no error when the table exists, so "add + delete" deletes a
 // table whether or not it is there, inside one transaction and on every kernel.
@@ -76,11 +76,11 @@ Result<ChainInfo> parseChain(const MessageView& message);
 struct SetSpec {
   std::uint8_t family = 0;
   std::string table;
-  std::string name;      // "__map%d" for an anonymous map: the kernel fills in the number
-  std::uint32_t id = 1;  // ties a rule's lookup to the set inside one transaction
-  std::uint32_t flags = 0;       // NFT_SET_*
-  std::uint32_t keyType = 0;     // nft's datatype number (4 = integer), for `nft list`
-  std::uint32_t keyLength = 0;   // bytes
+  std::string name;                       // "__map%d" for an anonymous map: the kernel fills in the number
+  std::uint32_t id = 1;                   // ties a rule's lookup to the set inside one transaction
+  std::uint32_t flags = 0;                // NFT_SET_*
+  std::uint32_t keyType = 0;              // nft's datatype number (4 = integer), for `nft list`
+  std::uint32_t keyLength = 0;            // bytes
   std::optional<std::uint32_t> dataType;  // maps: NFT_DATA_VERDICT or a datatype
   std::uint32_t dataLength = 0;
   std::optional<std::uint32_t> sizeHint;  // NFTA_SET_DESC_SIZE

@@ -59,7 +59,8 @@ std::string escapeHelp(std::string_view help) {
 }  // namespace
 
 void MetricsText::family(std::string_view name, Type type, std::string_view help) {
-  fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, escapeHelp(help), name, typeName(type));
+  fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, escapeHelp(help), name,
+                 typeName(type));
 }
 
 void MetricsText::labels(std::span<const Label> labels, const Label* extra) {

@@ -5,7 +5,8 @@
 namespace lvscare::observe {
 
 HttpResponse renderHealthz(std::string_view endpoint, const std::vector<CheckOutcome>& checks, bool verbose) {
-  const bool passed = std::none_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.failure.has_value(); });
+  const bool passed =
+      std::none_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.failure.has_value(); });
   HttpResponse response;
   response.status = passed ? 200 : 500;
   if (passed && !verbose) {

@@ -21,7 +21,9 @@ std::optional<std::size_t> findHeadEnd(std::string_view buffer, std::size_t from
 
 namespace {
 
-ParsedHead failure(int status, std::string reason) { return ParsedHead{std::nullopt, RequestError{status, std::move(reason)}}; }
+ParsedHead failure(int status, std::string reason) {
+  return ParsedHead{std::nullopt, RequestError{status, std::move(reason)}};
+}
 
 // The next line without its ending; advances `rest` past it.
 std::string_view nextLine(std::string_view& rest) {

@@ -178,7 +178,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::listen(event::EpollDispatcher& l
                                                   : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
 
   std::unique_ptr<HttpServer> server(new HttpServer(loop, local, std::move(handler), limits));
-  auto watch = loop.watch(std::move(fd), event::fd_event::kRead, [raw = server.get()](std::uint32_t) { raw->onAcceptable(); });
+  auto watch =
+      loop.watch(std::move(fd), event::fd_event::kRead, [raw = server.get()](std::uint32_t) { raw->onAcceptable(); });
   if (!watch) return passOn(watch, "watch " + local.toString());
   server->listener_ = std::move(*watch);
   return server;

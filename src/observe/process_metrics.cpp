@@ -62,7 +62,8 @@ std::optional<std::uint64_t> parseBootTime(std::string_view procStat) {
   std::size_t at = 0;
   while (at < procStat.size()) {
     const auto end = procStat.find('\n', at);
-    const std::string_view line = procStat.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    const std::string_view line =
+        procStat.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
     if (line.starts_with("btime ")) {
       std::uint64_t value = 0;
       if (toNumber(line.substr(6), value)) return value;
@@ -80,7 +81,8 @@ void writeProcessMetrics(MetricsText& out) {
   const auto statText = readSmallFile("/proc/self/stat");
   const auto stat = statText ? parseProcStat(*statText) : std::nullopt;
   if (stat) {
-    out.family("process_cpu_seconds_total", Type::Counter, "CPU time this process has used, user and system, in seconds.");
+    out.family("process_cpu_seconds_total", Type::Counter,
+               "CPU time this process has used, user and system, in seconds.");
     out.sample("process_cpu_seconds_total", {}, static_cast<double>(stat->utimeTicks + stat->stimeTicks) / ticks);
     out.family("process_resident_memory_bytes", Type::Gauge, "Memory of this process resident in RAM, in bytes.");
     out.sample("process_resident_memory_bytes", {},
@@ -103,8 +105,10 @@ void writeProcessMetrics(MetricsText& out) {
     return procStat ? parseBootTime(*procStat) : std::nullopt;
   }();
   if (stat && boot) {
-    out.family("process_start_time_seconds", Type::Gauge, "When this process started, in seconds since the Unix epoch.");
-    out.sample("process_start_time_seconds", {}, static_cast<double>(*boot) + static_cast<double>(stat->startTicks) / ticks);
+    out.family("process_start_time_seconds", Type::Gauge,
+               "When this process started, in seconds since the Unix epoch.");
+    out.sample("process_start_time_seconds", {},
+               static_cast<double>(*boot) + static_cast<double>(stat->startTicks) / ticks);
   }
 }
 

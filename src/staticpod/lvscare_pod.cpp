@@ -99,7 +99,7 @@ bool isCleanUtf8(std::string_view s) {
 }  // namespace
 
 std::vector<std::string> lvscareArgs(const LvscarePod& pod) {
-  std::vector<std::string> args = {"care", "--vs", pod.vip.toString(), "--health-path", "/healthz",
+  std::vector<std::string> args = {"care",           "--vs", pod.vip.toString(), "--health-path", "/healthz",
                                    "--health-schem", "https"};
   for (const auto& master : pod.masters) {
     args.emplace_back("--rs");
@@ -195,7 +195,8 @@ Result<void> validatePodName(std::string_view name) {
 }
 
 Result<void> validateImage(std::string_view image) {
-  constexpr std::string_view kRule = "want an image reference: letters, digits and . _ - / : @, starting with a letter or digit";
+  constexpr std::string_view kRule =
+      "want an image reference: letters, digits and . _ - / : @, starting with a letter or digit";
   if (image.empty() || image.size() > 512 || !isAlnum(image.front())) return invalid("--image", image, kRule);
   for (char c : image) {
     if (!isAlnum(c) && std::string_view("._-/:@").find(c) == std::string_view::npos) {

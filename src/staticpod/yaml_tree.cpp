@@ -84,11 +84,11 @@ bool allDigits(std::string_view s) {
 
 // resolve.go's resolveMap: the plain scalars that are null, booleans, special floats or the merge key.
 bool inResolveMap(std::string_view s) {
-  static constexpr std::string_view kWords[] = {
-      "y",     "Y",     "yes",   "Yes",   "YES",   "true",  "True",  "TRUE",  "on",    "On",    "ON",
-      "n",     "N",     "no",    "No",    "NO",    "false", "False", "FALSE", "off",   "Off",   "OFF",
-      "",      "~",     "null",  "Null",  "NULL",  ".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",  ".INF",
-      "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"};
+  static constexpr std::string_view kWords[] = {"y",     "Y",     "yes",   "Yes",   "YES",   "true",  "True",  "TRUE",
+                                                "on",    "On",    "ON",    "n",     "N",     "no",    "No",    "NO",
+                                                "false", "False", "FALSE", "off",   "Off",   "OFF",   "",      "~",
+                                                "null",  "Null",  "NULL",  ".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
+                                                ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"};
   for (auto word : kWords) {
     if (word == s) return true;
   }

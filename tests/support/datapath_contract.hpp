@@ -95,7 +95,9 @@ using ContractParam = std::tuple<ContractCase, ContractMode>;
 namespace contract {
 
 inline Endpoint endpoint(const char* text) { return Endpoint::parse(text).value(); }
-inline ServiceKey key(const char* vip, Protocol protocol = Protocol::Tcp) { return ServiceKey{protocol, endpoint(vip)}; }
+inline ServiceKey key(const char* vip, Protocol protocol = Protocol::Tcp) {
+  return ServiceKey{protocol, endpoint(vip)};
+}
 inline VirtualServer service(const char* vip, const char* scheduler = "rr", Protocol protocol = Protocol::Tcp) {
   VirtualServer out;
   out.key = key(vip, protocol);
@@ -113,8 +115,12 @@ inline ContractStep refused(DatapathOp op, Errc code) { return ContractStep{std:
 inline DatapathOp addService(const VirtualServer& vs) { return DatapathOp::addVirtualServer(vs); }
 inline DatapathOp updateService(const VirtualServer& vs) { return DatapathOp::updateVirtualServer(vs); }
 inline DatapathOp deleteService(const VirtualServer& vs) { return DatapathOp::deleteVirtualServer(vs.key); }
-inline DatapathOp addReal(const VirtualServer& vs, const RealServer& rs) { return DatapathOp::addRealServer(vs.key, rs); }
-inline DatapathOp updateReal(const VirtualServer& vs, const RealServer& rs) { return DatapathOp::updateRealServer(vs.key, rs); }
+inline DatapathOp addReal(const VirtualServer& vs, const RealServer& rs) {
+  return DatapathOp::addRealServer(vs.key, rs);
+}
+inline DatapathOp updateReal(const VirtualServer& vs, const RealServer& rs) {
+  return DatapathOp::updateRealServer(vs.key, rs);
+}
 inline DatapathOp deleteReal(const VirtualServer& vs, const RealServer& rs) {
   return DatapathOp::deleteRealServer(vs.key, rs.endpoint);
 }
@@ -141,9 +147,7 @@ inline std::vector<ContractCase> datapathContractCases() {
   return {
       {"AddServiceTwiceIsExists", {ok(addService(a)), refused(addService(a), Errc::Exists)}, {{a, {}}}},
       {"UpdateMissingServiceIsNotFound", {refused(updateService(b), Errc::NotFound)}, {}},
-      {"DeleteMissingServiceIsNotFound",
-       {ok(addService(a)), refused(deleteService(b), Errc::NotFound)},
-       {{a, {}}}},
+      {"DeleteMissingServiceIsNotFound", {ok(addService(a)), refused(deleteService(b), Errc::NotFound)}, {{a, {}}}},
       {"AddRealToMissingServiceIsNotFound", {refused(addReal(b, r1), Errc::NotFound)}, {}},
       {"UpdateRealOnMissingServiceIsNotFound", {refused(updateReal(b, r1), Errc::NotFound)}, {}},
       {"DeleteRealOnMissingServiceIsNotFound", {refused(deleteReal(b, r1), Errc::NotFound)}, {}},
@@ -170,8 +174,8 @@ inline std::vector<ContractCase> datapathContractCases() {
         refused(deleteReal(a, r1), Errc::NotFound), ok(addService(a))},
        {{a, {}}}},
       {"DeletedRealCanComeBack",
-       {ok(addService(a)), ok(addReal(a, weighted(r1, 2))), ok(deleteReal(a, r1)), refused(deleteReal(a, r1), Errc::NotFound),
-        ok(addReal(a, r1))},
+       {ok(addService(a)), ok(addReal(a, weighted(r1, 2))), ok(deleteReal(a, r1)),
+        refused(deleteReal(a, r1), Errc::NotFound), ok(addReal(a, r1))},
        {{a, {r1}}}},
       {"OneBackendOnTwoServicesIsTwoReals",
        {ok(addService(a)), ok(addService(b)), ok(addReal(a, r1)), ok(addReal(b, r1)), ok(deleteReal(a, r1))},
@@ -184,11 +188,13 @@ inline std::vector<ContractCase> datapathContractCases() {
        {ok(addService(a)), ok(addReal(a, r1)), ok(addReal(a, r1Alt)), ok(deleteReal(a, r1))},
        {{a, {r1Alt}}}},
       {"Ipv6ServiceAndReal",
-       {ok(addService(v6)), ok(addReal(v6, r6)), refused(addReal(v6, r6), Errc::Exists), refused(addService(v6), Errc::Exists)},
+       {ok(addService(v6)), ok(addReal(v6, r6)), refused(addReal(v6, r6), Errc::Exists),
+        refused(addService(v6), Errc::Exists)},
        {{v6, {r6}}}},
       {"RefusedOpsLeaveTheRestApplied",
-       {ok(addService(a)), refused(addService(a), Errc::Exists), ok(addReal(a, r1)), refused(deleteService(b), Errc::NotFound),
-        refused(addReal(b, r2), Errc::NotFound), ok(addReal(a, r2)), ok(addService(b))},
+       {ok(addService(a)), refused(addService(a), Errc::Exists), ok(addReal(a, r1)),
+        refused(deleteService(b), Errc::NotFound), refused(addReal(b, r2), Errc::NotFound), ok(addReal(a, r2)),
+        ok(addService(b))},
        {{a, {r1, r2}}, {b, {}}}},
   };
 }

@@ -54,8 +54,8 @@ Result<std::uint32_t> maskBits(std::string_view text, const IpAddress& of) {
   }
   auto mask = IpAddress::parse(text);
   if (!mask) return passOn(mask);
-  const std::uint32_t value = (std::uint32_t{mask->bytes[0]} << 24) | (mask->bytes[1] << 16) | (mask->bytes[2] << 8) |
-                              mask->bytes[3];
+  const std::uint32_t value =
+      (std::uint32_t{mask->bytes[0]} << 24) | (mask->bytes[1] << 16) | (mask->bytes[2] << 8) | mask->bytes[3];
   const auto bits = static_cast<std::uint32_t>(std::countl_one(value));
   return bits == 32 ? 0 : bits;
 }
@@ -104,7 +104,9 @@ Result<ForwardMethod> listedForward(std::string_view name) {
 bool isListedServiceLine(const std::vector<std::string>& w) {
   return w.size() >= 2 && (w[0] == "TCP" || w[0] == "UDP" || w[0] == "SCTP");
 }
-bool isListedRealLine(const std::vector<std::string>& w) { return w.size() >= 2 && w[0] == "->" && w[1] != "RemoteAddress:Port"; }
+bool isListedRealLine(const std::vector<std::string>& w) {
+  return w.size() >= 2 && w[0] == "->" && w[1] != "RemoteAddress:Port";
+}
 
 // Walks a listing: `onService` for each service line, `onReal` for each real-server line under it.
 template <class OnService, class OnReal>

@@ -70,7 +70,9 @@ Result<void> FakeDatapath::flush() {
   return {};
 }
 
-void FakeDatapath::failNext(DatapathOp::Kind kind, Error error) { pendingFailures_.emplace_back(kind, std::move(error)); }
+void FakeDatapath::failNext(DatapathOp::Kind kind, Error error) {
+  pendingFailures_.emplace_back(kind, std::move(error));
+}
 
 void FakeDatapath::setStats(const ServiceKey& key, const Endpoint& rs, RealServerStats stats) {
   const auto* state = model_.find(key);

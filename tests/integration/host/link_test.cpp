@@ -18,7 +18,6 @@ bool kernelHasDummy() { return run("ip link add lvs-probe0 type dummy && ip link
 
 class LinkTest : public testing::RtnlNetnsTest {
  protected:
-
   const DummyLinkSpec spec_{"lvscare", IpAddress::parse("169.254.0.1").value()};
 };
 
@@ -36,14 +35,16 @@ TEST_F(LinkTest, NoDummyTypeIsAClearUnsupportedError) {
             "create interface lvscare: the kernel has no dummy link type (module dummy not found under "
             "/lib/modules/x: module dummy is not in modules.dep)");
   EXPECT_EQ(asked, (std::vector<std::string>{"dummy"}));
-  EXPECT_EQ(ensureDummyLink(*rtnl_, spec_).error().message, "create interface lvscare: the kernel has no dummy link type");
+  EXPECT_EQ(ensureDummyLink(*rtnl_, spec_).error().message,
+            "create interface lvscare: the kernel has no dummy link type");
   EXPECT_FALSE(hasDummyLink(*rtnl_, spec_).value());
   EXPECT_EQ(removeDummyLink(*rtnl_, spec_).value(), Change::Unchanged);
   EXPECT_EQ(run("ip -o link show lvscare").status, 1) << "nothing was created";
 }
 
 TEST_F(LinkTest, AnotherKindOfLinkWithOurNameIsLeftAlone) {
-  ASSERT_EQ(run("ip link add lvscare type veth peer name lvscare-peer && ip addr add 169.254.0.1/32 dev lvscare").status, 0);
+  ASSERT_EQ(
+      run("ip link add lvscare type veth peer name lvscare-peer && ip addr add 169.254.0.1/32 dev lvscare").status, 0);
   auto ensured = ensureDummyLink(*rtnl_, spec_);
   ASSERT_FALSE(ensured);
   EXPECT_EQ(ensured.error().code, Errc::Foreign);
@@ -59,7 +60,8 @@ TEST_F(LinkTest, AnotherKindOfLinkWithOurNameIsLeftAlone) {
 TEST_F(LinkTest, LoopbackIsNotADummy) {
   auto ensured = ensureDummyLink(*rtnl_, DummyLinkSpec{"lo", spec_.vip});
   ASSERT_FALSE(ensured);
-  EXPECT_EQ(ensured.error().message, "interface lo exists and is a device without a link kind, not a dummy link; left alone");
+  EXPECT_EQ(ensured.error().message,
+            "interface lo exists and is a device without a link kind, not a dummy link; left alone");
 }
 
 TEST_F(LinkTest, FindsLinksAndTheirAddresses) {
@@ -69,8 +71,9 @@ TEST_F(LinkTest, FindsLinksAndTheirAddresses) {
   ASSERT_EQ(run("ip link set lo up").status, 0);
   auto addresses = linkAddresses(*rtnl_, lo->index);
   ASSERT_TRUE(addresses) << addresses.error().describe();
-  EXPECT_TRUE(std::any_of(addresses->begin(), addresses->end(),
-                          [](const AddressInfo& a) { return a.address == IpAddress::v4(127, 0, 0, 1) && a.prefixLength == 8; }));
+  EXPECT_TRUE(std::any_of(addresses->begin(), addresses->end(), [](const AddressInfo& a) {
+    return a.address == IpAddress::v4(127, 0, 0, 1) && a.prefixLength == 8;
+  }));
   EXPECT_EQ(findLink(*rtnl_, "nosuchlink").error().code, Errc::NotFound);
 }
 

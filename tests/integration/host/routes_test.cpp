@@ -21,9 +21,9 @@ class RoutesTest : public testing::RtnlNetnsTest {
   void SetUp() override {
     RtnlNetnsTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto setup = run(
-        "ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && "
-        "ip -6 addr add fd77::1/64 dev v0 nodad && ip link set v0 up && ip link set v1 up");
+    auto setup =
+        run("ip link add v0 type veth peer name v1 && ip addr add 10.77.0.1/24 dev v0 && "
+            "ip -6 addr add fd77::1/64 dev v0 nodad && ip link set v0 up && ip link set v1 up");
     ASSERT_EQ(setup.status, 0) << setup.output;
   }
 
@@ -64,8 +64,10 @@ TEST_F(RoutesTest, ForeignRoutesToTheVipAreNeverTouched) {
   EXPECT_EQ(removeRoute(*rtnl_, spec_.vip, spec_.nodeIp).value(), Change::Removed);
   const auto left = routes("10.77.1.1/32");
   EXPECT_EQ(left.find(R"("protocol":"76")"), std::string::npos) << left;
-  EXPECT_NE(left.find(R"("gateway":"10.77.0.3","dev":"v0","protocol":"static","metric":100)"), std::string::npos) << left;
-  EXPECT_NE(left.find(R"("gateway":"10.77.0.4","dev":"v0","metric":60)"  /* ip omits proto boot */), std::string::npos) << left;
+  EXPECT_NE(left.find(R"("gateway":"10.77.0.3","dev":"v0","protocol":"static","metric":100)"), std::string::npos)
+      << left;
+  EXPECT_NE(left.find(R"("gateway":"10.77.0.4","dev":"v0","metric":60)" /* ip omits proto boot */), std::string::npos)
+      << left;
   EXPECT_NE(routes("10.77.1.0/24").find(R"("dst":"10.77.1.0/24")"), std::string::npos);
 }
 
@@ -134,12 +136,14 @@ TEST_F(RoutesTest, PlainSocketWithoutKernelFilteringGivesTheSameAnswers) {
   EXPECT_EQ(vipRoutes(*rtnl_, spec_.vip).value().size(), 2u);
   EXPECT_EQ(removeRoute(*plain, spec_.vip, spec_.nodeIp).value(), Change::Removed);
   EXPECT_FALSE(hasRoute(*rtnl_, spec_).value());
-  EXPECT_NE(routes("10.77.1.0/24").find(R"("protocol":"76")"), std::string::npos) << "another prefix: not ours to touch";
+  EXPECT_NE(routes("10.77.1.0/24").find(R"("protocol":"76")"), std::string::npos)
+      << "another prefix: not ours to touch";
   EXPECT_NE(run("ip -j route show table 100").output.find(R"("dst":"10.77.1.1")"), std::string::npos);
 }
 
 TEST_F(RoutesTest, StrictSocketLetsTheKernelFilterDumps) {
-  ASSERT_EQ(run("ip route add 10.77.2.0/24 via 10.77.0.3 && ip route add 10.77.3.0/24 via 10.77.0.3 table 100").status, 0);
+  ASSERT_EQ(run("ip route add 10.77.2.0/24 via 10.77.0.3 && ip route add 10.77.3.0/24 via 10.77.0.3 table 100").status,
+            0);
   ASSERT_TRUE(ensureRoute(*rtnl_, spec_));
   auto ours = rtnl_->dump(buildRouteDump(Family::V4, kRouteProtocol));
   ASSERT_TRUE(ours) << ours.error().describe();
@@ -213,7 +217,8 @@ TEST_F(Routes6Test, RemoveTakesOursAndNeverAForeignRoute) {
   EXPECT_EQ(left.find(R"("protocol":"76")"), std::string::npos) << left;
   EXPECT_NE(left.find(R"("gateway":"fd77::3","dev":"v0","protocol":"static","metric":100)"), std::string::npos) << left;
   EXPECT_NE(left.find(R"("dev":"v0","metric":60)"), std::string::npos) << left;
-  EXPECT_NE(routes6("fd77:1::/64").find(R"("protocol":"76")"), std::string::npos) << "another prefix: not ours to touch";
+  EXPECT_NE(routes6("fd77:1::/64").find(R"("protocol":"76")"), std::string::npos)
+      << "another prefix: not ours to touch";
 }
 
 TEST_F(Routes6Test, RemoveWithoutNodeIpFindsOursByItsTag) {
@@ -277,8 +282,9 @@ TEST_F(Routes6Test, Ipv4UnchangedBesideIt) {
   ASSERT_EQ(ensureRoute(*rtnl_, spec6_).value(), Change::Created);
   const RouteSpec local4{ip("10.77.1.1"), ip("10.77.0.1")};  // LVScare's case: the node IP itself
   ASSERT_EQ(ensureRoute(*rtnl_, local4).value(), Change::Created);
-  EXPECT_NE(routes("10.77.1.1/32").find(R"("dst":"10.77.1.1","gateway":"10.77.0.1","dev":"v0","protocol":"76","metric":50)"),
-            std::string::npos)
+  EXPECT_NE(
+      routes("10.77.1.1/32").find(R"("dst":"10.77.1.1","gateway":"10.77.0.1","dev":"v0","protocol":"76","metric":50)"),
+      std::string::npos)
       << routes("10.77.1.1/32");
   EXPECT_TRUE(hasRoute(*rtnl_, spec6_).value());
   EXPECT_TRUE(hasRoute(*rtnl_, local4).value());
@@ -293,8 +299,8 @@ TEST_F(RoutesTest, LocalRouteDeliversTheVipWithTheNodeIpAsSource) {
   local.local = true;
   ASSERT_EQ(ensureRoute(*rtnl_, local).value(), Change::Created);
   const auto shown = routes("10.77.1.1/32");
-  for (const char* part : {R"("type":"local")", R"("dev":"lo")", R"("protocol":"76")", R"("prefsrc":"10.77.0.1")",
-                           R"("metric":50)"}) {
+  for (const char* part :
+       {R"("type":"local")", R"("dev":"lo")", R"("protocol":"76")", R"("prefsrc":"10.77.0.1")", R"("metric":50)"}) {
     EXPECT_NE(shown.find(part), std::string::npos) << part << " in " << shown;
   }
   const auto got = run("ip route get 10.77.1.1").output;

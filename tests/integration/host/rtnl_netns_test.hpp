@@ -1,5 +1,6 @@
 // Test fixture: each test runs in its own private network namespace (root only) with the product's
-// rtnetlink socket (host::openRouteSocket) opened inside it, so nothing it does reaches the host's links, addresses or routes.
+// rtnetlink socket (host::openRouteSocket) opened inside it, so nothing it does reaches the host's links, addresses or
+// routes.
 #pragma once
 
 #include <memory>

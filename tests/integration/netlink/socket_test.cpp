@@ -55,11 +55,12 @@ TEST(NetlinkSocketTest, RequestDeliversReplyThenAck) {
   auto socket = Socket::open(NETLINK_ROUTE);
   ASSERT_TRUE(socket);
   int replies = 0;
-  auto status = socket->request(getLink(static_cast<int>(if_nametoindex("lo"))), [&](const MessageView& reply) -> Result<void> {
-    EXPECT_EQ(reply.type, RTM_NEWLINK);
-    ++replies;
-    return {};
-  });
+  auto status =
+      socket->request(getLink(static_cast<int>(if_nametoindex("lo"))), [&](const MessageView& reply) -> Result<void> {
+        EXPECT_EQ(reply.type, RTM_NEWLINK);
+        ++replies;
+        return {};
+      });
   ASSERT_TRUE(status) << status.error().describe();
   EXPECT_EQ(replies, 1);
 }

@@ -45,10 +45,11 @@ TEST_F(NftHostRulesTest, InstallCheckRemove) {
 
   const auto json = run("nft -j list table ip lvscare_masq_169.254.0.1");
   ASSERT_EQ(json.status, 0) << json.output;
-  for (const char* expected :
-       {R"({"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"|": [{"meta": {"key": "mark"}}, 16384]}}})",
-        R"({"match": {"op": "==", "left": {"&": [{"meta": {"key": "mark"}}, 16384]}, "right": 16384}}, {"masquerade": null})",
-        R"("type": "nat", "hook": "postrouting", "prio": 100)", R"("type": "nat", "hook": "output", "prio": -110)"}) {
+  for (
+      const char* expected :
+      {R"({"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"|": [{"meta": {"key": "mark"}}, 16384]}}})",
+       R"({"match": {"op": "==", "left": {"&": [{"meta": {"key": "mark"}}, 16384]}, "right": 16384}}, {"masquerade": null})",
+       R"("type": "nat", "hook": "postrouting", "prio": 100)", R"("type": "nat", "hook": "output", "prio": -110)"}) {
     EXPECT_NE(json.output.find(expected), std::string::npos) << "missing " << expected << "\nin " << json.output;
   }
 
@@ -100,10 +101,12 @@ class RemoteBackendTest : public NftHostRulesTest {
     ASSERT_EQ(peer_->error(), "");
     // The remote master holds the VIP too, as every master does in link mode.
     ASSERT_EQ(peer_->exec("ip route add local " + vip_.address.toString() + "/32 dev lo").status, 0);
-    ASSERT_TRUE(peer_->enter([&] { servers_ = std::make_unique<testing::HttpBackends>(std::vector<Endpoint>{ep("10.0.0.2:8081")}); }));
+    ASSERT_TRUE(peer_->enter(
+        [&] { servers_ = std::make_unique<testing::HttpBackends>(std::vector<Endpoint>{ep("10.0.0.2:8081")}); }));
     ASSERT_EQ(servers_->error(), "");
-    expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(vs(vip_.toString())),
-                                                         DatapathOp::addRealServer(key(vip_.toString()), rs("10.0.0.2:8081"))}));
+    expectAllOk(datapath_->apply(
+        std::vector<DatapathOp>{DatapathOp::addVirtualServer(vs(vip_.toString())),
+                                DatapathOp::addRealServer(key(vip_.toString()), rs("10.0.0.2:8081"))}));
   }
   void TearDown() override {
     servers_.reset();

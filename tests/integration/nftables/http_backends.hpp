@@ -104,7 +104,8 @@ class HttpBackends {
     for (auto end = pending.find("\r\n\r\n"); end != std::string::npos; end = pending.find("\r\n\r\n")) {
       pending.erase(0, end + 4);
       const std::string body = std::to_string(clients_[fd]);
-      const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      const std::string response =
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
       (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
     }
   }

@@ -20,7 +20,8 @@ using testing::run;
 
 TEST_F(NftDatapathTest, AddListUpdateDeleteRoundTrip) {
   const auto service = vs("169.254.0.1:80");
-  const std::vector<DatapathOp> ops{DatapathOp::addVirtualServer(service), DatapathOp::addRealServer(service.key, rs("127.0.0.1:8082")),
+  const std::vector<DatapathOp> ops{DatapathOp::addVirtualServer(service),
+                                    DatapathOp::addRealServer(service.key, rs("127.0.0.1:8082")),
                                     DatapathOp::addRealServer(service.key, rs("127.0.0.1:8081", 3))};
   expectAllOk(datapath_->apply(ops));
 
@@ -77,15 +78,16 @@ TEST_F(NftDatapathTest, NftCliSeesWhatWeWroteAndWeReadWhatNftWrote) {
                                                        DatapathOp::addRealServer(service.key, rs("127.0.0.1:8083"))}));
   const auto json = run("nft -j list table ip lvscare_tcp_169.254.0.1_80");
   ASSERT_EQ(json.status, 0) << json.output;
-  for (const char* expected :
-       {R"("chain": {"family": "ip", "table": "lvscare_tcp_169.254.0.1_80", "name": "prerouting", "handle": 1, "type": "nat", "hook": "prerouting", "prio": -100, "policy": "accept"})",
-        R"("hook": "output", "prio": -100)",
-        R"("name": "slots", "table": "lvscare_tcp_169.254.0.1_80", "type": "integer")",
-        R"("elem": [[0, {"goto": {"target": "rs_127.0.0.1_8081"}}], [1, {"goto": {"target": "rs_127.0.0.1_8083"}}]])",
-        R"({"vmap": {"key": {"numgen": {"mode": "inc", "mod": 2, "offset": 0}}, "data": "@slots"}})",
-        R"({"dnat": {"addr": "127.0.0.1", "port": 8082}})", R"("comment": "rs 127.0.0.1:8082 weight 0")",
-        R"({"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "169.254.0.1"}})",
-        R"({"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}})"}) {
+  for (
+      const char* expected :
+      {R"("chain": {"family": "ip", "table": "lvscare_tcp_169.254.0.1_80", "name": "prerouting", "handle": 1, "type": "nat", "hook": "prerouting", "prio": -100, "policy": "accept"})",
+       R"("hook": "output", "prio": -100)",
+       R"("name": "slots", "table": "lvscare_tcp_169.254.0.1_80", "type": "integer")",
+       R"("elem": [[0, {"goto": {"target": "rs_127.0.0.1_8081"}}], [1, {"goto": {"target": "rs_127.0.0.1_8083"}}]])",
+       R"({"vmap": {"key": {"numgen": {"mode": "inc", "mod": 2, "offset": 0}}, "data": "@slots"}})",
+       R"({"dnat": {"addr": "127.0.0.1", "port": 8082}})", R"("comment": "rs 127.0.0.1:8082 weight 0")",
+       R"({"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "169.254.0.1"}})",
+       R"({"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}})"}) {
     EXPECT_NE(json.output.find(expected), std::string::npos) << "missing " << expected << "\nin " << json.output;
   }
 
@@ -105,23 +107,26 @@ TEST_F(NftDatapathTest, NftCliSeesWhatWeWroteAndWeReadWhatNftWrote) {
 }
 
 TEST_F(NftDatapathTest, FlushRemovesOnlyOurTables) {
-  ASSERT_EQ(run("nft add table inet filter && nft add chain inet filter input '{ type filter hook input priority 0; }' && "
-                "nft add table ip lvscare_custom && nft add table ip6 lvscare_tcp_10.0.0.1_80")
-                .status,
-            0);
+  ASSERT_EQ(
+      run("nft add table inet filter && nft add chain inet filter input '{ type filter hook input priority 0; }' && "
+          "nft add table ip lvscare_custom && nft add table ip6 lvscare_tcp_10.0.0.1_80")
+          .status,
+      0);
   ASSERT_TRUE(datapath_->addVirtualServer(vs("169.254.0.1:80")));
   ASSERT_TRUE(datapath_->addVirtualServer(vs("[fd00::1]:80")));
   ASSERT_EQ(datapath_->listVirtualServers()->size(), 2u);
   ASSERT_TRUE(datapath_->flush());
   EXPECT_TRUE(datapath_->listVirtualServers()->empty());
   // Foreign tables, including ones whose names merely look like ours, are still there.
-  EXPECT_EQ(run("nft list tables").output, "table inet filter\ntable ip lvscare_custom\ntable ip6 lvscare_tcp_10.0.0.1_80\n");
+  EXPECT_EQ(run("nft list tables").output,
+            "table inet filter\ntable ip lvscare_custom\ntable ip6 lvscare_tcp_10.0.0.1_80\n");
   EXPECT_TRUE(datapath_->flush());  // nothing of ours left: still fine
 }
 
 TEST_F(NftDatapathTest, FailedTransactionLeavesThePreviousRulesetIntact) {
   const auto a = vs("169.254.0.1:80");
-  expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(a), DatapathOp::addRealServer(a.key, rs("127.0.0.1:8081"))}));
+  expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(a),
+                                                       DatapathOp::addRealServer(a.key, rs("127.0.0.1:8081"))}));
   const std::string before = run("nft list ruleset").output;
 
   // Another process owns a table with the name (and our mark: a table without it is never even
@@ -135,9 +140,9 @@ TEST_F(NftDatapathTest, FailedTransactionLeavesThePreviousRulesetIntact) {
       newTable(TableSpec{NFPROTO_IPV4, lbTableName(b.key), serviceComment(b), NFT_TABLE_F_OWNER})};
   ASSERT_TRUE(owner->batch(owned, NFNL_SUBSYS_NFTABLES).front());
 
-  const auto results = datapath_->apply(std::vector<DatapathOp>{DatapathOp::updateRealServer(a.key, rs("127.0.0.1:8081", 7)),
-                                                                DatapathOp::addRealServer(a.key, rs("127.0.0.1:8082")),
-                                                                DatapathOp::addVirtualServer(b)});
+  const auto results = datapath_->apply(
+      std::vector<DatapathOp>{DatapathOp::updateRealServer(a.key, rs("127.0.0.1:8081", 7)),
+                              DatapathOp::addRealServer(a.key, rs("127.0.0.1:8082")), DatapathOp::addVirtualServer(b)});
   ASSERT_EQ(results.size(), 3u);
   for (const auto& result : results) {
     ASSERT_FALSE(result);
@@ -210,15 +215,16 @@ TEST_F(NftDatapathTest, FlushedRulesetReadsAsAbsentAndDamageIsReplacedOnAdd) {
 
 TEST_F(NftDatapathTest, InPlaceUpdateFallsBackToARewriteWhenTheTableChangedUnderIt) {
   const auto service = vs("169.254.0.1:80");
-  expectAllOk(datapath_->apply(std::vector<DatapathOp>{DatapathOp::addVirtualServer(service),
-                                                       DatapathOp::addRealServer(service.key, rs("127.0.0.1:8081", 0))}));
+  expectAllOk(datapath_->apply(std::vector<DatapathOp>{
+      DatapathOp::addVirtualServer(service), DatapathOp::addRealServer(service.key, rs("127.0.0.1:8081", 0))}));
   // With no active backend the map is unused, so someone can delete it; our table still reads as
   // intact (rules only), the in-place update then fails in the kernel and a whole rewrite follows.
   ASSERT_EQ(run("nft delete map ip lvscare_tcp_169.254.0.1_80 slots").status, 0);
   ASSERT_TRUE(datapath_->getVirtualServer(service.key));
   ASSERT_TRUE(datapath_->updateRealServer(service.key, rs("127.0.0.1:8081", 1)));
   EXPECT_EQ(reals(service.key), (std::vector<RealServer>{rs("127.0.0.1:8081", 1)}));
-  EXPECT_NE(run("nft list map ip lvscare_tcp_169.254.0.1_80 slots").output.find("0 : goto rs_127.0.0.1_8081"), std::string::npos);
+  EXPECT_NE(run("nft list map ip lvscare_tcp_169.254.0.1_80 slots").output.find("0 : goto rs_127.0.0.1_8081"),
+            std::string::npos);
 }
 
 }  // namespace

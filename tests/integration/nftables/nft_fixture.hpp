@@ -33,7 +33,8 @@ inline RealServer rs(const std::string& endpoint, std::uint32_t weight = 1) {
 }
 
 inline void expectAllOk(const std::vector<Result<void>>& results) {
-  for (std::size_t i = 0; i < results.size(); ++i) EXPECT_TRUE(results[i]) << "op " << i << ": " << results[i].error().describe();
+  for (std::size_t i = 0; i < results.size(); ++i)
+    EXPECT_TRUE(results[i]) << "op " << i << ": " << results[i].error().describe();
 }
 
 class NftDatapathTest : public ::testing::Test {

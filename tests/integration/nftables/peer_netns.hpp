@@ -21,9 +21,10 @@ class PeerNetns {
   PeerNetns() : name_("lvs-nft-" + std::to_string(::getpid())) {
     (void)run("ip netns del " + name_);  // a leftover from a crashed run
     const std::string in = "ip -n " + name_ + " ";
-    const auto setup = run("ip netns add " + name_ + " && ip link add veth-lvs type veth peer name veth-peer netns " + name_ +
-                           " && ip addr add 10.0.0.1/24 dev veth-lvs && ip link set veth-lvs up && " + in +
-                           "addr add 10.0.0.2/24 dev veth-peer && " + in + "link set veth-peer up && " + in + "link set lo up");
+    const auto setup =
+        run("ip netns add " + name_ + " && ip link add veth-lvs type veth peer name veth-peer netns " + name_ +
+            " && ip addr add 10.0.0.1/24 dev veth-lvs && ip link set veth-lvs up && " + in +
+            "addr add 10.0.0.2/24 dev veth-peer && " + in + "link set veth-peer up && " + in + "link set lo up");
     if (setup.status != 0) error_ = "peer namespace setup: " + setup.output;
   }
   ~PeerNetns() { (void)run("ip netns del " + name_); }

@@ -29,8 +29,9 @@ class NftTrafficTest : public NftDatapathTest {
  protected:
   void start(const std::string& vip, const std::vector<std::string>& backends) {
     const auto endpoint = ep(vip);
-    const std::string route = endpoint.address.isV4() ? "ip route add local " + endpoint.address.toString() + "/32 dev lo"
-                                                      : "ip -6 route add local " + endpoint.address.toString() + "/128 dev lo";
+    const std::string route = endpoint.address.isV4()
+                                  ? "ip route add local " + endpoint.address.toString() + "/32 dev lo"
+                                  : "ip -6 route add local " + endpoint.address.toString() + "/128 dev lo";
     ASSERT_EQ(run(route).status, 0);
     std::vector<Endpoint> endpoints;
     std::vector<DatapathOp> ops{DatapathOp::addVirtualServer(vs(vip))};

@@ -81,14 +81,16 @@ TEST_F(CareEndpointTest, MetricsFollowStatesChecksAndTransitions) {
   EXPECT_TRUE(has(m, R"(lvscare_real_server_state{real_server="192.168.0.2:6443",state="pending"} 0)"));
   // b failed its first check: never added, it counts as removed.
   EXPECT_TRUE(has(m, R"(lvscare_real_server_state{real_server="192.168.0.3:6443",state="removed"} 1)"));
-  EXPECT_TRUE(has(m, R"(lvscare_state_transitions_total{real_server="192.168.0.3:6443",from="pending",to="removed"} 1)"));
+  EXPECT_TRUE(
+      has(m, R"(lvscare_state_transitions_total{real_server="192.168.0.3:6443",from="pending",to="removed"} 1)"));
   EXPECT_TRUE(has(m, R"(lvscare_real_server_weight{real_server="192.168.0.2:6443"} 1)"));
   EXPECT_EQ(m.find(R"(lvscare_real_server_weight{real_server="192.168.0.3:6443"})"), std::string::npos);
   EXPECT_TRUE(has(m, R"(lvscare_real_server_last_check_success{real_server="192.168.0.3:6443"} 0)"));
   EXPECT_TRUE(has(m, R"(lvscare_real_server_last_check_duration_seconds{real_server="192.168.0.3:6443"} 0.003)")) << m;
   EXPECT_TRUE(has(m, R"(lvscare_checks_total{real_server="192.168.0.3:6443",result="failure",reason="refused"} 1)"));
   EXPECT_TRUE(has(m, R"(lvscare_checks_total{real_server="192.168.0.2:6443",result="success",reason="ok"} 1)"));
-  EXPECT_TRUE(has(m, R"(lvscare_state_transitions_total{real_server="192.168.0.2:6443",from="pending",to="active"} 1)"));
+  EXPECT_TRUE(
+      has(m, R"(lvscare_state_transitions_total{real_server="192.168.0.2:6443",from="pending",to="active"} 1)"));
   EXPECT_TRUE(has(m, "lvscare_check_rounds_total 1"));
   EXPECT_NE(m.find("\nlvscare_last_check_round_timestamp_seconds "), std::string::npos);
   EXPECT_TRUE(has(m, R"(lvscare_datapath_operations_total{operation="add_real_server"} 1)"));
@@ -100,8 +102,10 @@ TEST_F(CareEndpointTest, MetricsFollowStatesChecksAndTransitions) {
   dispatcher.advance(30s);
   const std::string after = get("/metrics").body;
   EXPECT_TRUE(has(after, R"(lvscare_real_server_state{real_server="192.168.0.2:6443",state="removed"} 1)")) << after;
-  EXPECT_TRUE(has(after, R"(lvscare_state_transitions_total{real_server="192.168.0.2:6443",from="active",to="draining"} 1)"));
-  EXPECT_TRUE(has(after, R"(lvscare_state_transitions_total{real_server="192.168.0.2:6443",from="draining",to="removed"} 1)"));
+  EXPECT_TRUE(
+      has(after, R"(lvscare_state_transitions_total{real_server="192.168.0.2:6443",from="active",to="draining"} 1)"));
+  EXPECT_TRUE(
+      has(after, R"(lvscare_state_transitions_total{real_server="192.168.0.2:6443",from="draining",to="removed"} 1)"));
   EXPECT_NE(after.find(R"(lvscare_checks_total{real_server="192.168.0.2:6443",result="failure",reason="timeout"} )"),
             std::string::npos);
 }
@@ -127,7 +131,9 @@ TEST_F(CareEndpointTest, ReadyAfterTheFirstRoundWithRulesProgrammed) {
   ASSERT_TRUE(loop->start());
   auto ready = get("/readyz", "verbose");
   EXPECT_EQ(ready.status, 500);
-  EXPECT_EQ(ready.body, "[-]first-round failed: no check round completed yet\n[+]rules ok\n[+]host-setup ok\nreadyz check failed\n");
+  EXPECT_EQ(
+      ready.body,
+      "[-]first-round failed: no check round completed yet\n[+]rules ok\n[+]host-setup ok\nreadyz check failed\n");
   dispatcher.advance(2s);  // a's probe times out: the round is complete
   EXPECT_EQ(get("/readyz").status, 200);
   EXPECT_EQ(get("/readyz").body, "ok");
@@ -153,8 +159,9 @@ TEST_F(CareEndpointTest, LivezWatchdogAndKernel) {
   dispatcher.advance(1s);
   auto live = get("/livez");
   EXPECT_EQ(live.status, 500);
-  EXPECT_EQ(live.body, "[-]watchdog failed: the last check round completed 15s ago, over the bound of 14s\n[+]kernel ok\n"
-                       "livez check failed\n");
+  EXPECT_EQ(live.body,
+            "[-]watchdog failed: the last check round completed 15s ago, over the bound of 14s\n[+]kernel ok\n"
+            "livez check failed\n");
 }
 
 TEST_F(CareEndpointTest, LivezFailsWhenTheKernelCannotBeRead) {
@@ -182,22 +189,30 @@ TEST_F(CareEndpointTest, StatusShowsServersAndDifferences) {
   EXPECT_EQ(json.contentType, "application/json");
   const std::string& j = json.body;
   EXPECT_NE(j.find(R"("virtual_server":"TCP 10.103.97.12:6443","datapath":"fake","mode":"route","scheduler":"rr")"),
-            std::string::npos) << j;
-  EXPECT_NE(j.find(R"({"address":"192.168.0.2:6443","state":"active","desired_weight":1,"kernel_weight":0,)"), std::string::npos) << j;
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find(R"({"address":"192.168.0.2:6443","state":"active","desired_weight":1,"kernel_weight":0,)"),
+            std::string::npos)
+      << j;
   EXPECT_NE(j.find(R"("last_check":{"result":"success","reason":"ok","detail":"fake ok")"), std::string::npos) << j;
-  EXPECT_NE(j.find(R"({"address":"192.168.0.3:6443","state":"removed","desired_weight":null,"kernel_weight":null,)"
-                   R"("last_check":{"result":"failure","reason":"http_status","detail":"HTTP 503","latency_seconds":0.004000},)"
-                   R"("last_error":"HTTP 503","since_change_seconds":30.006000})"),
-            std::string::npos) << j;
+  EXPECT_NE(
+      j.find(
+          R"({"address":"192.168.0.3:6443","state":"removed","desired_weight":null,"kernel_weight":null,)"
+          R"("last_check":{"result":"failure","reason":"http_status","detail":"HTTP 503","latency_seconds":0.004000},)"
+          R"("last_error":"HTTP 503","since_change_seconds":30.006000})"),
+      std::string::npos)
+      << j;
   EXPECT_NE(j.find(R"("differences":["set real server 192.168.0.2:6443 weight 1)"), std::string::npos) << j;
   EXPECT_NE(j.find(R"("live":true,"ready":true)"), std::string::npos);
 
   const auto table = get("/status", "format=table");
-  EXPECT_NE(table.body.find("virtual server TCP 10.103.97.12:6443  datapath fake  mode route"), std::string::npos) << table.body;
+  EXPECT_NE(table.body.find("virtual server TCP 10.103.97.12:6443  datapath fake  mode route"), std::string::npos)
+      << table.body;
   EXPECT_NE(table.body.find("REAL SERVER"), std::string::npos);
   EXPECT_NE(table.body.find("0 (want 1)"), std::string::npos) << table.body;
   EXPECT_NE(table.body.find("http_status (HTTP 503)"), std::string::npos);
-  EXPECT_NE(table.body.find("differences (what lvscare would change in the kernel):\n  set real server"), std::string::npos);
+  EXPECT_NE(table.body.find("differences (what lvscare would change in the kernel):\n  set real server"),
+            std::string::npos);
   dispatcher.advance(250ms);
   EXPECT_NE(get("/status", "format=table").body.find("the kernel holds what lvscare wants"), std::string::npos);
   EXPECT_EQ(get("/nothing").status, 404);
@@ -212,12 +227,14 @@ TEST_F(CareEndpointTest, StatusShowsAHandSetWeightAsWanted) {
   dispatcher.advance(250ms);
   const auto json = get("/status").body;
   EXPECT_NE(json.find(R"({"address":"192.168.0.2:6443","state":"active","desired_weight":7,"kernel_weight":7,)"),
-            std::string::npos) << json;
+            std::string::npos)
+      << json;
   EXPECT_NE(json.find(R"("differences":[])"), std::string::npos) << json;
 }
 
 TEST_F(CareEndpointTest, PromtoolAcceptsTheMetrics) {
-  if (testing::run("command -v promtool").status != 0) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  if (testing::run("command -v promtool").status != 0)
+    GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
   probers.setResult(b, health::ProbeResult{false, "TLS handshake: certificate verify failed: x", {}});
   ASSERT_TRUE(loop->start());
   dispatcher.advance(10ms);

@@ -241,7 +241,7 @@ TEST_F(CareLoopTest, RestartAdoptsMatchingKernelStateWithoutAnyOp) {
   EXPECT_EQ(loop->desired().phase(c), ServerPhase::Draining);
   EXPECT_TRUE(datapath.log().empty());  // no flush, no re-add: nothing at all
   EXPECT_EQ(datapath.applyCalls(), applies);
-  dispatcher.advance(1s);  // the first round (a, b pass) and four ticks
+  dispatcher.advance(1s);                // the first round (a, b pass) and four ticks
   ASSERT_EQ(datapath.log().size(), 1u);  // only c, failing again while draining, is deleted
   EXPECT_EQ(datapath.log()[0].kind, DatapathOp::Kind::DeleteRealServer);
   EXPECT_EQ(datapath.log()[0].real.endpoint, c);

@@ -44,7 +44,8 @@ TEST_F(CheckLogTest, TheSameFailureEveryIntervalIsLoggedOnceThenSummarised) {
     log.record(event(false, "connect: Connection refused"), now);  // 500 s of the same failure
   }
   ASSERT_EQ(lines().size(), 2u);
-  EXPECT_NE(lines()[1].find("check rs=192.168.0.2:6443 result=failure detail=\"connect: Connection refused\""), std::string::npos)
+  EXPECT_NE(lines()[1].find("check rs=192.168.0.2:6443 result=failure detail=\"connect: Connection refused\""),
+            std::string::npos)
       << lines()[1];
   EXPECT_NE(lines()[1].find("previous=success repeated=1"), std::string::npos);
   for (int i = 0; i < 40; ++i) {  // 200 s more: past 10 minutes since the first line

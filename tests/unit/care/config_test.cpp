@@ -20,10 +20,14 @@ CareConfig valid() {
 // names them as lvscare's flags do.
 std::string flagOf(ConfigField field) {
   const std::map<ConfigField, std::string> flags = {
-      {ConfigField::VirtualServer, "--vs"},   {ConfigField::RealServers, "--rs"},
-      {ConfigField::Clean, "-C"},             {ConfigField::Scheduler, "--scheduler"},
-      {ConfigField::InterfaceName, "--iface"}, {ConfigField::MasqueradeBit, "--masqueradebit"},
-      {ConfigField::NodeIp, "--ip"},          {ConfigField::Rise, "--health-rise"},
+      {ConfigField::VirtualServer, "--vs"},
+      {ConfigField::RealServers, "--rs"},
+      {ConfigField::Clean, "-C"},
+      {ConfigField::Scheduler, "--scheduler"},
+      {ConfigField::InterfaceName, "--iface"},
+      {ConfigField::MasqueradeBit, "--masqueradebit"},
+      {ConfigField::NodeIp, "--ip"},
+      {ConfigField::Rise, "--health-rise"},
       {ConfigField::Jitter, "--health-jitter"},
   };
   return flags.at(field);

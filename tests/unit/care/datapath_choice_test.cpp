@@ -51,8 +51,9 @@ TEST(DatapathChoiceTest, AutoPrefersIpvs) {
 
 TEST(DatapathChoiceTest, AutoFallsBackToNftablesWhenTheKernelHasNoIpvsAndSaysWhy) {
   int ipvs = 0, nft = 0;
-  auto chosen = chooseDatapath(DatapathChoice::Auto, fails(Errc::Unsupported, "the kernel has no IPVS: no ip_vs", &ipvs),
-                               opens("nftables", &nft));
+  auto chosen =
+      chooseDatapath(DatapathChoice::Auto, fails(Errc::Unsupported, "the kernel has no IPVS: no ip_vs", &ipvs),
+                     opens("nftables", &nft));
   ASSERT_TRUE(chosen);
   EXPECT_EQ(chosen->datapath->name(), "nftables");
   EXPECT_EQ(chosen->kind, DatapathKind::Nftables);
@@ -75,7 +76,8 @@ TEST(DatapathChoiceTest, ExplicitChoiceOpensOnlyThatOne) {
   EXPECT_EQ(chosen->datapath->name(), "nftables");
   EXPECT_EQ(chosen->kind, DatapathKind::Nftables);
   EXPECT_EQ(ipvs, 0);
-  auto ipvsOnly = chooseDatapath(DatapathChoice::Ipvs, fails(Errc::Unsupported, "no IPVS", &ipvs), opens("nftables", &nft));
+  auto ipvsOnly =
+      chooseDatapath(DatapathChoice::Ipvs, fails(Errc::Unsupported, "no IPVS", &ipvs), opens("nftables", &nft));
   ASSERT_FALSE(ipvsOnly);
   EXPECT_EQ(ipvsOnly.error().message, "no IPVS");
   EXPECT_EQ(nft, 1);

@@ -18,8 +18,8 @@ namespace lvscare::care {
 namespace {
 
 using namespace std::chrono_literals;
-using health::CheckEvent;
 using event::FakeDispatcher;
+using health::CheckEvent;
 using health::FakeProbers;
 using health::Verdict;
 

@@ -93,8 +93,8 @@ TEST(KeptWeightLoopTest, HandSetWeightIsKeptAndReportedOnceHandSetZeroIsReset) {
       if (status.server.endpoint == rs) return status.server.weight;
     return 999;
   };
-  setWeight(a, 5);  // ipvsadm -e -t VIP -r a -m -w 5
-  setWeight(b, 0);  // ipvsadm -e ... -w 0
+  setWeight(a, 5);          // ipvsadm -e -t VIP -r a -m -w 5
+  setWeight(b, 0);          // ipvsadm -e ... -w 0
   dispatcher.advance(20s);  // many ticks and health rounds
   EXPECT_EQ(weightOf(a), 5u);
   EXPECT_EQ(weightOf(b), 1u);

@@ -23,9 +23,8 @@ class LogCapture {
 
   // Lines containing `text`.
   std::size_t count(std::string_view text) const {
-    return static_cast<std::size_t>(std::count_if(lines().begin(), lines().end(), [&](const std::string& line) {
-      return line.find(text) != std::string::npos;
-    }));
+    return static_cast<std::size_t>(std::count_if(
+        lines().begin(), lines().end(), [&](const std::string& line) { return line.find(text) != std::string::npos; }));
   }
 
  private:

@@ -132,12 +132,13 @@ TEST(CareFlagsTest, MetricsBindAddressDefaultsToLoopbackAndEmptyTurnsItOff) {
   args = base;
   args.insert(args.end(), {"--metrics-bind-address", "localhost:10264"});
   EXPECT_NE(errorOf(args).find("--metrics-bind-address"), std::string::npos) << errorOf(args);
-  EXPECT_NE(errorOf(base, {{"CARE_METRICS_BIND_ADDRESS", "10264"}}).find("CARE_METRICS_BIND_ADDRESS"), std::string::npos);
+  EXPECT_NE(errorOf(base, {{"CARE_METRICS_BIND_ADDRESS", "10264"}}).find("CARE_METRICS_BIND_ADDRESS"),
+            std::string::npos);
 }
 
 TEST(CareFlagsTest, RealServersRepeatableOrCommaSeparatedDuplicatesOnce) {
-  auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80,10.0.0.3:80", "--rs", "10.0.0.4:80", "--rs",
-                  "10.0.0.2:80"});
+  auto p =
+      parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80,10.0.0.3:80", "--rs", "10.0.0.4:80", "--rs", "10.0.0.2:80"});
   ASSERT_TRUE(p.result) << p.parseError;
   EXPECT_EQ(p.result->config.realServers,
             (std::vector<Endpoint>{ep("10.0.0.2:80"), ep("10.0.0.3:80"), ep("10.0.0.4:80")}));
@@ -169,12 +170,43 @@ TEST(CareFlagsTest, HealthFlags) {
   // The TLS files must be readable (they are checked before anything else is done).
   const std::string dir = ::testing::TempDir();
   for (const char* name : {"ca.pem", "c.pem", "k.pem"}) std::ofstream(dir + name) << "x\n";
-  auto p = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--health-path", "livez", "--health-req-method", "POST",
-                  "--health-req-body", "{}", "--health-req-headers", "Host=api,X-A=1", "--health-req-headers", "X-B=a=b",
-                  "--health-status", "401,403", "--health-insecure-skip-verify=false", "--health-timeout", "2s",
-                  "--health-rise", "2", "--health-fall", "3", "--health-fast-interval", "1s", "--health-jitter", "0.1",
-                  "--health-ca-file", dir + "ca.pem", "--health-cert-file", dir + "c.pem", "--health-key-file", dir + "k.pem",
-                  "--health-server-name", "kubernetes", "--datapath", "nftables"});
+  auto p = parse({"--vs",
+                  "10.0.0.1:80",
+                  "--rs",
+                  "10.0.0.2:80",
+                  "--health-path",
+                  "livez",
+                  "--health-req-method",
+                  "POST",
+                  "--health-req-body",
+                  "{}",
+                  "--health-req-headers",
+                  "Host=api,X-A=1",
+                  "--health-req-headers",
+                  "X-B=a=b",
+                  "--health-status",
+                  "401,403",
+                  "--health-insecure-skip-verify=false",
+                  "--health-timeout",
+                  "2s",
+                  "--health-rise",
+                  "2",
+                  "--health-fall",
+                  "3",
+                  "--health-fast-interval",
+                  "1s",
+                  "--health-jitter",
+                  "0.1",
+                  "--health-ca-file",
+                  dir + "ca.pem",
+                  "--health-cert-file",
+                  dir + "c.pem",
+                  "--health-key-file",
+                  dir + "k.pem",
+                  "--health-server-name",
+                  "kubernetes",
+                  "--datapath",
+                  "nftables"});
   ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
   const auto& c = p.result->config;
   EXPECT_EQ(c.probe.path, "/livez");
@@ -203,8 +235,8 @@ TEST(CareFlagsTest, ModeEmptyMeansRulesOnlyInEitherSpelling) {
     ASSERT_TRUE(p.result) << p.parseError;
     EXPECT_EQ(p.result->config.mode, care::Mode::None);
   }
-  auto link = parse({"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--mode", "link", "-i", "kube-vip0",
-                     "--masqueradebit", "14"});
+  auto link = parse(
+      {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--mode", "link", "-i", "kube-vip0", "--masqueradebit", "14"});
   ASSERT_TRUE(link.result) << link.parseError;
   EXPECT_EQ(link.result->config.mode, care::Mode::Link);
   EXPECT_EQ(link.result->config.interfaceName, "kube-vip0");
@@ -220,16 +252,16 @@ TEST(CareFlagsTest, BoolFlagsTakePflagSpellings) {
 
 TEST(CareFlagsTest, EnvironmentFillsFlagsNotGiven) {
   auto p = parse({"--interval", "7"}, {{"CARE_VS", "10.0.0.1:6443"},
-                                      {"CARE_RS", "10.0.0.2:6443,10.0.0.3:6443"},
-                                      {"CARE_INTERVAL", "9"},  // the command line wins
-                                      {"CARE_HEALTH_PATH", "readyz"},
-                                      {"CARE_RUN_ONCE", "true"},
-                                      {"CARE_CLEAN", "false"},
-                                      {"CARE_MODE", "link"},
-                                      {"CARE_IFACE", "vip0"},
-                                      {"CARE_HEALTH_STATUS", "401"},
-                                      {"CARE_HEALTH_INSECURE_SKIP_VERIFY", "false"},
-                                      {"CARE_LOGGER", "DEBG"}});
+                                       {"CARE_RS", "10.0.0.2:6443,10.0.0.3:6443"},
+                                       {"CARE_INTERVAL", "9"},  // the command line wins
+                                       {"CARE_HEALTH_PATH", "readyz"},
+                                       {"CARE_RUN_ONCE", "true"},
+                                       {"CARE_CLEAN", "false"},
+                                       {"CARE_MODE", "link"},
+                                       {"CARE_IFACE", "vip0"},
+                                       {"CARE_HEALTH_STATUS", "401"},
+                                       {"CARE_HEALTH_INSECURE_SKIP_VERIFY", "false"},
+                                       {"CARE_LOGGER", "DEBG"}});
   ASSERT_TRUE(p.result) << p.parseError << p.result.error().message;
   const auto& c = p.result->config;
   EXPECT_EQ(c.virtualServer, ep("10.0.0.1:6443"));
@@ -388,7 +420,8 @@ TEST(CareFlagsTest, RuleViolationsNameTheVariableTheValueCameFrom) {
   const std::vector<std::string> base = {"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80"};
   const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
       {{{"CARE_SCHEDULER", "sed"}}, "CARE_SCHEDULER \"sed\": want one of rr, lc, dh, sh, wrr, wlc"},
-      {{{"CARE_IFACE", "a/b"}}, "CARE_IFACE \"a/b\": not a valid interface name (1-15 characters, no '/', ':' or spaces)"},
+      {{{"CARE_IFACE", "a/b"}},
+       "CARE_IFACE \"a/b\": not a valid interface name (1-15 characters, no '/', ':' or spaces)"},
       {{{"CARE_MASQUERADEBIT", "32"}}, "CARE_MASQUERADEBIT \"32\": want 0 to 31"},
       {{{"CARE_HEALTH_RISE", "0"}}, "CARE_HEALTH_RISE \"0\": want 1 to 1000"},
       {{{"CARE_HEALTH_FALL", "1001"}}, "CARE_HEALTH_FALL \"1001\": want 1 to 1000"},
@@ -396,7 +429,8 @@ TEST(CareFlagsTest, RuleViolationsNameTheVariableTheValueCameFrom) {
       {{{"CARE_HEALTH_JITTER", "0.7"}}, "CARE_HEALTH_JITTER \"0.7\": want a fraction from 0 to 0.5"},
       {{{"CARE_HEALTH_STATUS", "401,200"}}, "CARE_HEALTH_STATUS \"200\": want 400 to 599"},
       {{{"CARE_HEALTH_REQ_METHOD", ""}}, "CARE_HEALTH_REQ_METHOD: must not be empty"},
-      {{{"CARE_HEALTH_PATH", "/a b"}}, "CARE_HEALTH_PATH \"/a b\": health path '/a b' has a space or control character"},
+      {{{"CARE_HEALTH_PATH", "/a b"}},
+       "CARE_HEALTH_PATH \"/a b\": health path '/a b' has a space or control character"},
       {{{"CARE_HEALTH_REQ_HEADERS", "Connection=close"}},
        "CARE_HEALTH_REQ_HEADERS \"Connection=close\": health request header 'Connection' is set by lvscare itself"},
       {{{"CARE_MODE", "bridge"}}, "CARE_MODE \"bridge\": want route, link or \"\""},
@@ -408,7 +442,8 @@ TEST(CareFlagsTest, RuleViolationsNameTheVariableTheValueCameFrom) {
             "CARE_RS \"[fd00::1]:80\": an IPv6 real server for the IPv4 --vs 10.0.0.1:80");
   EXPECT_EQ(errorOf({"--rs", "[fd00::1]:80"}, {{"CARE_VS", "10.0.0.1:80"}}),
             "--rs \"[fd00::1]:80\": an IPv6 real server for the IPv4 CARE_VS 10.0.0.1:80");
-  EXPECT_EQ(errorOf({"--rs", "10.0.0.2:80"}, {{"CARE_VS", ""}}), "CARE_VS: required (host:port, e.g. 10.103.97.12:6443)");
+  EXPECT_EQ(errorOf({"--rs", "10.0.0.2:80"}, {{"CARE_VS", ""}}),
+            "CARE_VS: required (host:port, e.g. 10.103.97.12:6443)");
   EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}, {{"CARE_RS", ""}}), "CARE_RS: required unless -C is given");
   EXPECT_EQ(errorOf({"--vs", "10.0.0.1:80"}, {{"CARE_CLEAN", "false"}}), "--rs: required unless CARE_CLEAN is given");
   EXPECT_EQ(errorOf(base, {{"CARE_IP", "300.1.1.1"}}).rfind("node IP from CARE_IP: '300.1.1.1'", 0), 0u);

@@ -14,12 +14,24 @@ Outcome run(std::vector<std::string> args, std::vector<std::string> env = {}) {
 
 TEST(LvscareBinaryTest, MalformedValuesExit2WithOneLine) {
   const std::vector<std::vector<std::string>> cases = {
-      {"--interval", "abc"},          {"--vs", "10.0.0.1"},          {"--rs", "10.0.0.2"},
-      {"--masqueradebit", "99"},      {"--mode", "bridge"},          {"--run-once=maybe"},
-      {"--health-status", "200"},     {"--health-req-headers", "x"}, {"--scheduler", "sed"},
-      {"--ip", "1.2.3"},              {"--health-timeout", "-1s"},   {"--logger", "LOUD"},
-      {"--health-schem", "gopher"},   {"--datapath", "xdp"},         {"--no-such-flag"},
-      {"--iface", "a/b"},             {"--health-rise", "0"},        {"--vs"},
+      {"--interval", "abc"},
+      {"--vs", "10.0.0.1"},
+      {"--rs", "10.0.0.2"},
+      {"--masqueradebit", "99"},
+      {"--mode", "bridge"},
+      {"--run-once=maybe"},
+      {"--health-status", "200"},
+      {"--health-req-headers", "x"},
+      {"--scheduler", "sed"},
+      {"--ip", "1.2.3"},
+      {"--health-timeout", "-1s"},
+      {"--logger", "LOUD"},
+      {"--health-schem", "gopher"},
+      {"--datapath", "xdp"},
+      {"--no-such-flag"},
+      {"--iface", "a/b"},
+      {"--health-rise", "0"},
+      {"--vs"},
       {"--metrics-bind-address", ":10264"},
   };
   for (const auto& extra : cases) {
@@ -53,7 +65,8 @@ TEST(LvscareBinaryTest, MissingRequiredFlagsExit2) {
 TEST(LvscareBinaryTest, EnvironmentFallbackIsValidatedToo) {
   const Outcome r = run({"care"}, {"CARE_VS=10.0.0.1:80", "CARE_RS=10.0.0.2:80", "CARE_INTERVAL=later"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err, "lvscare: CARE_INTERVAL \"later\": not a number of seconds or a duration (want e.g. 5, 500ms, 1m)\n");
+  EXPECT_EQ(r.err,
+            "lvscare: CARE_INTERVAL \"later\": not a number of seconds or a duration (want e.g. 5, 500ms, 1m)\n");
 }
 
 TEST(LvscareBinaryTest, VersionJsonAndShort) {
@@ -84,10 +97,26 @@ TEST(LvscareBinaryTest, VersionJsonAndShort) {
 TEST(LvscareBinaryTest, HelpListsLvscaresFlags) {
   const Outcome r = run({"care", "--help"});
   EXPECT_EQ(r.status, 0);
-  for (const char* flag : {"--vs", "--rs", "--scheduler", "--iface", "--logger", "--mode", "--run-once", "--clean",
-                           "--interval", "--ip", "--masqueradebit", "--health-path", "--health-schem",
-                           "--health-req-method", "--health-req-body", "--health-req-headers", "--health-status",
-                           "--health-insecure-skip-verify", "--health-timeout", "--datapath"})
+  for (const char* flag : {"--vs",
+                           "--rs",
+                           "--scheduler",
+                           "--iface",
+                           "--logger",
+                           "--mode",
+                           "--run-once",
+                           "--clean",
+                           "--interval",
+                           "--ip",
+                           "--masqueradebit",
+                           "--health-path",
+                           "--health-schem",
+                           "--health-req-method",
+                           "--health-req-body",
+                           "--health-req-headers",
+                           "--health-status",
+                           "--health-insecure-skip-verify",
+                           "--health-timeout",
+                           "--datapath"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 

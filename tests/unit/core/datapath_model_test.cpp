@@ -68,10 +68,12 @@ TEST(DatapathModelTest, RealsStaySortedByEndpointAndFindable) {
   DatapathModel model;
   const auto a = service("10.0.0.1:80");
   ASSERT_TRUE(model.apply(addService(a)));
-  for (const char* rs : {"10.0.1.3:80", "10.0.1.1:80", "10.0.1.2:80", "10.0.1.1:79"}) ASSERT_TRUE(model.apply(addReal(a, real(rs))));
+  for (const char* rs : {"10.0.1.3:80", "10.0.1.1:80", "10.0.1.2:80", "10.0.1.1:79"})
+    ASSERT_TRUE(model.apply(addReal(a, real(rs))));
   const auto* state = model.find(a.key);
   ASSERT_NE(state, nullptr);
-  EXPECT_EQ(state->reals, (std::vector<RealServer>{real("10.0.1.1:79"), real("10.0.1.1:80"), real("10.0.1.2:80"), real("10.0.1.3:80")}));
+  EXPECT_EQ(state->reals, (std::vector<RealServer>{real("10.0.1.1:79"), real("10.0.1.1:80"), real("10.0.1.2:80"),
+                                                   real("10.0.1.3:80")}));
   ASSERT_NE(state->findReal(endpoint("10.0.1.2:80")), nullptr);
   EXPECT_EQ(state->findReal(endpoint("10.0.1.9:80")), nullptr);
   EXPECT_EQ(model.find(key("10.0.0.9:80")), nullptr);
@@ -90,7 +92,8 @@ TEST_P(FakeDatapathContractTest, KeepsTheContract) {
   testing::DatapathSubject subject(datapath);
   testing::runContractCase(subject, GetParam());
 }
-INSTANTIATE_TEST_SUITE_P(DatapathContract, FakeDatapathContractTest, testing::contractParams(), testing::contractParamName);
+INSTANTIATE_TEST_SUITE_P(DatapathContract, FakeDatapathContractTest, testing::contractParams(),
+                         testing::contractParamName);
 
 }  // namespace
 }  // namespace lvscare

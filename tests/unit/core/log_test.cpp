@@ -77,7 +77,8 @@ TEST(AsyncLineWriterTest, TheNoticePrecedesTheFirstLineQueuedAfterTheDrops) {
 }
 
 TEST(LogTest, MessagesStayOneLineWhateverTheyEcho) {
-  const std::string line = formatLine(LogLevel::Error, "bad --vs 10.1.1.1:80\n2026-01-01T00:00:00.000Z EROR fake \x1b[31m");
+  const std::string line =
+      formatLine(LogLevel::Error, "bad --vs 10.1.1.1:80\n2026-01-01T00:00:00.000Z EROR fake \x1b[31m");
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   EXPECT_EQ(line.find('\x1b'), std::string::npos);
   EXPECT_NE(line.find("10.1.1.1:80\\n2026"), std::string::npos);

@@ -46,7 +46,8 @@ bool inEpollWait(pid_t tid) {
 }
 
 TEST(EpollDispatcherWakeupTest, WhatArrivedDuringAPauseIsReadBeforeAnExpiredDeadlineFires) {
-  if (!std::ifstream("/proc/self/task/" + std::to_string(gettid()) + "/syscall")) GTEST_SKIP() << "no /proc/<tid>/syscall";
+  if (!std::ifstream("/proc/self/task/" + std::to_string(gettid()) + "/syscall"))
+    GTEST_SKIP() << "no /proc/<tid>/syscall";
   auto created = EpollDispatcher::create();
   ASSERT_TRUE(created);
   auto& loop = **created;

@@ -19,8 +19,8 @@ Endpoint ep(const char* text) { return *Endpoint::parse(text); }
 
 class HealthMonitorTest : public ::testing::Test {
  protected:
-  std::unique_ptr<HealthMonitor> make(CheckPolicy policy, Duration timeout = seconds(10),
-                                      std::function<double()> random = [] { return 0.5; }) {
+  std::unique_ptr<HealthMonitor> make(
+      CheckPolicy policy, Duration timeout = seconds(10), std::function<double()> random = [] { return 0.5; }) {
     MonitorOptions options{policy, timeout, std::move(random)};
     return std::make_unique<HealthMonitor>(d, probers.factory(), options, [this](const CheckEvent& e) {
       events.push_back(e);

@@ -34,7 +34,8 @@ TEST(HttpRequestTest, EmptyPostSaysContentLengthZero) {
 TEST(HttpRequestTest, ServerNameAndUserHostReplaceTheAddress) {
   ProbeConfig config;
   config.serverName = "apiserver.cluster.local";
-  EXPECT_NE(buildHttpRequest(config, ep("10.0.0.1:6443")).find("Host: apiserver.cluster.local:6443\r\n"), std::string::npos);
+  EXPECT_NE(buildHttpRequest(config, ep("10.0.0.1:6443")).find("Host: apiserver.cluster.local:6443\r\n"),
+            std::string::npos);
   config.headers = {{"host", "mine"}, {"User-Agent", "kube-probe/1.29"}};
   const std::string request = buildHttpRequest(config, ep("10.0.0.1:6443"));
   EXPECT_EQ(request.find("Host: apiserver"), std::string::npos);
@@ -74,13 +75,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{[](ProbeConfig& c) { c.method = "GE T"; }, "health request method 'GE T' is not an HTTP token"},
         BadConfig{[](ProbeConfig& c) { c.method = ""; }, "health request method: must not be empty"},
         BadConfig{[](ProbeConfig& c) { c.path = "/a b"; }, "health path '/a b' has a space or control character"},
-        BadConfig{[](ProbeConfig& c) { c.path = "/a\r\nX: y"; }, "health path '/a\r\nX: y' has a space or control character"},
-        BadConfig{[](ProbeConfig& c) { c.headers = {{"X:Y", "v"}}; }, "health request header name 'X:Y' is not an HTTP token"},
-        BadConfig{[](ProbeConfig& c) { c.headers = {{"X", "v\r\nEvil: 1"}}; },
+        BadConfig{[](ProbeConfig& c) { c.path = "/a\r\nX: y"; },
+                  "health path '/a\r\nX: y' has a space or control character"},
+        BadConfig{[](ProbeConfig& c) {
+                    c.headers = {{"X:Y", "v"}};
+                  },
+                  "health request header name 'X:Y' is not an HTTP token"},
+        BadConfig{[](ProbeConfig& c) {
+                    c.headers = {{"X", "v\r\nEvil: 1"}};
+                  },
                   "health request header 'X' has a control character in its value"},
-        BadConfig{[](ProbeConfig& c) { c.headers = {{"Content-Length", "5"}}; },
+        BadConfig{[](ProbeConfig& c) {
+                    c.headers = {{"Content-Length", "5"}};
+                  },
                   "health request header 'Content-Length' is set by lvscare itself"},
-        BadConfig{[](ProbeConfig& c) { c.extraHealthyStatuses = {401, 700}; }, "health status 700: want 400 to 599"},
+        BadConfig{[](ProbeConfig& c) {
+                    c.extraHealthyStatuses = {401, 700};
+                  },
+                  "health status 700: want 400 to 599"},
         BadConfig{[](ProbeConfig& c) { c.timeout = Duration::zero(); }, "health timeout 0ms: must be more than 0"}));
 
 TEST(ProbeConfigTest, TcpIgnoresHttpFields) {

@@ -11,7 +11,8 @@ using State = HttpResponseParser::State;
 
 TEST(HttpResponseParserTest, ParsesStatusAndHeaders) {
   HttpResponseParser p;
-  EXPECT_EQ(p.feed("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Empty:\r\nX-Pad: \t v a \t\r\n\r\nbody"), State::Done);
+  EXPECT_EQ(p.feed("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Empty:\r\nX-Pad: \t v a \t\r\n\r\nbody"),
+            State::Done);
   EXPECT_EQ(p.status(), 200);
   EXPECT_EQ(p.minorVersion(), 1);
   EXPECT_EQ(p.reason(), "OK");
@@ -79,10 +80,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Bad{"SSH-2.0-OpenSSH", "not an HTTP response"}, Bad{"HTTP/2 200\r\n", "bad status line"},
                       Bad{"HTTP/1.1 20 OK\r\n", "bad status line"}, Bad{"HTTP/1.1 2000 OK\r\n", "bad status line"},
                       Bad{"HTTP/1.1  200 OK\r\n", "bad status line"}, Bad{"HTTP/1.1 abc OK\r\n", "bad status line"},
-                      Bad{"HTTP/1.1 099 Low\r\n", "status 99 out of range"}, Bad{"HTTP/1.1 600 High\r\n", "status 600 out of range"},
-                      Bad{"HTTP/1.1 200 O\x01K\r\n", "control byte in status line"}, Bad{"\r\nHTTP/1.1 200 OK\r\n", "not an HTTP response: ''"},
+                      Bad{"HTTP/1.1 099 Low\r\n", "status 99 out of range"},
+                      Bad{"HTTP/1.1 600 High\r\n", "status 600 out of range"},
+                      Bad{"HTTP/1.1 200 O\x01K\r\n", "control byte in status line"},
+                      Bad{"\r\nHTTP/1.1 200 OK\r\n", "not an HTTP response: ''"},
                       Bad{"HTTP/1.1 200 OK\r\n folded\r\n", "obsolete header line folding"},
-                      Bad{"HTTP/1.1 200 OK\r\nNoColon\r\n", "without ':'"}, Bad{"HTTP/1.1 200 OK\r\n: v\r\n", "bad header name"},
+                      Bad{"HTTP/1.1 200 OK\r\nNoColon\r\n", "without ':'"},
+                      Bad{"HTTP/1.1 200 OK\r\n: v\r\n", "bad header name"},
                       Bad{"HTTP/1.1 200 OK\r\nBad Name: v\r\n", "bad header name"},
                       Bad{"HTTP/1.1 200 OK\r\nX: a\rb\r\n", "control byte in header"}));
 

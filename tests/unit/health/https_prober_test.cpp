@@ -17,7 +17,8 @@ class HttpsProberTest : public ::testing::Test {
     delete pki;
   }
 
-  std::unique_ptr<LoopbackServer> server(const std::string& cert, const std::string& key, const std::string& clientCa = "") {
+  std::unique_ptr<LoopbackServer> server(const std::string& cert, const std::string& key,
+                                         const std::string& clientCa = "") {
     TlsServerConfig tls{cert, key, clientCa};
     auto s = std::make_unique<LoopbackServer>(*loop, ServerMode::Respond, "HTTP/1.1 200 OK\r\n\r\n", "127.0.0.1", &tls);
     EXPECT_TRUE(s->ok());
@@ -137,7 +138,8 @@ TEST_F(HttpsProberTest, BadFilesAreReportedWhenTheFactoryIsMade) {
   ProbeConfig config = verifying("/nonexistent/ca.pem");
   auto factory = makeProberFactory(*loop, config);
   ASSERT_FALSE(factory);
-  EXPECT_EQ(factory.error().message.rfind("load health CA file '/nonexistent/ca.pem': ", 0), 0u) << factory.error().message;
+  EXPECT_EQ(factory.error().message.rfind("load health CA file '/nonexistent/ca.pem': ", 0), 0u)
+      << factory.error().message;
   config = verifying(pki->caCert);
   config.certFile = pki->clientCert;
   config.keyFile = pki->serverKey;

@@ -117,7 +117,8 @@ void LoopbackServer::onReadable(int fd) {
     serverName_ = sni != nullptr ? sni : "";
   }
   char buffer[4096];
-  const int n = c.ssl != nullptr ? SSL_read(c.ssl, buffer, sizeof buffer) : static_cast<int>(recv(fd, buffer, sizeof buffer, 0));
+  const int n =
+      c.ssl != nullptr ? SSL_read(c.ssl, buffer, sizeof buffer) : static_cast<int>(recv(fd, buffer, sizeof buffer, 0));
   if (n <= 0) {
     if (c.ssl != nullptr && SSL_get_error(c.ssl, n) == SSL_ERROR_WANT_READ) return;
     if (c.ssl == nullptr && n < 0 && errno == EAGAIN) return;

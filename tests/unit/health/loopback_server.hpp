@@ -15,11 +15,11 @@
 namespace lvscare::health::testing {
 
 enum class ServerMode {
-  Respond,         // reads the request, writes `response`, closes
+  Respond,            // reads the request, writes `response`, closes
   RespondToAnything,  // writes `response` on the first bytes, whatever they are, and closes
-  CloseAtOnce,     // accepts and closes without a word
-  NeverAccept,     // listens but never accepts: the kernel completes the handshake, then nothing
-  AcceptSilently,  // accepts and never answers
+  CloseAtOnce,        // accepts and closes without a word
+  NeverAccept,        // listens but never accepts: the kernel completes the handshake, then nothing
+  AcceptSilently,     // accepts and never answers
 };
 
 struct TlsServerConfig {

@@ -52,7 +52,8 @@ Cert makeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issue
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), spec.notAfterDays * 86400);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(spec.commonName), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(spec.commonName), -1, -1,
+                             0);
   X509* signer = issuer != nullptr ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
   addExtension(cert.get(), signer, NID_basic_constraints, spec.isCa ? "critical,CA:TRUE" : "CA:FALSE");
@@ -98,7 +99,8 @@ TestPki makeTestPki() {
   pki.otherCaCert = writeCert(pki.dir, "other-ca.pem", other.get());
 
   Key serverKey = makeKey();
-  pki.serverCert = writeCert(pki.dir, "server.pem", makeCert({"server", serverNames}, serverKey.get(), ca.get(), caKey.get()).get());
+  pki.serverCert =
+      writeCert(pki.dir, "server.pem", makeCert({"server", serverNames}, serverKey.get(), ca.get(), caKey.get()).get());
   pki.serverKey = writeKey(pki.dir, "server.key", serverKey.get());
 
   Key expiredKey = makeKey();

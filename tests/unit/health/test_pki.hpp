@@ -10,14 +10,14 @@ namespace lvscare::health::testing {
 struct TestPki {
   std::string dir;
   std::string caCert;
-  std::string otherCaCert;     // a CA that signed nothing here
-  std::string serverCert;      // SAN: IP 127.0.0.1, IP ::1, DNS lvscare.test
+  std::string otherCaCert;  // a CA that signed nothing here
+  std::string serverCert;   // SAN: IP 127.0.0.1, IP ::1, DNS lvscare.test
   std::string serverKey;
-  std::string expiredCert;     // same names, expired yesterday
+  std::string expiredCert;  // same names, expired yesterday
   std::string expiredKey;
-  std::string nameOnlyCert;    // SAN: DNS lvscare.test only (no IP)
+  std::string nameOnlyCert;  // SAN: DNS lvscare.test only (no IP)
   std::string nameOnlyKey;
-  std::string clientCert;      // signed by the CA, for mutual TLS
+  std::string clientCert;  // signed by the CA, for mutual TLS
   std::string clientKey;
 };
 

@@ -20,7 +20,8 @@ constexpr const char* kDep =
     "kernel/net/netfilter/ipvs/ip_vs_rr.ko: kernel/net/netfilter/ipvs/ip_vs.ko kernel/net/netfilter/nf_conntrack.ko "
     "kernel/net/ipv6/netfilter/nf_defrag_ipv6.ko kernel/net/ipv4/netfilter/nf_defrag_ipv4.ko kernel/lib/libcrc32c.ko\n"
     "kernel/drivers/net/dummy.ko.zst:\n";
-constexpr const char* kSoftdep = "# Soft dependencies\nsoftdep ext4 pre: crypto-crc32c\nsoftdep libcrc32c pre: crc32c\n";
+constexpr const char* kSoftdep =
+    "# Soft dependencies\nsoftdep ext4 pre: crypto-crc32c\nsoftdep libcrc32c pre: crc32c\n";
 constexpr const char* kAlias =
     "alias crc32c crc32c_intel\nalias crypto-crc32c crc32c_generic\nalias crc32c crc32c_generic\n"
     "alias pci:v00008086d*sv*sd*bc*sc*i* e1000e\n";

@@ -33,10 +33,12 @@ class ModuleLoaderTest : public ::testing::Test {
     write("modules.softdep", "softdep libcrc32c pre: crc32c\n");
     write("modules.alias", "alias crc32c crc32c_generic\n");
     write("modules.builtin", "kernel/drivers/net/veth.ko\n");
-    for (const char* ko : {"kernel/lib/libcrc32c.ko", "kernel/crypto/crc32c_generic.ko",
-                           "kernel/net/netfilter/nf_conntrack.ko", "kernel/net/netfilter/ipvs/ip_vs.ko",
-                           "kernel/drivers/net/dummy.ko.xz"}) {
-      write(ko, "\x7f" "ELF");
+    for (const char* ko :
+         {"kernel/lib/libcrc32c.ko", "kernel/crypto/crc32c_generic.ko", "kernel/net/netfilter/nf_conntrack.ko",
+          "kernel/net/netfilter/ipvs/ip_vs.ko", "kernel/drivers/net/dummy.ko.xz"}) {
+      write(ko,
+            "\x7f"
+            "ELF");
     }
   }
   void write(const std::string& relative, const std::string& content) {
@@ -93,9 +95,7 @@ TEST_F(ModuleLoaderTest, AlreadyLoadedNeedsNoModuleTree) {
   EXPECT_TRUE(loader()("ip_vs"));
 }
 
-TEST_F(ModuleLoaderTest, ExistsFromTheKernelIsSuccess) {
-  EXPECT_TRUE(loader({{"ip_vs.ko", EEXIST}})("ip_vs"));
-}
+TEST_F(ModuleLoaderTest, ExistsFromTheKernelIsSuccess) { EXPECT_TRUE(loader({{"ip_vs.ko", EEXIST}})("ip_vs")); }
 
 TEST_F(ModuleLoaderTest, BuiltinIsSuccessWithoutLoading) {
   EXPECT_TRUE(loader()("veth"));
@@ -111,7 +111,8 @@ TEST_F(ModuleLoaderTest, HardDependencyFailureStopsAndIsNamed) {
   auto result = loader({{"nf_conntrack.ko", ENOENT}})("ip_vs");
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, Errc::Kernel);
-  EXPECT_EQ(result.error().message, "load module nf_conntrack (for ip_vs) from " + (dir_ / "kernel/net/netfilter/nf_conntrack.ko").string() +
+  EXPECT_EQ(result.error().message, "load module nf_conntrack (for ip_vs) from " +
+                                        (dir_ / "kernel/net/netfilter/nf_conntrack.ko").string() +
                                         ": unknown symbol (see the kernel log)");
   EXPECT_EQ(loaded_.back(), "nf_conntrack.ko");
 }
@@ -120,7 +121,8 @@ TEST_F(ModuleLoaderTest, PermissionNamesTheCapability) {
   auto result = loader({{"crc32c_generic.ko", EPERM}, {"libcrc32c.ko", EPERM}})("ip_vs");
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, Errc::Permission);
-  EXPECT_EQ(result.error().message, "load module libcrc32c (for ip_vs): needs CAP_SYS_MODULE (or kernel.modules_disabled is set)");
+  EXPECT_EQ(result.error().message,
+            "load module libcrc32c (for ip_vs): needs CAP_SYS_MODULE (or kernel.modules_disabled is set)");
 }
 
 TEST_F(ModuleLoaderTest, CompressedModuleAsksTheKernelToDecompress) {

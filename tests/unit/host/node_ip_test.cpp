@@ -77,7 +77,8 @@ TEST_F(NodeIpTest, NoneIsNotFoundSayingHowToGiveOne) {
 }
 
 TEST_F(NodeIpTest, InvalidValuesNameTheirSource) {
-  EXPECT_EQ(resolveNodeIp(sources("10.0.0.300")).error().message, "node IP from --ip: '10.0.0.300' is not an IP address");
+  EXPECT_EQ(resolveNodeIp(sources("10.0.0.300")).error().message,
+            "node IP from --ip: '10.0.0.300' is not an IP address");
   env_[kNodeIpEnv] = "node1";
   EXPECT_EQ(resolveNodeIp(sources()).error().message, "node IP from LVSCARE_NODE_IP: 'node1' is not an IP address");
   hosts("master0 lvscare.node.ip\n");

@@ -72,7 +72,8 @@ TEST(RouteCodecTest, Ipv6IsAHostRouteOutOfTheNodeIpsInterfaceWithItAsSource) {
   EXPECT_EQ(d.route.rtm_dst_len, 128);
   EXPECT_EQ(d.route.rtm_protocol, kRouteProtocol);
   EXPECT_EQ(d.route.rtm_type, RTN_UNICAST);
-  EXPECT_EQ(bytesOf(d.attributes.find(RTA_DST)), std::vector<std::uint8_t>(kSpec6.vip.bytes.begin(), kSpec6.vip.bytes.end()));
+  EXPECT_EQ(bytesOf(d.attributes.find(RTA_DST)),
+            std::vector<std::uint8_t>(kSpec6.vip.bytes.begin(), kSpec6.vip.bytes.end()));
   EXPECT_EQ(d.attributes.find(RTA_GATEWAY), nullptr);
   EXPECT_EQ(bytesOf(d.attributes.find(RTA_PREFSRC)),
             std::vector<std::uint8_t>(kSpec6.nodeIp.bytes.begin(), kSpec6.nodeIp.bytes.end()));

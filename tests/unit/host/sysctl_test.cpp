@@ -38,9 +38,7 @@ class FakeProcSysTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
-TEST_F(FakeProcSysTest, ReadsWithoutTheNewline) {
-  EXPECT_EQ(readSysctl("net.ipv4.ip_forward", root()).value(), "1");
-}
+TEST_F(FakeProcSysTest, ReadsWithoutTheNewline) { EXPECT_EQ(readSysctl("net.ipv4.ip_forward", root()).value(), "1"); }
 
 TEST_F(FakeProcSysTest, WritesOnlyWhenDifferent) {
   EXPECT_EQ(setSysctl("net.ipv4.vs.conntrack", "1", root()).value(), Change::Replaced);
@@ -79,7 +77,8 @@ TEST_F(FakeProcSysTest, ReadOnlyIsPermissionWithWhatIsNeeded) {
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the unprivileged write was not a clear Permission error";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the unprivileged write was not a clear Permission error";
   EXPECT_EQ(readSysctl("net.ipv4.vs.conntrack", root()).value(), "0");
 }
 

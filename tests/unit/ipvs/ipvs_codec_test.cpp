@@ -44,6 +44,7 @@ TEST(IpvsEncodeTest, AddServiceIpv4MatchesUapiLayout) {
   vs.netmaskBits = 24;
   auto message = addServiceRequest(kFamily, vs);
   ASSERT_TRUE(message) << message.error().message;
+  // clang-format off
   const ByteVector expected{
       // nlmsghdr: length 104, type = IPVS family id, flags/seq/pid set later by the socket
       104, 0, 0, 0, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -67,6 +68,7 @@ TEST(IpvsEncodeTest, AddServiceIpv4MatchesUapiLayout) {
       8, 0, 8, 0, 0x2c, 0x01, 0, 0,
       // IPVS_SVC_ATTR_NETMASK (9): 255.255.255.0 in network order
       8, 0, 9, 0, 0xff, 0xff, 0xff, 0x00};
+  // clang-format on
   EXPECT_EQ(message->bytes, expected);
 }
 
@@ -76,6 +78,7 @@ TEST(IpvsEncodeTest, AddServiceIpv6SendsPrefixLengthNetmask) {
   vs.scheduler = "rr";
   auto message = addServiceRequest(kFamily, vs);
   ASSERT_TRUE(message) << message.error().message;
+  // clang-format off
   const ByteVector expected{
       104, 0, 0, 0, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
       1, 1, 0, 0,                                           // NEW_SERVICE
@@ -88,6 +91,7 @@ TEST(IpvsEncodeTest, AddServiceIpv6SendsPrefixLengthNetmask) {
       12, 0, 7, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,      // no flags, mask ~0
       8, 0, 8, 0, 0, 0, 0, 0,                               // timeout 0
       8, 0, 9, 0, 128, 0, 0, 0};                            // IPv6 netmask: prefix 128, host order
+  // clang-format on
   EXPECT_EQ(message->bytes, expected);
 }
 
@@ -95,6 +99,7 @@ TEST(IpvsEncodeTest, AddDestIpv4MatchesUapiLayout) {
   const RealServer rs = realServer("10.0.0.2:6443", 5, ForwardMethod::DirectRoute, 100, 10);
   auto message = addDestRequest(kFamily, key(Protocol::Tcp, "10.0.0.1:443"), rs);
   ASSERT_TRUE(message) << message.error().message;
+  // clang-format off
   const ByteVector expected{
       140, 0, 0, 0, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
       5, 1, 0, 0,                                           // IPVS_CMD_NEW_DEST (5)
@@ -113,11 +118,14 @@ TEST(IpvsEncodeTest, AddDestIpv4MatchesUapiLayout) {
       8, 0, 5, 0, 100, 0, 0, 0,                             // U_THRESH
       8, 0, 6, 0, 10, 0, 0, 0,                              // L_THRESH
       6, 0, 11, 0, 2, 0, 0, 0};                             // ADDR_FAMILY AF_INET
+  // clang-format on
   EXPECT_EQ(message->bytes, expected);
 }
 
 TEST(IpvsEncodeTest, DeleteDestIpv6CarriesOnlyTheIdentity) {
-  const auto message = deleteDestRequest(kFamily, key(Protocol::Sctp, "[2001:db8::1]:80"), endpoint("[2001:db8::2]:8080"));
+  const auto message =
+      deleteDestRequest(kFamily, key(Protocol::Sctp, "[2001:db8::1]:80"), endpoint("[2001:db8::2]:8080"));
+  // clang-format off
   const ByteVector expected{
       108, 0, 0, 0, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
       7, 1, 0, 0,                                           // IPVS_CMD_DEL_DEST (7)
@@ -130,6 +138,7 @@ TEST(IpvsEncodeTest, DeleteDestIpv6CarriesOnlyTheIdentity) {
       20, 0, 1, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
       6, 0, 2, 0, 0x1f, 0x90, 0, 0,                         // 8080
       6, 0, 11, 0, 10, 0, 0, 0};                            // ADDR_FAMILY AF_INET6
+  // clang-format on
   EXPECT_EQ(message.bytes, expected);
 }
 
@@ -204,13 +213,15 @@ TEST(IpvsValidateTest, VirtualServerRules) {
 
   auto bad = vs;
   bad.scheduler = "";
-  expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument, "virtual server TCP 10.0.0.1:80: scheduler name is empty");
+  expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument,
+              "virtual server TCP 10.0.0.1:80: scheduler name is empty");
   bad = vs;
   bad.flags = 0x2;
   expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument, "flags 0x2");
   bad = vs;
   bad.flags = svcflags::kPersistent;
-  expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument, "persistence timeout must be 1..2678400 s, got 0");
+  expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument,
+              "persistence timeout must be 1..2678400 s, got 0");
   bad.persistenceTimeout = kMaxPersistenceTimeout + 1;
   expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument, "persistence timeout");
   bad = vs;
@@ -231,7 +242,8 @@ TEST(IpvsValidateTest, VirtualServerRules) {
   EXPECT_TRUE(validateVirtualServer(bad));
   bad = vs;
   bad.key.endpoint.port = 0;
-  expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument, "port 0 (all ports) needs the persistent flag");
+  expectError(validateVirtualServer(bad).error(), Errc::InvalidArgument,
+              "port 0 (all ports) needs the persistent flag");
   // Encoding refuses what validation refuses.
   bad = vs;
   bad.scheduler = "no such!";
@@ -256,7 +268,8 @@ TEST(IpvsValidateTest, RealServerRules) {
   expectError(validateRealServer(vs, bad).error(), Errc::InvalidArgument, "weight 2147483648 is above 2147483647");
   bad = rs;
   bad.endpoint = endpoint("[fd00::2]:80");
-  expectError(validateRealServer(vs, bad).error(), Errc::InvalidArgument, "only tunnel forwarding can mix IPv4 and IPv6");
+  expectError(validateRealServer(vs, bad).error(), Errc::InvalidArgument,
+              "only tunnel forwarding can mix IPv4 and IPv6");
   bad.forward = ForwardMethod::Tunnel;
   EXPECT_TRUE(validateRealServer(vs, bad));
   bad = rs;
@@ -293,7 +306,9 @@ void putAddress(MessageBuilder& b, std::uint16_t type, const IpAddress& address,
 void putStats(MessageBuilder& b, std::uint16_t type, bool wide, std::uint64_t base) {
   const auto nest = b.beginNested(type, false);
   if (wide) {
-    b.putU64(IPVS_STATS_ATTR_CONNS, base).putU64(IPVS_STATS_ATTR_INPKTS, base + 1).putU64(IPVS_STATS_ATTR_OUTPKTS, base + 2);
+    b.putU64(IPVS_STATS_ATTR_CONNS, base)
+        .putU64(IPVS_STATS_ATTR_INPKTS, base + 1)
+        .putU64(IPVS_STATS_ATTR_OUTPKTS, base + 2);
   } else {
     b.putU32(IPVS_STATS_ATTR_CONNS, static_cast<std::uint32_t>(base));
     b.putU32(IPVS_STATS_ATTR_INPKTS, static_cast<std::uint32_t>(base + 1));
@@ -337,7 +352,8 @@ Reply serviceReply(const ServiceReplyOptions& o) {
   }
   if (o.withScheduler) b.putString(IPVS_SVC_ATTR_SCHED_NAME, o.scheduler);
   const std::uint32_t flags[2] = {o.flags, 0xffffffffu};
-  b.putBytes(IPVS_SVC_ATTR_FLAGS, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(flags), o.flagsSize));
+  b.putBytes(IPVS_SVC_ATTR_FLAGS,
+             std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(flags), o.flagsSize));
   b.putU32(IPVS_SVC_ATTR_TIMEOUT, o.timeout);
   if (o.withNetmask) b.putU32(IPVS_SVC_ATTR_NETMASK, o.netmask);
   putStats(b, IPVS_SVC_ATTR_STATS, false, 1000);
@@ -421,6 +437,7 @@ TEST(IpvsDecodeTest, MalformedServicesGiveClearErrors) {
     change(o);
     cases.push_back({name, o, fragment});
   };
+  // clang-format off
   add("short address", [](auto& o) { o.addressSize = 4; }, "attribute service address has 4 bytes, want 16");
   add("short flags", [](auto& o) { o.flagsSize = 4; }, "attribute service flags has 4 bytes, want 8");
   add("no scheduler", [](auto& o) { o.withScheduler = false; }, "missing attribute service scheduler");
@@ -430,6 +447,7 @@ TEST(IpvsDecodeTest, MalformedServicesGiveClearErrors) {
   add("holey mask", [](auto& o) { o.netmask = 0x00ff00ff; }, "IPv4 netmask 255.0.255.0 is not a prefix");
   add("v6 mask 0", [](auto& o) { o.af = 10; o.address = "fd00::1"; o.netmask = 0; }, "IPv6 netmask prefix 0 is not 1..128");
   add("wrong command", [](auto& o) { o.command = IPVS_CMD_NEW_DEST; }, "reply has IPVS command 5, want 1");
+  // clang-format on
   for (const auto& c : cases) {
     auto entry = decodeService(serviceReply(c.options).view());
     ASSERT_FALSE(entry) << c.name;
@@ -533,12 +551,15 @@ TEST(IpvsDecodeTest, EncodedDestDecodesBackToItself) {
   // Reuse the dest nest in a reply that also has the counters the kernel always sends.
   MessageBuilder b(kFamily, 0);
   b.genlHeader(IPVS_CMD_NEW_DEST, 1);
-  auto parsed = netlink::AttributeTable::parse(Reply{request->bytes}.view().payload.subspan(GENL_HDRLEN), IPVS_CMD_ATTR_MAX);
+  auto parsed =
+      netlink::AttributeTable::parse(Reply{request->bytes}.view().payload.subspan(GENL_HDRLEN), IPVS_CMD_ATTR_MAX);
   ASSERT_TRUE(parsed);
   const auto nest = b.beginNested(IPVS_CMD_ATTR_DEST, false);
   const auto& inner = parsed->find(IPVS_CMD_ATTR_DEST)->payload;
   b.rawHeader(inner);  // the dest attributes as encoded
-  b.putU32(IPVS_DEST_ATTR_ACTIVE_CONNS, 0).putU32(IPVS_DEST_ATTR_INACT_CONNS, 0).putU32(IPVS_DEST_ATTR_PERSIST_CONNS, 0);
+  b.putU32(IPVS_DEST_ATTR_ACTIVE_CONNS, 0)
+      .putU32(IPVS_DEST_ATTR_INACT_CONNS, 0)
+      .putU32(IPVS_DEST_ATTR_PERSIST_CONNS, 0);
   b.endNested(nest);
   auto status = decodeDest(Reply{b.finish().bytes}.view(), Family::V6);
   ASSERT_TRUE(status) << status.error().message;
@@ -570,13 +591,16 @@ TEST(IpvsDecodeTest, MalformedDestsGiveClearErrors) {
     ASSERT_FALSE(status) << "decoded a reply cut to " << size << " bytes";
     EXPECT_EQ(status.error().code, Errc::Malformed);
   }
-  expectError(decodeDest(serviceReply({}).view(), Family::V4).error(), Errc::Malformed, "reply has IPVS command 1, want 5");
+  expectError(decodeDest(serviceReply({}).view(), Family::V4).error(), Errc::Malformed,
+              "reply has IPVS command 1, want 5");
 }
 
 TEST(IpvsDecodeTest, TimeoutsAndInfo) {
   MessageBuilder config(kFamily, 0);
   config.genlHeader(IPVS_CMD_SET_CONFIG, 1);
-  config.putU32(IPVS_CMD_ATTR_TIMEOUT_TCP, 900).putU32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, 120).putU32(IPVS_CMD_ATTR_TIMEOUT_UDP, 300);
+  config.putU32(IPVS_CMD_ATTR_TIMEOUT_TCP, 900)
+      .putU32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, 120)
+      .putU32(IPVS_CMD_ATTR_TIMEOUT_UDP, 300);
   const Reply configReply{config.finish().bytes};
   auto timeouts = decodeTimeouts(configReply.view());
   ASSERT_TRUE(timeouts) << timeouts.error().message;

@@ -30,8 +30,10 @@ TEST(IpvsDescribeOpErrorTest, MissingObjectsAreNamed) {
   rs.endpoint = Endpoint::parse("10.0.0.2:80").value();
   auto error = describeOpError(DatapathOp::addRealServer(vs.key, rs), kernel(ESRCH, "No such process"));
   EXPECT_EQ(error.code, Errc::NotFound);
-  EXPECT_NE(error.message.find(": no virtual server TCP 10.0.0.1:80 (No such process)"), std::string::npos) << error.message;
-  error = describeOpError(DatapathOp::deleteRealServer(vs.key, rs.endpoint), kernel(ENOENT, "No such file or directory"));
+  EXPECT_NE(error.message.find(": no virtual server TCP 10.0.0.1:80 (No such process)"), std::string::npos)
+      << error.message;
+  error =
+      describeOpError(DatapathOp::deleteRealServer(vs.key, rs.endpoint), kernel(ENOENT, "No such file or directory"));
   EXPECT_EQ(error.code, Errc::NotFound);
   EXPECT_NE(error.message.find("no real server 10.0.0.2:80 in TCP 10.0.0.1:80"), std::string::npos) << error.message;
   error = describeOpError(DatapathOp::addRealServer(vs.key, rs), kernel(EEXIST, "File exists"));
@@ -42,14 +44,16 @@ TEST(IpvsDescribeOpErrorTest, MissingObjectsAreNamed) {
 }
 
 TEST(IpvsDescribeOpErrorTest, EnoentOnAServiceMeansAnUnknownScheduler) {
-  const auto error = describeOpError(DatapathOp::updateVirtualServer(service("lblcr")), kernel(ENOENT, "No such file or directory"));
+  const auto error =
+      describeOpError(DatapathOp::updateVirtualServer(service("lblcr")), kernel(ENOENT, "No such file or directory"));
   EXPECT_EQ(error.code, Errc::Unsupported);  // not NotFound: callers treat that as "already gone"
   EXPECT_NE(error.message.find("the kernel has no scheduler 'lblcr' (module ip_vs_lblcr)"), std::string::npos)
       << error.message;
 }
 
 TEST(IpvsDescribeOpErrorTest, OtherErrorsKeepTheKernelText) {
-  const auto error = describeOpError(DatapathOp::deleteVirtualServer(service().key), kernel(EINVAL, "Invalid argument: bad attr"));
+  const auto error =
+      describeOpError(DatapathOp::deleteVirtualServer(service().key), kernel(EINVAL, "Invalid argument: bad attr"));
   EXPECT_EQ(error.code, Errc::InvalidArgument);
   EXPECT_EQ(error.message, "delete virtual server TCP 10.0.0.1:80: Invalid argument: bad attr");
 }

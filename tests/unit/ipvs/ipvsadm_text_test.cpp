@@ -57,7 +57,8 @@ IpvsTable expectedTable() {
   web.reals[ep("[fd00::9]:80")] = RealServer{ep("[fd00::9]:80"), 1, ForwardMethod::Tunnel, 0, 0};
   web.reals[ep("10.0.0.2:80")] = RealServer{ep("10.0.0.2:80"), 5, ForwardMethod::Masquerade, 100, 10};
   web.reals[ep("10.0.0.3:80")] = RealServer{ep("10.0.0.3:80"), 0, ForwardMethod::DirectRoute, 0, 0};
-  addService(Protocol::Udp, "10.0.0.1:53", "sh", svcflags::kOnePacket | svcflags::kSchedFlag1 | svcflags::kSchedFlag2, 0, 0);
+  addService(Protocol::Udp, "10.0.0.1:53", "sh", svcflags::kOnePacket | svcflags::kSchedFlag1 | svcflags::kSchedFlag2,
+             0, 0);
   addService(Protocol::Sctp, "10.0.0.1:90", "mh", svcflags::kSchedFlag2, 0, 0);
   auto& v6 = addService(Protocol::Tcp, "[fd00::1]:443", "lblcr", svcflags::kPersistent, 60, 64);
   v6.reals[ep("[fd00::2]:443")] = RealServer{ep("[fd00::2]:443"), 1, ForwardMethod::Masquerade, 0, 0};

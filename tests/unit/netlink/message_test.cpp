@@ -18,6 +18,7 @@ TEST(MessageBuilderTest, LaysOutHeaderGenlAndAttributesByteForByte) {
   builder.genlHeader(7, 1).putU32(1, 0x01020304).putBe16(2, 0x1f90).putString(3, "rr");
   Message message = builder.finish();
   message.setSequence(0xaabbccdd);
+  // clang-format off
   const ByteVector expected{
       // nlmsghdr: len 44, type 0x1234, flags NLM_F_REQUEST, seq, pid 0 (all little-endian host order)
       44, 0, 0, 0, 0x34, 0x12, 0x01, 0x00, 0xdd, 0xcc, 0xbb, 0xaa, 0, 0, 0, 0,
@@ -29,6 +30,7 @@ TEST(MessageBuilderTest, LaysOutHeaderGenlAndAttributesByteForByte) {
       6, 0, 2, 0, 0x1f, 0x90, 0, 0,
       // string "rr\0", len 7, padded to 8
       7, 0, 3, 0, 'r', 'r', 0, 0};
+  // clang-format on
   EXPECT_EQ(message.bytes, expected);
   EXPECT_EQ(message.type(), 0x1234);
   EXPECT_EQ(message.sequence(), 0xaabbccddu);

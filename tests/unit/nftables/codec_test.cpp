@@ -26,6 +26,7 @@ ByteVector body(const Message& message) { return ByteVector(message.bytes.begin(
 
 TEST(NftCodecTest, NewTableLayoutMatchesUapi) {
   const Message message = newTable(TableSpec{NFPROTO_IPV4, "lvs", "hi", 0}, true);
+  // clang-format off
   const ByteVector expected{
       // nlmsghdr: length 40, type NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWTABLE, flags CREATE|EXCL
       40, 0, 0, 0, NFT_MSG_NEWTABLE, NFNL_SUBSYS_NFTABLES, 0x00, 0x06, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -35,13 +36,16 @@ TEST(NftCodecTest, NewTableLayoutMatchesUapi) {
       8, 0, NFTA_TABLE_NAME, 0, 'l', 'v', 's', 0,
       // NFTA_TABLE_USERDATA: libnftnl TLV {type 0 = comment, length 3, "hi\0"}, padded
       9, 0, NFTA_TABLE_USERDATA, 0, 0, 3, 'h', 'i', 0, 0, 0, 0};
+  // clang-format on
   EXPECT_EQ(message.bytes, expected);
 }
 
 TEST(NftCodecTest, BaseChainCarriesHookPriorityPolicyAndType) {
-  const Message message = newChain(ChainSpec{NFPROTO_IPV6, "t", "pre", BaseChain{NF_INET_PRE_ROUTING, -100, "nat", NF_ACCEPT}, {}});
+  const Message message =
+      newChain(ChainSpec{NFPROTO_IPV6, "t", "pre", BaseChain{NF_INET_PRE_ROUTING, -100, "nat", NF_ACCEPT}, {}});
   EXPECT_EQ(message.type(), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN);
   EXPECT_EQ(message.bytes[16], NFPROTO_IPV6);
+  // clang-format off
   const ByteVector expected{
       6, 0, NFTA_CHAIN_TABLE, 0, 't', 0, 0, 0,
       8, 0, NFTA_CHAIN_NAME, 0, 'p', 'r', 'e', 0,
@@ -49,6 +53,7 @@ TEST(NftCodecTest, BaseChainCarriesHookPriorityPolicyAndType) {
       20, 0, NFTA_CHAIN_HOOK, 0x80, 8, 0, NFTA_HOOK_HOOKNUM, 0, 0, 0, 0, 0, 8, 0, NFTA_HOOK_PRIORITY, 0, 0xff, 0xff, 0xff, 0x9c,
       8, 0, NFTA_CHAIN_POLICY, 0, 0, 0, 0, 1,
       8, 0, NFTA_CHAIN_TYPE, 0, 'n', 'a', 't', 0};
+  // clang-format on
   EXPECT_EQ(body(message), expected);
 }
 
@@ -58,6 +63,7 @@ TEST(NftCodecTest, CmpExpressionIsAListElementWithNameAndNestedData) {
   ExpressionList list(builder, NFTA_RULE_EXPRESSIONS);
   list.cmp(kReg1, NFT_CMP_EQ, be16Bytes(80));
   list.finish();
+  // clang-format off
   const ByteVector expected{
       48, 0, NFTA_RULE_EXPRESSIONS, 0x80,  // list
       44, 0, NFTA_LIST_ELEM, 0x80,         // one expression
@@ -66,6 +72,7 @@ TEST(NftCodecTest, CmpExpressionIsAListElementWithNameAndNestedData) {
       8, 0, NFTA_CMP_SREG, 0, 0, 0, 0, 1,
       8, 0, NFTA_CMP_OP, 0, 0, 0, 0, 0,
       12, 0, NFTA_CMP_DATA, 0x80, 6, 0, NFTA_DATA_VALUE, 0, 0x00, 0x50, 0, 0};
+  // clang-format on
   EXPECT_EQ(body(builder.finish()), expected);
 }
 
@@ -78,8 +85,10 @@ TEST(NftCodecTest, NumgenAndBitwiseAttributesInUapiOrder) {
   const auto bytes = body(builder.finish());
   // list(4) elem(4) name "numgen\0"(12) data(4): DREG 1, MODULUS 3, TYPE random, OFFSET 0
   const ByteVector data(bytes.begin() + 24, bytes.end());
-  const ByteVector expected{8, 0, NFTA_NG_DREG, 0, 0, 0, 0, 1, 8, 0, NFTA_NG_MODULUS, 0, 0, 0, 0, 3,
-                            8, 0, NFTA_NG_TYPE, 0, 0, 0, 0, NFT_NG_RANDOM, 8, 0, NFTA_NG_OFFSET, 0, 0, 0, 0, 0};
+  const ByteVector expected{8, 0, NFTA_NG_DREG,    0, 0, 0, 0, 1,
+                            8, 0, NFTA_NG_MODULUS, 0, 0, 0, 0, 3,
+                            8, 0, NFTA_NG_TYPE,    0, 0, 0, 0, NFT_NG_RANDOM,
+                            8, 0, NFTA_NG_OFFSET,  0, 0, 0, 0, 0};
   EXPECT_EQ(data, expected);
 
   MessageBuilder masked(0, 0);
@@ -90,10 +99,54 @@ TEST(NftCodecTest, NumgenAndBitwiseAttributesInUapiOrder) {
   const auto maskedBytes = body(masked.finish());
   // after list, elem, name "bitwise\0" (12), data header: SREG, DREG, LEN 4, MASK {0x4000 host order}, XOR {0}
   const ByteVector maskedData(maskedBytes.begin() + 24, maskedBytes.end());
-  const ByteVector expectedMasked{8, 0, NFTA_BITWISE_SREG, 0, 0, 0, 0, 1, 8, 0, NFTA_BITWISE_DREG, 0, 0, 0, 0, 1,
-                                  8, 0, NFTA_BITWISE_LEN, 0, 0, 0, 0, 4,
-                                  12, 0, NFTA_BITWISE_MASK, 0x80, 8, 0, NFTA_DATA_VALUE, 0, 0x00, 0x40, 0, 0,
-                                  12, 0, NFTA_BITWISE_XOR, 0x80, 8, 0, NFTA_DATA_VALUE, 0, 0, 0, 0, 0};
+  const ByteVector expectedMasked{8,
+                                  0,
+                                  NFTA_BITWISE_SREG,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  1,
+                                  8,
+                                  0,
+                                  NFTA_BITWISE_DREG,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  1,
+                                  8,
+                                  0,
+                                  NFTA_BITWISE_LEN,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  4,
+                                  12,
+                                  0,
+                                  NFTA_BITWISE_MASK,
+                                  0x80,
+                                  8,
+                                  0,
+                                  NFTA_DATA_VALUE,
+                                  0,
+                                  0x00,
+                                  0x40,
+                                  0,
+                                  0,
+                                  12,
+                                  0,
+                                  NFTA_BITWISE_XOR,
+                                  0x80,
+                                  8,
+                                  0,
+                                  NFTA_DATA_VALUE,
+                                  0,
+                                  0,
+                                  0,
+                                  0,
+                                  0};
   EXPECT_EQ(maskedData, expectedMasked);
 }
 

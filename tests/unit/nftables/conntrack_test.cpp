@@ -20,7 +20,9 @@ void putTuple(MessageBuilder& builder, std::uint16_t type, const Endpoint& sourc
   builder.putBytes(CTA_IP_V4_DST, netlink::Bytes(destination.address.bytes.data(), 4));
   builder.endNested(ip);
   const auto proto = builder.beginNested(CTA_TUPLE_PROTO);
-  builder.putU8(CTA_PROTO_NUM, IPPROTO_TCP).putBe16(CTA_PROTO_SRC_PORT, source.port).putBe16(CTA_PROTO_DST_PORT, destination.port);
+  builder.putU8(CTA_PROTO_NUM, IPPROTO_TCP)
+      .putBe16(CTA_PROTO_SRC_PORT, source.port)
+      .putBe16(CTA_PROTO_DST_PORT, destination.port);
   builder.endNested(proto);
   builder.endNested(tuple);
 }
@@ -29,8 +31,10 @@ void putTuple(MessageBuilder& builder, std::uint16_t type, const Endpoint& sourc
 netlink::Message entryMessage() {
   MessageBuilder builder(static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW), 0);
   builder.nfgenHeader(AF_INET, 0);
-  putTuple(builder, CTA_TUPLE_ORIG, Endpoint::parse("10.0.0.5:40000").value(), Endpoint::parse("169.254.0.1:80").value());
-  putTuple(builder, CTA_TUPLE_REPLY, Endpoint::parse("127.0.0.1:8081").value(), Endpoint::parse("10.0.0.5:40000").value());
+  putTuple(builder, CTA_TUPLE_ORIG, Endpoint::parse("10.0.0.5:40000").value(),
+           Endpoint::parse("169.254.0.1:80").value());
+  putTuple(builder, CTA_TUPLE_REPLY, Endpoint::parse("127.0.0.1:8081").value(),
+           Endpoint::parse("10.0.0.5:40000").value());
   builder.putBe16(CTA_ZONE, 3);
   return builder.finish();
 }
@@ -69,7 +73,8 @@ TEST(ConntrackCodecTest, ParsesTuplesAndMatchesTheServedBackend) {
 TEST(ConntrackCodecTest, TruncatedEntriesAreMalformed) {
   MessageBuilder builder(static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW), 0);
   builder.nfgenHeader(AF_INET, 0);
-  putTuple(builder, CTA_TUPLE_ORIG, Endpoint::parse("10.0.0.5:40000").value(), Endpoint::parse("169.254.0.1:80").value());
+  putTuple(builder, CTA_TUPLE_ORIG, Endpoint::parse("10.0.0.5:40000").value(),
+           Endpoint::parse("169.254.0.1:80").value());
   const auto message = builder.finish();
   auto views = netlink::splitMessages(message.bytes);
   auto entry = parseConntrackEntry(views->front());

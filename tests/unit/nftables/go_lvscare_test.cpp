@@ -26,6 +26,7 @@ MessageView view(const Message& message) {
 }
 
 TEST(IpsetCodecTest, ProtocolRequestLayout) {
+  // clang-format off
   const ByteVector expected{
       // nlmsghdr: length 28, type NFNL_SUBSYS_IPSET << 8 | IPSET_CMD_PROTOCOL, no flags yet
       28, 0, 0, 0, IPSET_CMD_PROTOCOL, NFNL_SUBSYS_IPSET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -33,12 +34,14 @@ TEST(IpsetCodecTest, ProtocolRequestLayout) {
       NFPROTO_IPV4, NFNETLINK_V0, 0, 0,
       // IPSET_ATTR_PROTOCOL u8 7, padded
       5, 0, IPSET_ATTR_PROTOCOL, 0, IPSET_PROTOCOL, 0, 0, 0};
+  // clang-format on
   EXPECT_EQ(ipset::protocolRequest().bytes, expected);
 }
 
 TEST(IpsetCodecTest, ListHeaderRequestLayout) {
   auto message = ipset::listHeaderRequest("VIRTUAL-IP");
   ASSERT_TRUE(message);
+  // clang-format off
   const ByteVector expected{
       52, 0, 0, 0, IPSET_CMD_LIST, NFNL_SUBSYS_IPSET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
       NFPROTO_IPV4, NFNETLINK_V0, 0, 0,
@@ -47,17 +50,57 @@ TEST(IpsetCodecTest, ListHeaderRequestLayout) {
       15, 0, IPSET_ATTR_SETNAME, 0, 'V', 'I', 'R', 'T', 'U', 'A', 'L', '-', 'I', 'P', 0, 0,
       // IPSET_ATTR_FLAGS: IPSET_FLAG_LIST_HEADER, big-endian
       8, 0, IPSET_ATTR_FLAGS, 0, 0, 0, 0, IPSET_FLAG_LIST_HEADER};
+  // clang-format on
   EXPECT_EQ(message->bytes, expected);
 }
 
 TEST(IpsetCodecTest, DestroyRequestLayout) {
   auto message = ipset::destroyRequest("VIRTUAL-IP");
   ASSERT_TRUE(message);
-  const ByteVector expected{
-      44, 0, 0, 0, IPSET_CMD_DESTROY, NFNL_SUBSYS_IPSET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-      NFPROTO_IPV4, NFNETLINK_V0, 0, 0,
-      5, 0, IPSET_ATTR_PROTOCOL, 0, IPSET_PROTOCOL, 0, 0, 0,
-      15, 0, IPSET_ATTR_SETNAME, 0, 'V', 'I', 'R', 'T', 'U', 'A', 'L', '-', 'I', 'P', 0, 0};
+  const ByteVector expected{44,
+                            0,
+                            0,
+                            0,
+                            IPSET_CMD_DESTROY,
+                            NFNL_SUBSYS_IPSET,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            NFPROTO_IPV4,
+                            NFNETLINK_V0,
+                            0,
+                            0,
+                            5,
+                            0,
+                            IPSET_ATTR_PROTOCOL,
+                            0,
+                            IPSET_PROTOCOL,
+                            0,
+                            0,
+                            0,
+                            15,
+                            0,
+                            IPSET_ATTR_SETNAME,
+                            0,
+                            'V',
+                            'I',
+                            'R',
+                            'T',
+                            'U',
+                            'A',
+                            'L',
+                            '-',
+                            'I',
+                            'P',
+                            0,
+                            0};
   EXPECT_EQ(message->bytes, expected);
 }
 
@@ -116,7 +159,7 @@ TEST(IpsetCodecTest, ListReplyHeader) {
 struct Rule {
   std::string chain;
   std::uint64_t handle = 0;
-  std::string comment;  // as an xt comment match (iptables-nft 1.8.9); empty: none
+  std::string comment;           // as an xt comment match (iptables-nft 1.8.9); empty: none
   bool userdataComment = false;  // as rule userdata instead
   Verdict verdict;
 };
@@ -125,7 +168,9 @@ struct Rule {
 Message ruleMessage(const std::string& table, const Rule& rule) {
   MessageBuilder builder(nftType(NFT_MSG_NEWRULE), 0);
   builder.nfgenHeader(NFPROTO_IPV4, 0);
-  builder.putString(NFTA_RULE_TABLE, table).putString(NFTA_RULE_CHAIN, rule.chain).putBe64(NFTA_RULE_HANDLE, rule.handle);
+  builder.putString(NFTA_RULE_TABLE, table)
+      .putString(NFTA_RULE_CHAIN, rule.chain)
+      .putBe64(NFTA_RULE_HANDLE, rule.handle);
   const auto list = builder.beginNested(NFTA_RULE_EXPRESSIONS);
   if (!rule.comment.empty() && !rule.userdataComment) {
     const auto element = builder.beginNested(NFTA_LIST_ELEM);
@@ -160,13 +205,17 @@ class TablesTest : public ::testing::Test {
   }
   // Exactly what LVScare's link mode makes, plus the canaries.
   void goLvscare() {
-    nat.chains = {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", "VIRTUAL-SERVICES", "VIRTUAL-POSTROUTING",
-                  "VIRTUAL-MARK-MASQ", "VIRTUAL-CANARY"};
+    nat.chains = {
+        "PREROUTING",        "INPUT",         "OUTPUT", "POSTROUTING", "VIRTUAL-SERVICES", "VIRTUAL-POSTROUTING",
+        "VIRTUAL-MARK-MASQ", "VIRTUAL-CANARY"};
     filter.chains = {"INPUT", "FORWARD", "OUTPUT", "VIRTUAL-CANARY"};
     add(nat, {"OUTPUT", 5, "virtual service portals", false, {kVerdictJump, "VIRTUAL-SERVICES"}});
     add(nat, {"PREROUTING", 7, "virtual service portals", false, {kVerdictJump, "VIRTUAL-SERVICES"}});
     add(nat, {"POSTROUTING", 9, "virtual service postrouting rules", false, {kVerdictJump, "VIRTUAL-POSTROUTING"}});
-    add(nat, {"VIRTUAL-SERVICES", 10, "virtual service ip + port for masquerade purpose", false,
+    add(nat, {"VIRTUAL-SERVICES",
+              10,
+              "virtual service ip + port for masquerade purpose",
+              false,
               {kVerdictJump, "VIRTUAL-MARK-MASQ"}});
     add(filter, {"OUTPUT", 2, "accept for all marked by lvscare", false, {kVerdictAccept, ""}});
   }

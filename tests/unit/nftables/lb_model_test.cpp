@@ -51,7 +51,8 @@ TEST(LbModelTest, RealServerOpsNeedTheirVirtualServerAndKeepOrder) {
   EXPECT_EQ(applyOp(state, DatapathOp::addRealServer(k, real("10.0.1.1:80", 5))).error().code, Errc::Exists);
   EXPECT_TRUE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.1.1:80", 5))));
   EXPECT_EQ(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.1.9:80"))).error().code, Errc::NotFound);
-  EXPECT_EQ(applyOp(state, DatapathOp::deleteRealServer(k, Endpoint::parse("10.0.1.9:80").value())).error().code, Errc::NotFound);
+  EXPECT_EQ(applyOp(state, DatapathOp::deleteRealServer(k, Endpoint::parse("10.0.1.9:80").value())).error().code,
+            Errc::NotFound);
   // A refused update leaves the state as it was.
   auto tunnel = real("10.0.1.1:80", 9);
   tunnel.forward = ForwardMethod::Tunnel;
@@ -87,7 +88,7 @@ TEST(LbModelTest, TheWeightSumFollowsDeletesAndUpdates) {
   ASSERT_TRUE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.1:80", 0xffffff))));  // fits again
   EXPECT_FALSE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.2:80", 256))));
   ASSERT_TRUE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.3.1:80", 0xffffff - 255))));  // 510 spare
-  EXPECT_TRUE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.2:80", 256))));             // 254 spare
+  EXPECT_TRUE(applyOp(state, DatapathOp::addRealServer(k, real("10.0.3.2:80", 256))));                // 254 spare
   EXPECT_FALSE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.3.2:80", 511))));
   EXPECT_TRUE(applyOp(state, DatapathOp::updateRealServer(k, real("10.0.3.2:80", 510))));
   EXPECT_EQ(state.at(k).reals.size(), 257u);

@@ -42,9 +42,9 @@ TEST(LbNamingTest, TableNamesRoundTripAndForeignNamesAreNotOurs) {
   EXPECT_EQ(lbTableName(v6), "lvscare_udp_fd00--1_53");
   EXPECT_EQ(parseLbTableName(NFPROTO_IPV4, "lvscare_tcp_169.254.0.1_80"), v4);
   EXPECT_EQ(parseLbTableName(NFPROTO_IPV6, "lvscare_udp_fd00--1_53"), v6);
-  for (const char* foreign : {"filter", "kube-proxy", "lvscare_masq_169.254.0.1", "lvscare_tcp_169.254.0.1_0",
-                              "lvscare_tcp_169.254.0.1", "lvscare_tcp_010.0.0.1_80", "lvscare_tcp_169.254.0.1_80x",
-                              "lvscare_icmp_1.2.3.4_80", "lvscare_tcp__80"}) {
+  for (const char* foreign :
+       {"filter", "kube-proxy", "lvscare_masq_169.254.0.1", "lvscare_tcp_169.254.0.1_0", "lvscare_tcp_169.254.0.1",
+        "lvscare_tcp_010.0.0.1_80", "lvscare_tcp_169.254.0.1_80x", "lvscare_icmp_1.2.3.4_80", "lvscare_tcp__80"}) {
     EXPECT_EQ(parseLbTableName(NFPROTO_IPV4, foreign), std::nullopt) << foreign;
   }
   EXPECT_EQ(parseLbTableName(NFPROTO_IPV6, "lvscare_tcp_169.254.0.1_80"), std::nullopt);  // wrong family
@@ -124,15 +124,16 @@ std::vector<std::uint16_t> commands(const std::vector<Message>& messages) {
 
 TEST(LbRulesetTest, BatchCreatesChainsAndMapBeforeTheRulesThatUseThem) {
   const auto built = dump(service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1), real("10.0.0.2:80", 1)}));
-  const std::vector<std::uint16_t> expected{NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN,
-                                            NFT_MSG_NEWSET,   NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,  NFT_MSG_NEWCHAIN,
-                                            NFT_MSG_NEWRULE,  NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE, NFT_MSG_NEWRULE,
+  const std::vector<std::uint16_t> expected{NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN,   NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN,
+                                            NFT_MSG_NEWSET,   NFT_MSG_NEWCHAIN,   NFT_MSG_NEWRULE,  NFT_MSG_NEWCHAIN,
+                                            NFT_MSG_NEWRULE,  NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE,  NFT_MSG_NEWRULE,
                                             NFT_MSG_NEWRULE};
   EXPECT_EQ(commands(built.messages), expected);
 }
 
 TEST(LbRulesetTest, InPlaceUpdateTouchesOnlyWhatChanged) {
-  const auto before = service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1), real("10.0.0.2:80", 1), real("10.0.0.3:80", 1)});
+  const auto before =
+      service("10.0.0.9:80", "rr", {real("10.0.0.1:80", 1), real("10.0.0.2:80", 1), real("10.0.0.3:80", 1)});
   auto weightZero = before;
   weightZero.reals[1].weight = 0;
   // lb flush, map flush, the changed backend's rule replaced, new elements, new lb rule.
@@ -191,19 +192,20 @@ TEST(LbRulesetTest, DamagedTablesReadAsMalformed) {
 
 TEST(LbRulesetTest, NftTextSaysTheSameThing) {
   const auto lb = service("169.254.0.1:80", "wrr", {real("127.0.0.1:8081", 2), real("127.0.0.1:8082", 1)});
-  EXPECT_EQ(renderLbNft(lb),
-            "table ip lvscare_tcp_169.254.0.1_80 {\n"
-            "\tcomment \"lvscare TCP 169.254.0.1:80 scheduler wrr\"\n"
-            "\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
-            "\t\tip daddr 169.254.0.1 tcp dport 80 goto lb\n\t}\n"
-            "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
-            "\t\tip daddr 169.254.0.1 tcp dport 80 goto lb\n\t}\n"
-            "\tmap slots {\n\t\ttypeof numgen inc mod 3 : verdict\n\t\tflags interval\n"
-            "\t\telements = { 0 : goto rs_127.0.0.1_8081, 1 : goto rs_127.0.0.1_8082, 2 : goto rs_127.0.0.1_8081 }\n\t}\n"
-            "\tchain lb {\n\t\tnumgen inc mod 3 vmap @slots comment \"backends 2 active 2\"\n\t}\n"
-            "\tchain rs_127.0.0.1_8081 {\n\t\tmeta l4proto tcp counter dnat to 127.0.0.1:8081 comment \"rs 127.0.0.1:8081 weight 2\"\n\t}\n"
-            "\tchain rs_127.0.0.1_8082 {\n\t\tmeta l4proto tcp counter dnat to 127.0.0.1:8082 comment \"rs 127.0.0.1:8082 weight 1\"\n\t}\n"
-            "}\n");
+  EXPECT_EQ(
+      renderLbNft(lb),
+      "table ip lvscare_tcp_169.254.0.1_80 {\n"
+      "\tcomment \"lvscare TCP 169.254.0.1:80 scheduler wrr\"\n"
+      "\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
+      "\t\tip daddr 169.254.0.1 tcp dport 80 goto lb\n\t}\n"
+      "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n"
+      "\t\tip daddr 169.254.0.1 tcp dport 80 goto lb\n\t}\n"
+      "\tmap slots {\n\t\ttypeof numgen inc mod 3 : verdict\n\t\tflags interval\n"
+      "\t\telements = { 0 : goto rs_127.0.0.1_8081, 1 : goto rs_127.0.0.1_8082, 2 : goto rs_127.0.0.1_8081 }\n\t}\n"
+      "\tchain lb {\n\t\tnumgen inc mod 3 vmap @slots comment \"backends 2 active 2\"\n\t}\n"
+      "\tchain rs_127.0.0.1_8081 {\n\t\tmeta l4proto tcp counter dnat to 127.0.0.1:8081 comment \"rs 127.0.0.1:8081 weight 2\"\n\t}\n"
+      "\tchain rs_127.0.0.1_8082 {\n\t\tmeta l4proto tcp counter dnat to 127.0.0.1:8082 comment \"rs 127.0.0.1:8082 weight 1\"\n\t}\n"
+      "}\n");
 }
 
 }  // namespace

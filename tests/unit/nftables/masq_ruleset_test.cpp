@@ -45,10 +45,12 @@ TEST(MasqRulesetTest, AlteredOrForeignTablesAreMalformed) {
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().message, "table lvscare_masq_169.254.0.1: masq_postrouting rule altered");
   std::vector<RuleInfo> missing{parsed.rules[0], parsed.rules[2]};
-  EXPECT_EQ(decodeMasqTable(parsed.table, missing).error().message, "table lvscare_masq_169.254.0.1: rules missing or repeated");
+  EXPECT_EQ(decodeMasqTable(parsed.table, missing).error().message,
+            "table lvscare_masq_169.254.0.1: rules missing or repeated");
   TableInfo foreign = parsed.table;
   foreign.comment.reset();
-  EXPECT_EQ(decodeMasqTable(foreign, parsed.rules).error().message, "table lvscare_masq_169.254.0.1: not a masquerade table of ours");
+  EXPECT_EQ(decodeMasqTable(foreign, parsed.rules).error().message,
+            "table lvscare_masq_169.254.0.1: not a masquerade table of ours");
   EXPECT_EQ(validateMasquerade(spec("169.254.0.1", 32)).error().code, Errc::InvalidArgument);
 }
 

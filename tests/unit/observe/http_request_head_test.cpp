@@ -23,7 +23,8 @@ TEST(FindHeadEnd, ResumingGivesTheSameAnswerAsOneScan) {
 }
 
 TEST(ParseRequestHead, ParsesMethodPathQueryAndFields) {
-  const auto parsed = parseRequestHead("GET /livez?verbose HTTP/1.1\r\nHost: node\r\nUser-Agent:  kube-probe/1.28 \r\n\r\n");
+  const auto parsed =
+      parseRequestHead("GET /livez?verbose HTTP/1.1\r\nHost: node\r\nUser-Agent:  kube-probe/1.28 \r\n\r\n");
   ASSERT_TRUE(parsed.head) << parsed.error.reason;
   EXPECT_EQ(parsed.head->method, "GET");
   EXPECT_EQ(parsed.head->path, "/livez");
@@ -42,14 +43,14 @@ TEST(ParseRequestHead, IgnoresOneEmptyLineBeforeTheRequestLine) {
 
 TEST(ParseRequestHead, RejectsWithTheStatusAServerShouldAnswer) {
   const std::pair<const char*, int> cases[] = {
-      {"GET /\r\n\r\n", 400},                         // no version
-      {"GET  / HTTP/1.1\r\n\r\n", 400},               // empty target
-      {"G(T / HTTP/1.1\r\n\r\n", 400},                // method not a token
-      {"GET http://x/ HTTP/1.1\r\n\r\n", 400},        // absolute form
-      {"GET /a\x01 HTTP/1.1\r\n\r\n", 400},           // control byte in the target
-      {"GET / HTTP/2.0\r\n\r\n", 505},                //
-      {"GET / HTTX/1.1\r\n\r\n", 400},                //
-      {"GET / HTTP/1.1\r\nNo colon\r\n\r\n", 400},    //
+      {"GET /\r\n\r\n", 400},                       // no version
+      {"GET  / HTTP/1.1\r\n\r\n", 400},             // empty target
+      {"G(T / HTTP/1.1\r\n\r\n", 400},              // method not a token
+      {"GET http://x/ HTTP/1.1\r\n\r\n", 400},      // absolute form
+      {"GET /a\x01 HTTP/1.1\r\n\r\n", 400},         // control byte in the target
+      {"GET / HTTP/2.0\r\n\r\n", 505},              //
+      {"GET / HTTX/1.1\r\n\r\n", 400},              //
+      {"GET / HTTP/1.1\r\nNo colon\r\n\r\n", 400},  //
       {"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nBad Name: b\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n", 400},

@@ -34,7 +34,8 @@ std::unique_ptr<event::EpollDispatcher> makeLoop() {
 // reads everything the server sends, and notes when the server closes.
 class LoopClient {
  public:
-  LoopClient(event::EpollDispatcher& loop, const Endpoint& server, std::string request, bool reads, int receiveBuffer = 0)
+  LoopClient(event::EpollDispatcher& loop, const Endpoint& server, std::string request, bool reads,
+             int receiveBuffer = 0)
       : request_(std::move(request)), reads_(reads) {
     UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (receiveBuffer > 0) ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
@@ -97,8 +98,8 @@ class LoopClient {
 class HttpServerTest : public ::testing::Test {
  protected:
   void listen(HttpServerLimits limits = {}) {
-    auto made = HttpServer::listen(*loop, kLoopbackAnyPort, [this](const RequestHead& request) { return handle(request); },
-                                   limits);
+    auto made = HttpServer::listen(
+        *loop, kLoopbackAnyPort, [this](const RequestHead& request) { return handle(request); }, limits);
     ASSERT_TRUE(made) << made.error().describe();
     server = std::move(*made);
   }
@@ -136,8 +137,10 @@ TEST_F(HttpServerTest, HeadHasNoBodyOtherMethodsAndBadHeadsAreRefused) {
   listen();
   const std::string head = get("HEAD /metrics HTTP/1.1\r\n\r\n");
   EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n"));
-  EXPECT_TRUE(head.ends_with("Content-Length: 13\r\n" "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                             "Connection: close\r\n\r\n"))
+  EXPECT_TRUE(
+      head.ends_with("Content-Length: 13\r\n"
+                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                     "Connection: close\r\n\r\n"))
       << head;
   const std::string post = get("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
   EXPECT_TRUE(post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
@@ -165,7 +168,8 @@ TEST_F(HttpServerTest, ConnectionsOverTheCapAreClosedAtOnce) {
   EXPECT_TRUE(loop->runUntil([&] { return server->counters().accepted == 4; }, 5s));
   EXPECT_EQ(server->connections(), 2u);
   EXPECT_EQ(server->counters().refused, 2u);
-  EXPECT_TRUE(loop->runUntil([&] { return std::count_if(idle.begin(), idle.end(), [](auto& c) { return c->closed(); }) == 2; }, 5s));
+  EXPECT_TRUE(loop->runUntil(
+      [&] { return std::count_if(idle.begin(), idle.end(), [](auto& c) { return c->closed(); }) == 2; }, 5s));
 }
 
 // The three hostile scrapers of the issue, all connected at once.

@@ -30,8 +30,9 @@ TEST(ProcStat, BootTimeFromProcStat) {
 TEST(ProcessMetrics, ThisProcessHasEveryFamily) {
   MetricsText out;
   writeProcessMetrics(out);
-  for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_virtual_memory_bytes ",
-                           "process_open_fds ", "process_max_fds ", "process_start_time_seconds "}) {
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_virtual_memory_bytes ",
+        "process_open_fds ", "process_max_fds ", "process_start_time_seconds "}) {
     EXPECT_NE(out.text().find(std::string("\n") + name), std::string::npos) << name << "\n" << out.text();
   }
 }

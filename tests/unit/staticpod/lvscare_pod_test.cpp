@@ -247,9 +247,9 @@ TEST(LvscarePodFields, LeastPrivilegeHasCapabilitiesAndNoPrivileged) {
 }
 
 TEST(LvscarePodFields, EveryGoldenParsesAndReEmitsIdentically) {
-  for (const char* name : {"default.yaml", "issue-example.yaml", "several-masters.yaml", "ipv6.yaml", "options.yaml",
-                           "hosts-env.yaml", "least-privilege.yaml", "least-privilege-no-sys-module.yaml",
-                           "host-binary.yaml", "go-quirks.yaml"}) {
+  for (const char* name :
+       {"default.yaml", "issue-example.yaml", "several-masters.yaml", "ipv6.yaml", "options.yaml", "hosts-env.yaml",
+        "least-privilege.yaml", "least-privilege-no-sys-module.yaml", "host-binary.yaml", "go-quirks.yaml"}) {
     const std::string text = golden(name);
     auto root = parseYaml(text);
     ASSERT_TRUE(root) << name << ": " << root.error().message;
@@ -277,14 +277,15 @@ TEST(SetPodImage, SameImageGivesTheSameBytes) {
 }
 
 TEST(SetPodImage, KeepsFieldsItDoesNotKnow) {
-  auto after = setPodImage("kind: Pod\nspec:\n  containers:\n  - name: x\n    image: old\n    tty: true\n  extra: 5\n", "new");
+  auto after =
+      setPodImage("kind: Pod\nspec:\n  containers:\n  - name: x\n    image: old\n    tty: true\n  extra: 5\n", "new");
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_EQ(*after, "kind: Pod\nspec:\n  containers:\n  - image: new\n    name: x\n    tty: true\n  extra: 5\n");
 }
 
 TEST(SetPodImage, RejectsWhatIsNotAPod) {
-  for (const char* text : {"kind: Pod\n", "spec:\n  containers: []\n", "spec:\n  containers:\n  - x\n", "- a\n",
-                           "spec: [\n"}) {
+  for (const char* text :
+       {"kind: Pod\n", "spec:\n  containers: []\n", "spec:\n  containers:\n  - x\n", "- a\n", "spec: [\n"}) {
     auto after = setPodImage(text, "new");
     ASSERT_FALSE(after) << text;
     EXPECT_EQ(after.error().code, Errc::Malformed);
@@ -324,7 +325,8 @@ TEST(Validation, Image) {
 }
 
 TEST(Validation, ExtraArgs) {
-  for (const char* good : {"", "--health-status", "401", "é", "a b", "日本"}) EXPECT_TRUE(validateExtraArg(good)) << good;
+  for (const char* good : {"", "--health-status", "401", "é", "a b", "日本"})
+    EXPECT_TRUE(validateExtraArg(good)) << good;
   for (const char* bad : {"a\nb", "a\tb", "\x7f", "\xc3", "\xc0\x80", "\xed\xa0\x80", "\xc2\x85", "\xf5\x80\x80\x80"}) {
     EXPECT_FALSE(validateExtraArg(bad)) << bad;
   }

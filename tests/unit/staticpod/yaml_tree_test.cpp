@@ -12,21 +12,85 @@ namespace lvscare::staticpod {
 namespace {
 
 TEST(GoYamlQuoting, QuotesWhatGoYamlWouldReadAsAnotherType) {
-  for (const char* text :
-       {"", "401", "true", "True", "TRUE", "yes", "y", "Y", "n", "NO", "on", "off", "~", "null", "Null", "NULL", "-1",
-        "+1", "0x1F", "0o17", "017", "08", "1e5", "1.5", ".5", "-.5", "1.", "1_000", "0b101", "0b-1", "-0b101", "1:20",
-        "-1:20", "190:20:30", "2001-12-14", "2001-1-2", "2001-12-14t21:59:43.10Z", "2001-12-14T21:59:43.10+05:00",
-        "2001-12-14 21:59:43.10", "2006-1-2 15:4:5", ".inf", "-.Inf", "+.INF", ".nan", "99999999999999999999",
-        "18446744073709551615", "-9223372036854775808", "-9223372036854775809"}) {
+  for (const char* text : {"",
+                           "401",
+                           "true",
+                           "True",
+                           "TRUE",
+                           "yes",
+                           "y",
+                           "Y",
+                           "n",
+                           "NO",
+                           "on",
+                           "off",
+                           "~",
+                           "null",
+                           "Null",
+                           "NULL",
+                           "-1",
+                           "+1",
+                           "0x1F",
+                           "0o17",
+                           "017",
+                           "08",
+                           "1e5",
+                           "1.5",
+                           ".5",
+                           "-.5",
+                           "1.",
+                           "1_000",
+                           "0b101",
+                           "0b-1",
+                           "-0b101",
+                           "1:20",
+                           "-1:20",
+                           "190:20:30",
+                           "2001-12-14",
+                           "2001-1-2",
+                           "2001-12-14t21:59:43.10Z",
+                           "2001-12-14T21:59:43.10+05:00",
+                           "2001-12-14 21:59:43.10",
+                           "2006-1-2 15:4:5",
+                           ".inf",
+                           "-.Inf",
+                           "+.INF",
+                           ".nan",
+                           "99999999999999999999",
+                           "18446744073709551615",
+                           "-9223372036854775808",
+                           "-9223372036854775809"}) {
     EXPECT_TRUE(goYamlNeedsQuotes(text)) << "'" << text << "'";
   }
 }
 
 TEST(GoYamlQuoting, LeavesStringsThatReadBackAsStrings) {
-  for (const char* text :
-       {"x", "<<", "fd00::1", "10.103.97.2:6443", "192.168.0.2", "1.2.3", "1:60", "2001-02-30", "2001-13-01",
-        "20011-12-14", "1e400", "0xFFFFFFFFFFFFFFFFF", "0x", "-", "--rs", "+", ".", "nan", "inf", "Yes!", "[x]", "- a",
-        "x y", "/healthz", "IfNotPresent", "sealos.hub:5000/sealos/lvscare:latest"}) {
+  for (const char* text : {"x",
+                           "<<",
+                           "fd00::1",
+                           "10.103.97.2:6443",
+                           "192.168.0.2",
+                           "1.2.3",
+                           "1:60",
+                           "2001-02-30",
+                           "2001-13-01",
+                           "20011-12-14",
+                           "1e400",
+                           "0xFFFFFFFFFFFFFFFFF",
+                           "0x",
+                           "-",
+                           "--rs",
+                           "+",
+                           ".",
+                           "nan",
+                           "inf",
+                           "Yes!",
+                           "[x]",
+                           "- a",
+                           "x y",
+                           "/healthz",
+                           "IfNotPresent",
+                           "sealos.hub:5000/sealos/lvscare:latest"}) {
     EXPECT_FALSE(goYamlNeedsQuotes(text)) << "'" << text << "'";
   }
 }
@@ -142,12 +206,13 @@ std::string deeplyNested() {
 
 const std::string kDeep = deeplyNested();
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, YamlParseRejects,
-    ::testing::Values(BadYaml{"", "empty document"}, BadYaml{"a: &x 1\nb: *x\n", "anchors"},
-                      BadYaml{"a: 1\n---\nb: 2\n", "more than one document"}, BadYaml{"a: 1\na: 2\n", "duplicate key 'a'"},
-                      BadYaml{"a: [1\n", "line"}, BadYaml{"a: !!int 5\n", "tag"}, BadYaml{"? [a]\n: b\n", "scalar"},
-                      BadYaml{kDeep.c_str(), "nested too deeply"}, BadYaml{"a: b: c\n", "line 1"}));
+INSTANTIATE_TEST_SUITE_P(Cases, YamlParseRejects,
+                         ::testing::Values(BadYaml{"", "empty document"}, BadYaml{"a: &x 1\nb: *x\n", "anchors"},
+                                           BadYaml{"a: 1\n---\nb: 2\n", "more than one document"},
+                                           BadYaml{"a: 1\na: 2\n", "duplicate key 'a'"}, BadYaml{"a: [1\n", "line"},
+                                           BadYaml{"a: !!int 5\n", "tag"}, BadYaml{"? [a]\n: b\n", "scalar"},
+                                           BadYaml{kDeep.c_str(), "nested too deeply"},
+                                           BadYaml{"a: b: c\n", "line 1"}));
 
 }  // namespace
 }  // namespace lvscare::staticpod

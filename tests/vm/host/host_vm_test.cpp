@@ -42,7 +42,6 @@ bool kernelAutoloadOff() { return readFile("/proc/sys/kernel/modprobe").value_or
 
 class HostVmTest : public testing::RtnlNetnsTest {
  protected:
-
   static std::string addresses(const char* dev) { return run(std::string("ip -j addr show dev ") + dev).output; }
 
   ModuleLoader loader_ = makeModuleLoader();
@@ -77,7 +76,8 @@ TEST_F(HostVmTest, LoaderErrorsNameTheModuleTree) {
 
 TEST_F(HostVmTest, IpvsSysctlsAreSetInTheNamespace) {
   ASSERT_TRUE(loader_("ip_vs"));
-  for (const char* name : {"net.ipv4.vs.conntrack", "net.ipv4.vs.expire_nodest_conn", "net.ipv4.vs.expire_quiescent_template"}) {
+  for (const char* name :
+       {"net.ipv4.vs.conntrack", "net.ipv4.vs.expire_nodest_conn", "net.ipv4.vs.expire_quiescent_template"}) {
     auto set = setSysctl(name, "1");
     ASSERT_TRUE(set) << set.error().describe();
     EXPECT_EQ(readSysctl(name).value(), "1") << name;
@@ -103,7 +103,8 @@ TEST_F(HostVmTest, DummyLinkModuleIsLoadedByOurLoader) {
 TEST_F(HostVmTest, DummyLinkLifecycleWithRepairs) {
   ASSERT_EQ(ensureDummyLink(*rtnl_, spec_, loader_).value(), Change::Created);
   const std::string shown = addresses("lvscare");
-  EXPECT_NE(shown.find(R"("ifname":"lvscare","flags":["BROADCAST","NOARP","UP","LOWER_UP"])"), std::string::npos) << shown;
+  EXPECT_NE(shown.find(R"("ifname":"lvscare","flags":["BROADCAST","NOARP","UP","LOWER_UP"])"), std::string::npos)
+      << shown;
   EXPECT_NE(shown.find(R"("local":"169.254.0.1","prefixlen":32)"), std::string::npos) << shown;
   EXPECT_NE(run("ip -d -j link show lvscare").output.find(R"("info_kind":"dummy")"), std::string::npos);
   EXPECT_TRUE(hasDummyLink(*rtnl_, spec_).value());

@@ -129,16 +129,16 @@ TEST_F(IpvsVmTest, KernelErrorsComeBackPerOpAndWorded) {
   invalid.persistenceTimeout = 5;  // without the persistent flag: refused before the kernel sees it
   const std::vector<DatapathOp> ops = {
       DatapathOp::addVirtualServer(vs),
-      DatapathOp::addVirtualServer(vs),                            // 1 exists
+      DatapathOp::addVirtualServer(vs),  // 1 exists
       DatapathOp::addRealServer(vs.key, rs),
-      DatapathOp::addRealServer(vs.key, rs),                       // 3 exists
-      DatapathOp::addRealServer(missing.key, rs),                  // 4 no such service
-      DatapathOp::deleteRealServer(vs.key, ep("10.0.1.9:80")),     // 5 no such real server
+      DatapathOp::addRealServer(vs.key, rs),                               // 3 exists
+      DatapathOp::addRealServer(missing.key, rs),                          // 4 no such service
+      DatapathOp::deleteRealServer(vs.key, ep("10.0.1.9:80")),             // 5 no such real server
       DatapathOp::updateRealServer(vs.key, realServer("10.0.1.9:80", 1)),  // 6 no such real server
-      DatapathOp::deleteVirtualServer(missing.key),                // 7 no such service
-      DatapathOp::updateVirtualServer(missing),                    // 8 no such service
-      DatapathOp::updateVirtualServer(invalid),                    // 9 invalid
-      DatapathOp::addVirtualServer(other),                         // after all those failures: still applied
+      DatapathOp::deleteVirtualServer(missing.key),                        // 7 no such service
+      DatapathOp::updateVirtualServer(missing),                            // 8 no such service
+      DatapathOp::updateVirtualServer(invalid),                            // 9 invalid
+      DatapathOp::addVirtualServer(other),                                 // after all those failures: still applied
   };
   const auto results = datapath_->apply(ops);
   ASSERT_EQ(results.size(), ops.size());
@@ -148,10 +148,12 @@ TEST_F(IpvsVmTest, KernelErrorsComeBackPerOpAndWorded) {
     EXPECT_NE(results[i].error().message.find(fragment), std::string::npos)
         << "op " << i << ": " << results[i].error().message << "\nwant: " << fragment;
   };
-  for (std::size_t i : {0u, 2u, 10u}) EXPECT_TRUE(results[i]) << ops[i].toString() << ": " << results[i].error().message;
+  for (std::size_t i : {0u, 2u, 10u})
+    EXPECT_TRUE(results[i]) << ops[i].toString() << ": " << results[i].error().message;
   expectFailure(1, Errc::Exists, "virtual server TCP 10.0.0.1:80 exists already");
   expectFailure(3, Errc::Exists, "real server 10.0.1.1:80 exists already in TCP 10.0.0.1:80");
-  expectFailure(4, Errc::NotFound, "add real server 10.0.1.1:80 weight 1 to TCP 10.0.0.3:80: no virtual server TCP 10.0.0.3:80");
+  expectFailure(4, Errc::NotFound,
+                "add real server 10.0.1.1:80 weight 1 to TCP 10.0.0.3:80: no virtual server TCP 10.0.0.3:80");
   expectFailure(5, Errc::NotFound, "no real server 10.0.1.9:80 in TCP 10.0.0.1:80");
   expectFailure(6, Errc::NotFound, "no real server 10.0.1.9:80 in TCP 10.0.0.1:80");
   expectFailure(7, Errc::NotFound, "delete virtual server TCP 10.0.0.3:80: no virtual server TCP 10.0.0.3:80");
@@ -168,10 +170,12 @@ TEST_F(IpvsVmTest, KernelErrorsComeBackPerOpAndWorded) {
   EXPECT_EQ(reals.error().message, "no virtual server TCP 10.0.0.3:80");
 
   // A scheduler no kernel has: the loader is asked for ip_vs_nosuch, and the message says so.
-  const auto results2 = datapath_->apply(std::vector{DatapathOp::addVirtualServer(virtualServer(Protocol::Tcp, "10.0.0.4:80", "nosuch"))});
+  const auto results2 = datapath_->apply(
+      std::vector{DatapathOp::addVirtualServer(virtualServer(Protocol::Tcp, "10.0.0.4:80", "nosuch"))});
   ASSERT_FALSE(results2[0]);
   EXPECT_EQ(results2[0].error().code, Errc::Unsupported);
-  EXPECT_NE(results2[0].error().message.find("the kernel has no scheduler 'nosuch' (module ip_vs_nosuch)"), std::string::npos)
+  EXPECT_NE(results2[0].error().message.find("the kernel has no scheduler 'nosuch' (module ip_vs_nosuch)"),
+            std::string::npos)
       << results2[0].error().message;
   EXPECT_NE(results2[0].error().message.find("module ip_vs_nosuch could not be loaded: "), std::string::npos)
       << results2[0].error().message;
@@ -219,18 +223,20 @@ TEST_F(IpvsVmTest, InfoIsWhatIpvsadmPrintsInItsHeader) {
   ASSERT_TRUE(text) << text.error().message;
   auto info = datapath_->info();
   ASSERT_TRUE(info) << info.error().message;
-  const std::string header = fmt::format("IP Virtual Server version {} (size={})", info->versionString(), info->connectionTableSize);
+  const std::string header =
+      fmt::format("IP Virtual Server version {} (size={})", info->versionString(), info->connectionTableSize);
   EXPECT_EQ(text->substr(0, text->find('\n')), header);
 }
 
 TEST_F(IpvsVmTest, ThousandsOfOpsInOneApplyArePipelined) {
   std::vector<DatapathOp> ops;
   for (int s = 0; s < 200; ++s) {
-    const auto vs = virtualServer(Protocol::Tcp, fmt::format("10.1.{}.{}:80", s / 250, s % 250 + 1), s % 2 ? "wrr" : "rr");
+    const auto vs =
+        virtualServer(Protocol::Tcp, fmt::format("10.1.{}.{}:80", s / 250, s % 250 + 1), s % 2 ? "wrr" : "rr");
     ops.push_back(DatapathOp::addVirtualServer(vs));
     for (int r = 0; r < 10; ++r) {
-      ops.push_back(DatapathOp::addRealServer(vs.key, realServer(fmt::format("10.2.{}.{}:8080", s % 250, r + 1),
-                                                                 static_cast<std::uint32_t>(r))));
+      ops.push_back(DatapathOp::addRealServer(
+          vs.key, realServer(fmt::format("10.2.{}.{}:8080", s % 250, r + 1), static_cast<std::uint32_t>(r))));
     }
   }
   applyAll(ops);

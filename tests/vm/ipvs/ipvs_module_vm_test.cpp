@@ -11,7 +11,8 @@ bool moduleLoaded(const std::string& name) { return std::filesystem::exists("/sy
 
 TEST(IpvsModuleLoadVmTest, OurLoaderBringsUpIpvsAndTheSchedulersTheKernelLacks) {
   LVSCARE_REQUIRE_HARNESS();
-  if (moduleLoaded("ip_vs")) GTEST_SKIP() << "ip_vs is loaded already: this test needs run.sh --no-preload --no-autoload";
+  if (moduleLoaded("ip_vs"))
+    GTEST_SKIP() << "ip_vs is loaded already: this test needs run.sh --no-preload --no-autoload";
 
   auto none = ipvs::IpvsDatapath::open();
   ASSERT_FALSE(none);

@@ -16,8 +16,8 @@ namespace lvscare::testing {
 // The tests flush the IPVS table: never let them loose on a machine's own table. scripts/vm/run.sh
 // sets LVSCARE_VM_MODE (vm: a throwaway VM; host: a fresh network namespace of an IPVS host).
 inline bool insideTestHarness() { return std::getenv("LVSCARE_VM_MODE") != nullptr; }
-#define LVSCARE_REQUIRE_HARNESS()                                                                    \
-  if (!::lvscare::testing::insideTestHarness())                                                      \
+#define LVSCARE_REQUIRE_HARNESS()               \
+  if (!::lvscare::testing::insideTestHarness()) \
   GTEST_SKIP() << "runs only through scripts/vm/run.sh (it flushes the IPVS table); try ctest -L vm"
 
 inline Endpoint ep(std::string_view text) { return Endpoint::parse(text).value(); }

@@ -107,6 +107,10 @@ std::string describe(const ConfigError& error);  // with the fields named by toS
 // Reports the first field at fault.
 FieldResult<ConfigField> validateConfig(const CareConfig& config);
 
+// What a valid config may still mean by mistake (a loopback VIP hijacks that port for this node):
+// one line each, for the caller to log once.
+std::vector<std::string> configWarnings(const CareConfig& config);
+
 // The virtual server a config keeps (TCP, the scheduler, no flags).
 VirtualServer virtualServerOf(const CareConfig& config);
 

@@ -25,6 +25,10 @@ struct IpAddress {
   bool isV4() const { return family == Family::V4; }
   bool isV6() const { return family == Family::V6; }
   bool isLoopback() const;
+  bool isUnspecified() const;        // 0.0.0.0, ::
+  bool isMulticast() const;          // 224.0.0.0/4, ff00::/8
+  bool isLimitedBroadcast() const;   // 255.255.255.255
+  bool isV4Mapped() const;           // ::ffff:a.b.c.d, an IPv4 address written as IPv6
   std::size_t size() const { return isV4() ? 4 : 16; }
   int af() const;  // AF_INET or AF_INET6
   unsigned prefixBits() const { return isV4() ? 32 : 128; }

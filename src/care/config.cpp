@@ -126,12 +126,42 @@ Checked checkRealServers(const CareConfig& config) {
   return {};
 }
 
+// A VIP that cannot be meant: nothing can be balanced behind it, or balancing it breaks the node.
+Checked checkVip(const CareConfig& config) {
+  const IpAddress& vip = config.virtualServer.address;
+  const std::string text = config.virtualServer.toString();
+  const auto refuse = [&](std::string why) { return fieldError(ConfigField::VirtualServer, text, std::move(why)); };
+  if (vip.isUnspecified()) return refuse("the unspecified address is no VIP (it means every address of this node)");
+  if (vip.isMulticast()) return refuse("a multicast address is no VIP (one connection cannot go to a group)");
+  if (vip.isLimitedBroadcast()) return refuse("the broadcast address is no VIP");
+  if (vip.isV4Mapped()) return refuse("an IPv4-mapped IPv6 address: write the IPv4 address itself");
+  for (std::size_t i = 0; i < config.realServers.size(); ++i) {
+    if (config.realServers[i] == config.virtualServer)
+      return fieldError(ConfigField::RealServers, quoted(config.realServers[i].toString()),
+                        "is the virtual server itself: its connections would loop", std::nullopt, i);
+  }
+  if (config.nodeIp && *config.nodeIp == vip)
+    return fieldError(ConfigField::NodeIp, config.nodeIp->toString(),
+                      "is the VIP itself: the node's own address would be taken over", std::nullopt);
+  return {};
+}
+
 }  // namespace
+
+std::vector<std::string> configWarnings(const CareConfig& config) {
+  std::vector<std::string> out;
+  if (config.virtualServer.address.isLoopback())
+    out.push_back("vs=" + config.virtualServer.toString() +
+                  " is a loopback address: connections from this node to that port go to the real servers "
+                  "instead of any local service on it");
+  return out;
+}
 
 FieldResult<ConfigField> validateConfig(const CareConfig& config) {
   const IpAddress& vip = config.virtualServer.address;
   if (config.virtualServer.port == 0)
     return fieldError(ConfigField::VirtualServer, "", "required (host:port, e.g. 10.103.97.12:6443)");
+  if (auto checked = checkVip(config); !checked) return checked;
   if (auto reals = checkRealServers(config); !reals) return reals;
   if (std::find(kSchedulers.begin(), kSchedulers.end(), config.scheduler) == kSchedulers.end())
     return fieldError(ConfigField::Scheduler, quoted(config.scheduler), "want one of rr, lc, dh, sh, wrr, wlc");

@@ -88,7 +88,8 @@ int runCare(const CareConfig& config) {
     return kExitFailure;
   }
   health::ProberFactory probers;
-  const auto settings = health::resolveProbeSettings(config.probe, config.policy.interval);
+  const auto policy = health::resolvePolicy(config.policy);
+  const auto settings = health::resolveProbeSettings(config.probe, policy.policy.interval);
   if (!config.clean) {
     // Checks the probe settings and loads the TLS files: still nothing on the host touched.
     auto factory = health::makeProberFactory(**loop, settings.probe);
@@ -97,7 +98,10 @@ int runCare(const CareConfig& config) {
       return kExitUsage;
     }
     // Only for valid input: bad input gets its one line and nothing else.
-    for (const auto& note : settings.notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
+    for (const auto& notes : {policy.notes, settings.notes}) {
+      for (const auto& note : notes) logf(note.warning ? LogLevel::Warn : LogLevel::Info, "{}", note.text);
+    }
+    for (const auto& warning : configWarnings(config)) logf(LogLevel::Warn, "{}", warning);
     probers = std::move(*factory);
   }
 
@@ -133,14 +137,14 @@ int runCare(const CareConfig& config) {
   CareLoopOptions options;
   options.service = virtualServerOf(config);
   options.reals = config.realServers;
-  options.monitor.policy = config.policy;
+  options.monitor.policy = policy.policy;
   options.monitor.timeout = settings.probe.timeout;
   options.reconcileInterval = config.reconcileInterval;
   options.failOpen = config.failOpen;
   CareLoop care(**loop, *chosen->datapath, **host, std::move(probers), std::move(options));
   logf(LogLevel::Info, "care vs={} rs={} mode={} scheduler={} interval={}", config.virtualServer.toString(),
        config.realServers.size(), logValue(toString(config.mode)), config.scheduler,
-       health::formatDuration(config.policy.interval));
+       health::formatDuration(policy.policy.interval));
 
   if (config.runOnce) {
     std::optional<Result<void>> outcome;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -36,6 +37,22 @@ bool IpAddress::isLoopback() const {
   if (isV4()) return bytes[0] == 127;
   static constexpr std::array<std::uint8_t, 16> kLoopback6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   return bytes == kLoopback6;
+}
+
+bool IpAddress::isUnspecified() const {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+bool IpAddress::isMulticast() const { return isV4() ? (bytes[0] & 0xf0) == 0xe0 : bytes[0] == 0xff; }
+
+bool IpAddress::isLimitedBroadcast() const {
+  return isV4() && bytes[0] == 255 && bytes[1] == 255 && bytes[2] == 255 && bytes[3] == 255;
+}
+
+bool IpAddress::isV4Mapped() const {
+  if (isV4()) return false;
+  return std::all_of(bytes.begin(), bytes.begin() + 10, [](std::uint8_t b) { return b == 0; }) && bytes[10] == 0xff &&
+         bytes[11] == 0xff;
 }
 
 int IpAddress::af() const { return isV4() ? AF_INET : AF_INET6; }

@@ -38,12 +38,33 @@ ResolvedProbeSettings resolveProbeSettings(ProbeConfig probe, Duration interval)
     out.notes.push_back({false, tls + " given: server certificates are verified (--health-insecure-skip-verify=true "
                                       "turns that off)"});
   }
+  if (probe.timeout > Duration::zero() && probe.timeout < kMinTimeout) {
+    out.notes.push_back({true, "--health-timeout " + formatDuration(probe.timeout) + " is below " +
+                                   formatDuration(kMinTimeout) + ": raised to " + formatDuration(kMinTimeout) +
+                                   " (a shorter timeout fails servers that answer)"});
+    probe.timeout = kMinTimeout;
+  }
   if (interval > Duration::zero() && probe.timeout > interval) {
     out.notes.push_back({true, "--health-timeout " + formatDuration(probe.timeout) + " is above --interval " +
                                    formatDuration(interval) + ": each probe is cut at " + formatDuration(interval)});
     probe.timeout = interval;
   }
   out.probe = std::move(probe);
+  return out;
+}
+
+ResolvedPolicy resolvePolicy(CheckPolicy policy) {
+  ResolvedPolicy out;
+  const auto raise = [&](Duration& value, const char* flag) {
+    if (value <= Duration::zero() || value >= kMinInterval) return;
+    out.notes.push_back({true, std::string(flag) + " " + formatDuration(value) + " is below " +
+                                   formatDuration(kMinInterval) + ": raised to " + formatDuration(kMinInterval) +
+                                   " (a shorter one checks in a busy loop)"});
+    value = kMinInterval;
+  };
+  raise(policy.interval, "--interval");
+  raise(policy.fastInterval, "--health-fast-interval");
+  out.policy = policy;
   return out;
 }
 

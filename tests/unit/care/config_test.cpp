@@ -134,5 +134,50 @@ TEST(CareConfigTest, VirtualServerOfUsesTcpAndTheScheduler) {
   EXPECT_EQ(vs.flags, 0u);
 }
 
+// Issue 14, item 7: VIPs that cannot be meant are refused with one line saying why; a doubtful
+// one (loopback) is a warning.
+TEST(CareConfigTest, VipsThatCannotBeMeantAreRefused) {
+  const std::map<std::string, std::string> refused = {
+      {"0.0.0.0:80", "--vs 0.0.0.0:80: the unspecified address is no VIP (it means every address of this node)"},
+      {"[::]:80", "--vs [::]:80: the unspecified address is no VIP (it means every address of this node)"},
+      {"224.0.0.1:80", "--vs 224.0.0.1:80: a multicast address is no VIP (one connection cannot go to a group)"},
+      {"[ff02::1]:80", "--vs [ff02::1]:80: a multicast address is no VIP (one connection cannot go to a group)"},
+      {"255.255.255.255:80", "--vs 255.255.255.255:80: the broadcast address is no VIP"},
+      {"[::ffff:10.0.0.1]:80", "--vs [::ffff:10.0.0.1]:80: an IPv4-mapped IPv6 address: write the IPv4 address itself"},
+  };
+  for (const auto& [vip, message] : refused) {
+    CareConfig c = valid();
+    c.virtualServer = ep(vip.c_str());
+    c.realServers = {c.virtualServer.address.isV4() ? ep("192.168.0.2:6443") : ep("[fd00::2]:6443")};
+    EXPECT_EQ(errorOf(c), message) << vip;
+    EXPECT_EQ(fieldOf(c), ConfigField::VirtualServer) << vip;
+  }
+}
+
+TEST(CareConfigTest, TheVipAsItsOwnRealServerOrAsTheNodeIpIsRefused) {
+  CareConfig c = valid();
+  c.realServers.push_back(c.virtualServer);
+  EXPECT_EQ(errorOf(c), "--rs \"10.103.97.12:6443\": is the virtual server itself: its connections would loop");
+  EXPECT_EQ(validateConfig(c).error().item, 2u);
+
+  c = valid();
+  c.nodeIp = c.virtualServer.address;
+  EXPECT_EQ(errorOf(c), "--ip 10.103.97.12: is the VIP itself: the node's own address would be taken over");
+
+  c = valid();
+  c.realServers.push_back(ep("10.103.97.12:8443"));  // the VIP's address on another port: allowed
+  EXPECT_TRUE(validateConfig(c));
+}
+
+TEST(CareConfigTest, ALoopbackVipIsAcceptedWithAWarning) {
+  CareConfig c = valid();
+  EXPECT_TRUE(configWarnings(c).empty());
+  c.virtualServer = ep("127.0.0.1:80");
+  EXPECT_TRUE(validateConfig(c));
+  const auto warnings = configWarnings(c);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("vs=127.0.0.1:80 is a loopback address"), std::string::npos) << warnings[0];
+}
+
 }  // namespace
 }  // namespace lvscare::care

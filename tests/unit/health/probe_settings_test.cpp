@@ -87,5 +87,39 @@ TEST(ProbeSettingsTest, TimeoutAboveTheIntervalIsCutWithOneWarning) {
   EXPECT_TRUE(resolveProbeSettings(probe, 5s).notes.empty());
 }
 
+// Issue 14, item 4: LVScare accepts any interval and timeout; below the floors they are raised,
+// with one warning each.
+TEST(ProbeSettingsTest, TimingsBelowTheFloorsAreRaisedWithOneWarningEach) {
+  CheckPolicy policy;
+  policy.interval = 1ns;
+  policy.fastInterval = 1ms;
+  const auto raised = resolvePolicy(policy);
+  EXPECT_EQ(raised.policy.interval, kMinInterval);
+  EXPECT_EQ(raised.policy.fastInterval, kMinInterval);
+  ASSERT_EQ(raised.notes.size(), 2u);
+  EXPECT_EQ(raised.notes[0].text, "--interval 1ns is below 100ms: raised to 100ms (a shorter one checks in a busy loop)");
+  EXPECT_TRUE(raised.notes[0].warning);
+  EXPECT_EQ(raised.notes[1].text,
+            "--health-fast-interval 1ms is below 100ms: raised to 100ms (a shorter one checks in a busy loop)");
+
+  ProbeConfig probe = https();
+  probe.timeout = 1ns;
+  const auto resolved = resolveProbeSettings(probe, raised.policy.interval);
+  EXPECT_EQ(resolved.probe.timeout, kMinTimeout);
+  ASSERT_EQ(resolved.notes.size(), 1u);
+  EXPECT_EQ(resolved.notes[0].text,
+            "--health-timeout 1ns is below 100ms: raised to 100ms (a shorter timeout fails servers that answer)");
+}
+
+TEST(ProbeSettingsTest, TimingsAtOrAboveTheFloorsAndAnUnsetFastIntervalAreLeftAlone) {
+  CheckPolicy policy;
+  policy.interval = 100ms;
+  policy.fastInterval = Duration::zero();
+  const auto kept = resolvePolicy(policy);
+  EXPECT_EQ(kept.policy.interval, 100ms);
+  EXPECT_EQ(kept.policy.fastInterval, Duration::zero());
+  EXPECT_TRUE(kept.notes.empty());
+}
+
 }  // namespace
 }  // namespace lvscare::health

@@ -427,7 +427,7 @@ for mode in $MODES; do
     measure "ipvsadm -C" ipvsadm "-C"
     if [[ $mode == route ]]; then
       measure "ipvsadm -d (one real server)" ipvsadm "-d -t $VIP:$VPORT -r ${rs[0]}"
-      measure "ipvsadm -e (weight 1 -> 7)" ipvsadm "-e -t $VIP:$VPORT -r ${rs[0]} -m -w 7"
+      measure "ipvsadm -e (weight 1 -> 0)" ipvsadm "-e -t $VIP:$VPORT -r ${rs[0]} -m -w 0"
     fi
   else
     measure "nft delete table (ours)" nft "delete table ip $table"

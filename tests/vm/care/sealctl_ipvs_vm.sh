@@ -38,8 +38,17 @@ real_weight() { service | awk -v rs="$1" '$1 == "->" && $2 == rs { print $4 }'; 
 "$SEALCTL" ipvs --vs 10.103.97.2:6443 --rs 192.168.0.2:6443 --rs 192.168.0.3:6443 --health-path /healthz \
   --health-schem https --run-once || fail "sealctl ipvs --run-once exited $?"
 service > /dev/null || fail "no virtual server after --run-once"
-[[ -z $(real_weight 192.168.0.2:6443) ]] || fail "an unreachable master was added"
-echo "ok: Sealos' --run-once command line: virtual server set up, unreachable masters left out"
+# No master passes (this VM has no network): fail-open keeps them all, so a joining node still
+# gets a VIP to try (issue 11); --fail-open=false is Go LVScare's strict behaviour.
+[[ $(real_weight 192.168.0.2:6443) == 1 && $(real_weight 192.168.0.3:6443) == 1 ]] ||
+  fail "fail-open: the masters were not programmed at weight 1"
+echo "ok: Sealos' --run-once command line: no master passes, so fail-open programs them all at weight 1"
+"$SEALCTL" ipvs --vs 10.103.97.2:6443 -C || fail "sealctl ipvs -C exited $?"
+"$SEALCTL" ipvs --vs 10.103.97.2:6443 --rs 192.168.0.2:6443 --rs 192.168.0.3:6443 --health-path /healthz \
+  --health-schem https --run-once --fail-open=false || fail "sealctl ipvs --run-once --fail-open=false exited $?"
+service > /dev/null || fail "no virtual server after --run-once --fail-open=false"
+[[ -z $(real_weight 192.168.0.2:6443) ]] || fail "strict: an unreachable master was added"
+echo "ok: --fail-open=false: virtual server set up, unreachable masters left out"
 "$SEALCTL" ipvs --vs 10.103.97.2:6443 -C || fail "sealctl ipvs -C exited $?"
 service > /dev/null && fail "virtual server left after -C"
 echo "ok: Sealos' -C command line removes the virtual server"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fail-over time of `lvscare care`: from a real server's death to its weight 0 in the kernel, and to
+# Fail-over time of `lvscare care`: from a real server's death to its leaving rotation in the kernel
+# (weight 0, or removed at once: a killed server refuses connections, issue 13's down rule), and to
 # its removal, as a distribution over repeated trials.
 #
 #   bench/care_failover.sh [lvscare binary] [ipvs|nftables|auto] [trials] [interval]
 #
 # Three busybox httpd servers in network namespaces of their own behind veth pairs, lvscare in route
 # mode on 169.254.0.1:80 with --interval <interval> (default 1 s) and LVScare's thresholds (one
-# failure -> weight 0, the next -> removed). Each trial kills one server at a random moment of the
+# failure decides). No client traffic goes through the VIP, so passive detection has nothing to
+# see: this measures the active checks (bench/care_failover_load.sh measures with clients). Each trial kills one server at a random moment of the
 # check cycle, waits until lvscare has removed it, restarts it and waits until it is back. The times
 # are taken from lvscare's own log (the line it writes once the kernel acknowledged the op), against
 # the moment just before the kill. Everything runs in a private network namespace (unshare -n).
@@ -63,9 +65,10 @@ care_pid=$!
 
 # Epoch milliseconds of the first log line after line $1 matching $2 (bounded wait: 60 s).
 log_time_after() {
-  local from=$1 pattern=$2 line
+  local from=$1 line
+  shift
   for _ in $(seq 1200); do
-    line=$(tail -n +"$from" "$log" | grep -m1 -- "$pattern" || true)
+    line=$(tail -n +"$from" "$log" | grep -m1 "$@" || true)
     if [[ -n $line ]]; then
       local stamp=${line%% *}
       date -u -d "${stamp:0:10} ${stamp:11:12}" +%s%3N
@@ -73,7 +76,7 @@ log_time_after() {
     fi
     sleep 0.05
   done
-  echo "timed out waiting for: $pattern" >&2
+  echo "timed out waiting for: $*" >&2
   tail -n 20 "$log" >&2
   exit 1
 }
@@ -89,11 +92,12 @@ for ((t = 1; t <= TRIALS; t++)); do
   from=$(($(wc -l < "$log") + 1))
   t0=$(now_ms)
   kill "${pid[$victim]}"
-  t1=$(log_time_after "$from" "set real server $target weight 0")
+  # Out of rotation: weight 0 (a timeout, LVScare's sequence) or removed at once (refused).
+  t1=$(log_time_after "$from" -E "set real server $target weight 0|delete real server $target")
   t2=$(log_time_after "$from" "delete real server $target")
   zero+=($((t1 - t0)))
   gone+=($((t2 - t0)))
-  printf 'trial %2d: weight 0 after %5d ms, removed after %5d ms\n' "$t" $((t1 - t0)) $((t2 - t0))
+  printf 'trial %2d: out of rotation after %5d ms, removed after %5d ms\n' "$t" $((t1 - t0)) $((t2 - t0))
   wait "${pid[$victim]}" 2> /dev/null || true
   from=$(($(wc -l < "$log") + 1))
   serve "$victim"
@@ -101,5 +105,5 @@ for ((t = 1; t <= TRIALS; t++)); do
 done
 
 source "$(dirname "$(readlink -f "$0")")/stats.sh"
-stats "death->weight 0" "${zero[@]}"
+stats "death->out of rotation" "${zero[@]}"
 stats "death->removed" "${gone[@]}"

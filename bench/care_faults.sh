@@ -111,7 +111,7 @@ failover() { # label stderr-target; fills the array named by $3
       sleep 0.01
     done
     out+=($(($(now_ms) - t0)))
-    printf '%s trial %2d: weight 0 after %5d ms\n' "$label" "$t" "${out[-1]}"
+    printf '%s trial %2d: out of rotation after %5d ms\n' "$label" "$t" "${out[-1]}"
     wait "${server_pid[8082]}" 2> /dev/null || true
     serve 8082
     wait_until all_up

@@ -65,6 +65,21 @@ struct CareConfig {
   // --fail-open: when every real server fails its check, keep them all at weight 1 instead of
   // none (false: LVScare's strict behaviour, an empty VIP).
   bool failOpen = true;
+  // Down versus drain (issue 13): a server answering "not ready" (a failing HTTP status) is kept
+  // at weight 0 for --drain-timeout, its connections left to finish, then removed; one refusing
+  // connections is removed at once. 0: LVScare's sequence for every failure (weight 0, then
+  // removed at the next failed check).
+  health::Duration drainTimeout = std::chrono::seconds(10);
+  // Flap damping: --flap-damping-base (0: off) and --flap-damping-max; see FailoverPolicy.
+  health::Duration flapDampingBase{};
+  health::Duration flapDampingMax = std::chrono::seconds(60);
+  // --passive-detection: connections through the VIP that a real server refuses or never
+  // answers take it out at once (nftables datapath: conntrack events), before the next check.
+  bool passiveDetection = true;
+  // --canary: hold one idle TCP connection to each real server; its close followed by a refused
+  // reconnect is a process death, acted on like passive evidence (issue 15). Off by default: one
+  // connection per node per real server (15,000 per apiserver at 5,000 nodes x 3 masters).
+  bool canary = false;
   // How often the kernel state of our virtual server (and the host setup) is compared with what
   // it should be, so a foreign deletion is repaired without waiting for a health check.
   health::Duration reconcileInterval = std::chrono::milliseconds(250);
@@ -86,6 +101,9 @@ enum class ConfigField : std::uint8_t {
   NodeIp,
   MasqueradeBit,
   ReconcileInterval,
+  DrainTimeout,
+  FlapDampingBase,
+  FlapDampingMax,
   Interval,
   Rise,
   Fall,

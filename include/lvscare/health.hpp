@@ -56,10 +56,26 @@ struct CheckPolicy {
   double jitter = 0.0;      // each interval is spread by up to +/- this fraction (0..0.5)
 };
 
+// What a failed probe says about the server, for the care loop's down-versus-drain rule: a server
+// that cannot serve at all is taken out at once, one that answers "not ready" is drained.
+enum class FailureKind : std::uint8_t {
+  None,         // the probe passed (or nothing more is known)
+  Refused,      // connection refused or reset: nothing listens on the port (down)
+  Unreachable,  // no route to the server, or an ICMP unreachable (down)
+  Tls,          // the TLS handshake or session failed (down: clients cannot be served either)
+  Timeout,      // no answer in time: a black hole, or a server too busy to answer
+  HttpStatus,   // the server answered with a failing status: alive, but not ready (drain)
+  Other,        // anything else: a malformed answer, a connection closed without one
+};
+std::string_view toString(FailureKind kind);  // "refused", "unreachable", "tls", "timeout", "http_status", ...
+// Errno of a failed connect/send/recv as a failure kind.
+FailureKind failureKindOfErrno(int error);
+
 struct ProbeResult {
   bool healthy = false;
   std::string detail;  // "HTTP 200", "HTTP 503", "connect: Connection refused", "timed out after 10s"
   Duration latency{};
+  FailureKind failure = FailureKind::None;  // why it failed; None when healthy
 };
 
 enum class Verdict : std::uint8_t { Unknown, Healthy, Unhealthy };

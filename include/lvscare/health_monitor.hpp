@@ -69,6 +69,10 @@ class HealthMonitor {
   // `done` runs from the dispatcher soon after, with an empty list.
   void checkAllOnce(RoundCallback done);
 
+  // One check of `target` now, outside the schedule (unless one is in flight: its result counts).
+  // For evidence from elsewhere that the server may have failed. Ignored for an unknown target.
+  void checkNow(const Endpoint& target);
+
   void setEventCallback(EventCallback onEvent) { onEvent_ = std::move(onEvent); }
 
   Verdict verdict(const Endpoint& target) const;  // Unknown for a server not in the set

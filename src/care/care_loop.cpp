@@ -13,9 +13,10 @@ CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup&
       datapath_(datapath),
       host_(host),
       options_(std::move(options)),
-      desired_(options_.service, options_.reals, options_.failOpen),
+      desired_(options_.service, options_.reals, options_.failOpen, options_.failover),
       monitor_(dispatcher, std::move(probers), options_.monitor, [this](const health::CheckEvent& e) { onCheck(e); }),
       tick_(dispatcher.createTimer([this] { onTick(); })),
+      drainTimer_(dispatcher.createTimer([this] { onDrainDeadline(); })),
       readLog_("read " + options_.service.key.toString()),
       applyLog_("program " + options_.service.key.toString()),
       hostLog_(std::string("host setup ") + std::string(host.name())),
@@ -56,6 +57,7 @@ void CareLoop::stop() {
   running_ = false;
   monitor_.stop();
   tick_->cancel();
+  drainTimer_->cancel();
 }
 
 void CareLoop::runOnce(std::function<void(Result<void>)> done) {
@@ -79,20 +81,67 @@ void CareLoop::onCheck(const health::CheckEvent& event) {
   const health::TimePoint now = dispatcher_.now();
   checkLog_.record(event, now);
   metrics_.recordCheck(event, now);
-  const auto transition = desired_.onCheck(event);
-  if (transition) {
-    ++counters_.transitions;
-    metrics_.recordTransition(transition->server, transition->from, transition->to, now);
-    const auto weight = desired_.failingOpen() ? std::optional<std::uint32_t>(1) : weightOf(transition->to);
-    logf(LogLevel::Info, "rs={} {} -> {} weight={} detail={}", transition->server.toString(),
-         toString(transition->from), toString(transition->to), weight ? std::to_string(*weight) : std::string("none"),
-         logValue(event.result.detail));
+  const auto transition = desired_.onCheck(event, now);
+  if (transition) noteTransition(*transition, event.result.detail);
+  if (const auto held = desired_.heldUntil(event.target, now); held && event.result.healthy) {
+    // Passing, but flap damping holds it out: said once per hold.
+    if (heldLogged_.insert(event.target).second) {
+      logf(LogLevel::Info, "rs={} held out by flap damping for={}", event.target.toString(),
+           health::formatDuration(*held - now));
+    }
+  } else if (!held) {
+    heldLogged_.erase(event.target);
   }
   const bool failOpenChanged = failOpenLog_.update(desired_, event.target);
   if (!transition && !failOpenChanged) return;
   // Act on the verdict at once (a failed server gets weight 0 now, not at the next tick). In
   // run-once mode the round's end programs everything in one pass instead.
   if (running_) (void)reconcileRules(Pass::Transition);
+}
+
+void CareLoop::noteTransition(const DesiredState::Transition& transition, std::string_view why) {
+  ++counters_.transitions;
+  const health::TimePoint now = dispatcher_.now();
+  metrics_.recordTransition(transition.server, transition.from, transition.to, now);
+  const auto weight = desired_.failingOpen() ? std::optional<std::uint32_t>(1) : weightOf(transition.to);
+  std::string drain;
+  if (transition.to == ServerPhase::Draining) {
+    if (const auto deadline = desired_.drainDeadline(transition.server); deadline && *deadline > now) {
+      drain = " drain_for=" + health::formatDuration(desired_.policy().drainTimeout);
+    }
+    armDrainTimer();
+  }
+  logf(LogLevel::Info, "rs={} {} -> {} weight={}{} detail={}", transition.server.toString(), toString(transition.from),
+       toString(transition.to), weight ? std::to_string(*weight) : std::string("none"), drain, logValue(why));
+}
+
+void CareLoop::armDrainTimer() {
+  const auto deadline = desired_.nextDrainDeadline();
+  if (!deadline) return drainTimer_->cancel();
+  drainTimer_->arm(std::max(health::Duration::zero(), *deadline - dispatcher_.now()));
+}
+
+void CareLoop::onDrainDeadline() {
+  const auto expired = desired_.expireDrains(dispatcher_.now());
+  for (const auto& transition : expired) {
+    noteTransition(transition, "drain deadline passed after " + health::formatDuration(desired_.policy().drainTimeout));
+  }
+  armDrainTimer();
+  if (!expired.empty() && running_) (void)reconcileRules(Pass::Transition);
+}
+
+void CareLoop::onEvidence(const Endpoint& server, health::FailureKind kind, std::string_view detail) {
+  const auto outcome = desired_.onEvidence(server, kind, dispatcher_.now());
+  if (!outcome.transition) {
+    logf(LogLevel::Debug, "evidence rs={} kind={} detail={} ignored={}", server.toString(), health::toString(kind),
+         logValue(detail), logValue(outcome.ignored));
+    return;
+  }
+  noteTransition(*outcome.transition, "passive: " + std::string(detail));
+  (void)failOpenLog_.update(desired_, server);
+  if (running_) (void)reconcileRules(Pass::Transition);
+  // Confirm with an active check now: a passing one brings the server back (rise rules apply).
+  monitor_.checkNow(server);
 }
 
 void CareLoop::onTick() {

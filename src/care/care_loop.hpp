@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
+#include <string_view>
 #include <vector>
 
 #include "care/care_metrics.hpp"
@@ -34,6 +36,8 @@ struct CareLoopOptions {
   health::Duration reconcileInterval = std::chrono::milliseconds(250);
   // When every server has been checked and none passes, keep them all at weight 1 (DesiredState).
   bool failOpen = true;
+  // Down versus drain, flap damping, how passive evidence is taken (DesiredState).
+  FailoverPolicy failover;
 };
 
 class CareLoop {
@@ -59,6 +63,11 @@ class CareLoop {
   // One reconcile pass of the rules and the host, now. Returns false if something failed.
   bool reconcileNow();
 
+  // Passive evidence from the datapath against one real server (a connection through the VIP
+  // refused by it or never answered): taken out at once when the policy allows (DesiredState::
+  // onEvidence), then an active check right away confirms or brings it back.
+  void onEvidence(const Endpoint& server, health::FailureKind kind, std::string_view detail);
+
   const DesiredState& desired() const { return desired_; }
   const CareLoopOptions& options() const { return options_; }
   // What the loop has done, for the metrics endpoint and `lvscare status`.
@@ -77,6 +86,10 @@ class CareLoop {
   Result<void> adopt();
   void onCheck(const health::CheckEvent& event);
   void onTick();
+  void onDrainDeadline();
+  void armDrainTimer();
+  // Logs a phase change and counts it; `why` is the check's or the evidence's detail.
+  void noteTransition(const DesiredState::Transition& transition, std::string_view why);
   enum class Pass : std::uint8_t { Startup, Transition, Tick };
   // Returns the first error of the pass, if any.
   Result<void> reconcileRules(Pass pass);
@@ -90,6 +103,8 @@ class CareLoop {
   DesiredState desired_;
   health::HealthMonitor monitor_;
   std::unique_ptr<event::Timer> tick_;
+  std::unique_ptr<event::Timer> drainTimer_;  // the earliest drain deadline
+  std::set<Endpoint> heldLogged_;             // servers whose flap-damping hold was logged
   FailureLog readLog_;
   FailureLog applyLog_;
   FailureLog hostLog_;

@@ -8,6 +8,7 @@ std::string_view toString(CheckReason reason) {
   switch (reason) {
     case CheckReason::Ok: return "ok";
     case CheckReason::Refused: return "refused";
+    case CheckReason::Unreachable: return "unreachable";
     case CheckReason::Timeout: return "timeout";
     case CheckReason::Tls: return "tls";
     case CheckReason::HttpStatus: return "http_status";
@@ -17,6 +18,17 @@ std::string_view toString(CheckReason reason) {
 }
 
 CheckReason classifyCheck(const health::ProbeResult& result) {
+  if (result.healthy) return CheckReason::Ok;
+  // The probers say why; a result without a kind (from elsewhere) is read from its detail.
+  switch (result.failure) {
+    case health::FailureKind::Refused: return CheckReason::Refused;
+    case health::FailureKind::Unreachable: return CheckReason::Unreachable;
+    case health::FailureKind::Tls: return CheckReason::Tls;
+    case health::FailureKind::Timeout: return CheckReason::Timeout;
+    case health::FailureKind::HttpStatus: return CheckReason::HttpStatus;
+    case health::FailureKind::Other: return CheckReason::Other;
+    case health::FailureKind::None: break;
+  }
   const std::string_view detail = result.detail;
   // A probe that timed out names the stage it was in, TLS handshake included: a timeout first.
   if (detail.starts_with("timed out")) return CheckReason::Timeout;

@@ -24,8 +24,9 @@
 namespace lvscare::care {
 
 // Why a check ended as it did: the "reason" label of lvscare_checks_total.
-enum class CheckReason : std::uint8_t { Ok, Refused, Timeout, Tls, HttpStatus, Other };
-std::string_view toString(CheckReason reason);  // "ok", "refused", "timeout", "tls", "http_status", "other"
+enum class CheckReason : std::uint8_t { Ok, Refused, Unreachable, Timeout, Tls, HttpStatus, Other };
+// "ok", "refused", "unreachable", "timeout", "tls", "http_status", "other"
+std::string_view toString(CheckReason reason);
 // From the prober's detail ("connect: Connection refused", "timed out after 10s (TLS handshake)",
 // "TLS handshake: certificate verify failed: ...", "HTTP 503").
 CheckReason classifyCheck(const health::ProbeResult& result);

@@ -50,6 +50,9 @@ std::string_view toString(ConfigField field) {
     case ConfigField::NodeIp: return "nodeIp";
     case ConfigField::MasqueradeBit: return "masqueradeBit";
     case ConfigField::ReconcileInterval: return "reconcileInterval";
+    case ConfigField::DrainTimeout: return "drainTimeout";
+    case ConfigField::FlapDampingBase: return "flapDampingBase";
+    case ConfigField::FlapDampingMax: return "flapDampingMax";
     case ConfigField::Interval: return "policy.interval";
     case ConfigField::Rise: return "policy.rise";
     case ConfigField::Fall: return "policy.fall";
@@ -178,6 +181,15 @@ FieldResult<ConfigField> validateConfig(const CareConfig& config) {
   if (config.reconcileInterval <= health::Duration::zero())
     return fieldError(ConfigField::ReconcileInterval, health::formatDuration(config.reconcileInterval),
                       "must be more than 0");
+  if (config.drainTimeout < health::Duration::zero())
+    return fieldError(ConfigField::DrainTimeout, health::formatDuration(config.drainTimeout), "must not be negative");
+  if (config.flapDampingBase < health::Duration::zero())
+    return fieldError(ConfigField::FlapDampingBase, health::formatDuration(config.flapDampingBase),
+                      "must not be negative");
+  if (config.flapDampingBase > health::Duration::zero() && config.flapDampingMax < config.flapDampingBase)
+    return fieldError(ConfigField::FlapDampingMax, health::formatDuration(config.flapDampingMax),
+                      fmt::format("must be at least the base ({})", health::formatDuration(config.flapDampingBase)),
+                      ConfigField::FlapDampingBase);
   if (auto probe = fromHealth(health::checkProbeConfig(config.probe)); !probe) return probe;
   return fromHealth(health::checkPolicy(config.policy));
 }

@@ -7,6 +7,8 @@
 #include "care/care_loop.hpp"
 #include "care/datapath_choice.hpp"
 #include "care/mode_setup.hpp"
+#include "care/passive_detector.hpp"
+#include "health/canary.hpp"
 #include "care/go_lvscare_takeover.hpp"
 #include "health/probe_settings.hpp"
 #include "care/vip_owner.hpp"
@@ -75,6 +77,31 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   return ok ? kExitOk : kExitFailure;
 }
 
+// Evidence from the kernel's own connection tracking (issue 13), where the datapath has it. With
+// IPVS, connections bypass conntrack's events unless net.ipv4.vs.conntrack is set, so only the
+// active checks detect failures there. A failure to subscribe costs the feature, not the VIP.
+std::unique_ptr<PassiveDetector> startPassiveDetection(const CareConfig& config, DatapathKind kind,
+                                                       event::EpollDispatcher& loop, CareLoop& care,
+                                                       health::Duration probeTimeout) {
+  if (!config.passiveDetection) return nullptr;
+  if (kind != DatapathKind::Nftables) {
+    logf(LogLevel::Info, "passive detection off datapath={} reason={}", toString(kind),
+         logValue("IPVS gives no per-connection events here; failures are found by the active checks"));
+    return nullptr;
+  }
+  // A SYN the server has not answered within a second (or the probe timeout, if shorter) is
+  // evidence: clients retransmit their SYN at one second.
+  const health::Duration unansweredAfter = std::min<health::Duration>(probeTimeout, std::chrono::seconds(1));
+  auto detector = PassiveDetector::start(loop, care, unansweredAfter);
+  if (!detector) {
+    logf(LogLevel::Warn, "passive detection off error={}", logValue(detector.error().describe()));
+    return nullptr;
+  }
+  logf(LogLevel::Info, "passive detection on source=conntrack unanswered_after={}",
+       health::formatDuration(unansweredAfter));
+  return std::move(*detector);
+}
+
 }  // namespace
 
 int runCare(const CareConfig& config) {
@@ -141,6 +168,9 @@ int runCare(const CareConfig& config) {
   options.monitor.timeout = settings.probe.timeout;
   options.reconcileInterval = config.reconcileInterval;
   options.failOpen = config.failOpen;
+  options.failover.drainTimeout = config.drainTimeout;
+  options.failover.dampingBase = config.flapDampingBase;
+  options.failover.dampingMax = config.flapDampingMax;
   CareLoop care(**loop, *chosen->datapath, **host, std::move(probers), std::move(options));
   logf(LogLevel::Info, "care vs={} rs={} mode={} scheduler={} interval={}", config.virtualServer.toString(),
        config.realServers.size(), logValue(toString(config.mode)), config.scheduler,
@@ -176,6 +206,16 @@ int runCare(const CareConfig& config) {
     logf(LogLevel::Error, "start vs={} error={}", config.virtualServer.toString(),
          logValue(started.error().describe()));
     return kExitFailure;
+  }
+  auto passive = startPassiveDetection(config, chosen->kind, **loop, care, settings.probe.timeout);
+  std::unique_ptr<health::CanaryWatch> canaries;
+  if (config.canary) {
+    canaries = std::make_unique<health::CanaryWatch>(
+        **loop, config.realServers, [&care](const Endpoint& server, health::FailureKind kind, const std::string& detail) {
+          care.onEvidence(server, kind, detail);
+        });
+    canaries->start();
+    logf(LogLevel::Info, "canary connections on rs={}", config.realServers.size());
   }
   ServedEndpoint endpoint;
   if (config.metricsBindAddress) {

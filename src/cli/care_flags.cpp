@@ -52,6 +52,15 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--metrics-bind-address", std::string(care::kDefaultMetricsBindAddress),
       "host:port of the HTTP endpoint (/metrics, /livez, /readyz, /status); \"\" turns it off");
   addBool(c, "--fail-open", true, "when no real server passes, keep all at weight 1 (false: LVScare's empty VIP)");
+  add(c, "--drain-timeout", "10s",
+      "how long a server answering a failing HTTP status keeps its connections at weight 0 before it is removed "
+      "(0: LVScare's weight 0, then removed at the next failed check)");
+  add(c, "--flap-damping-base", "0", "hold a flapping server out this long, doubling per flap (0: off)");
+  add(c, "--flap-damping-max", "60s", "the longest flap-damping hold, and the window in which a failure is a flap");
+  addBool(c, "--passive-detection", true,
+          "take a server out at once when connections through the VIP are refused by it or go unanswered (nftables)");
+  addBool(c, "--canary", false,
+          "hold an idle connection to each real server: its process dying takes the server out at once");
 }
 
 namespace {
@@ -240,6 +249,19 @@ constexpr Setting kSettings[] = {
      return store(blamed(care::parseDatapathChoice(v.text), v), o.config.datapath);
    }},
   {"fail-open", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.failOpen); }},
+  {"drain-timeout", [](const Value& v, CareInvocation& o) {
+     return store(parseSecondsOrDuration(v.source, v.text), o.config.drainTimeout);
+   }},
+  {"flap-damping-base", [](const Value& v, CareInvocation& o) {
+     return store(parseSecondsOrDuration(v.source, v.text), o.config.flapDampingBase);
+   }},
+  {"flap-damping-max", [](const Value& v, CareInvocation& o) {
+     return store(parseSecondsOrDuration(v.source, v.text), o.config.flapDampingMax);
+   }},
+  {"passive-detection", [](const Value& v, CareInvocation& o) {
+     return store(parseGoBool(v.source, v.text), o.config.passiveDetection);
+   }},
+  {"canary", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.canary); }},
   {"metrics-bind-address", [](const Value& v, CareInvocation& o) -> Result<void> {
      // A host:port like --vs; an empty value turns the endpoint off (kube-proxy's flag).
      if (v.text.empty()) {
@@ -265,6 +287,9 @@ const char* flagOf(ConfigField field) {
     case ConfigField::NodeIp: return "ip";
     case ConfigField::MasqueradeBit: return "masqueradebit";
     case ConfigField::ReconcileInterval: return nullptr;
+    case ConfigField::DrainTimeout: return "drain-timeout";
+    case ConfigField::FlapDampingBase: return "flap-damping-base";
+    case ConfigField::FlapDampingMax: return "flap-damping-max";
     case ConfigField::Interval: return "interval";
     case ConfigField::Rise: return "health-rise";
     case ConfigField::Fall: return "health-fall";

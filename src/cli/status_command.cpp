@@ -13,8 +13,8 @@
 #include "cli/flag_values.hpp"
 #include "health/http_response_parser.hpp"
 #include "lvscare/care.hpp"
+#include "lvscare/socket_address.hpp"
 #include "lvscare/unique_fd.hpp"
-#include "observe/http_server.hpp"
 
 namespace lvscare::cli {
 namespace {
@@ -51,7 +51,7 @@ Result<std::string> httpGet(const Endpoint& server, std::string_view target, hea
   UniqueFd fd(::socket(server.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return ioError("socket", errno);
   sockaddr_storage storage;
-  const socklen_t length = observe::toSockaddr(server, storage);
+  const socklen_t length = toSockaddr(server, storage);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     if (errno != EINPROGRESS) return ioError("connect", errno);
     if (auto ready = waitFor(fd.get(), POLLOUT, deadline, "connecting"); !ready) return passOn(ready);

@@ -1,11 +1,14 @@
 #include "lvscare/endpoint.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include "lvscare/socket_address.hpp"
 
 namespace lvscare {
 
@@ -108,6 +111,22 @@ std::string Endpoint::toString() const {
   std::string text =
       address.isV6() ? std::string(1, '[').append(address.toString()).append("]:") : address.toString().append(1, ':');
   return text.append(std::to_string(port));
+}
+
+socklen_t toSockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
+  std::memset(&storage, 0, sizeof storage);
+  if (endpoint.address.isV4()) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(endpoint.port);
+    std::memcpy(&in->sin_addr, endpoint.address.bytes.data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  in6->sin6_family = AF_INET6;
+  in6->sin6_port = htons(endpoint.port);
+  std::memcpy(&in6->sin6_addr, endpoint.address.bytes.data(), 16);
+  return sizeof(sockaddr_in6);
 }
 
 }  // namespace lvscare

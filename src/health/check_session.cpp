@@ -76,6 +76,7 @@ void CheckSession::onTimeout() {
   const std::string_view stage = prober_->stage();
   prober_->cancel();
   ProbeResult result;
+  result.failure = FailureKind::Timeout;
   result.detail = "timed out after " + formatDuration(timeout());
   if (!stage.empty()) result.detail += " (" + std::string(stage) + ")";
   complete(std::move(result));

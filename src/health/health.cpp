@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
 
 namespace lvscare::health {
@@ -55,6 +56,33 @@ std::string formatDuration(Duration d) {
   if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
   if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
   return std::to_string(ns) + "ns";
+}
+
+std::string_view toString(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::None: return "none";
+    case FailureKind::Refused: return "refused";
+    case FailureKind::Unreachable: return "unreachable";
+    case FailureKind::Tls: return "tls";
+    case FailureKind::Timeout: return "timeout";
+    case FailureKind::HttpStatus: return "http_status";
+    case FailureKind::Other: return "other";
+  }
+  return "other";
+}
+
+FailureKind failureKindOfErrno(int error) {
+  switch (error) {
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case EPIPE: return FailureKind::Refused;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case EHOSTDOWN:
+    case ENETDOWN: return FailureKind::Unreachable;
+    case ETIMEDOUT: return FailureKind::Timeout;
+    default: return FailureKind::Other;
+  }
 }
 
 std::string_view toString(Verdict verdict) {

@@ -96,6 +96,11 @@ void HealthMonitor::checkAllOnce(RoundCallback done) {
   for (const Endpoint& target : order_) sessions_.at(target)->checkNow();
 }
 
+void HealthMonitor::checkNow(const Endpoint& target) {
+  const auto it = sessions_.find(target);
+  if (it != sessions_.end()) it->second->checkNow();
+}
+
 void HealthMonitor::onCheck(const CheckEvent& event) {
   for (auto& round : rounds_) {
     if (auto it = round->pending.find(event.target); it != round->pending.end()) {

@@ -8,25 +8,10 @@
 #include <cstring>
 
 #include "health/http_request.hpp"
+#include "lvscare/socket_address.hpp"
 
 namespace lvscare::health {
 namespace {
-
-socklen_t toSockaddr(const Endpoint& target, sockaddr_storage& storage) {
-  std::memset(&storage, 0, sizeof storage);
-  if (target.address.isV4()) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(target.port);
-    std::memcpy(&in->sin_addr, target.address.bytes.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  in6->sin6_family = AF_INET6;
-  in6->sin6_port = htons(target.port);
-  std::memcpy(&in6->sin6_addr, target.address.bytes.data(), 16);
-  return sizeof(sockaddr_in6);
-}
 
 std::string errnoText(std::string_view what, int err) { return std::string(what) + ": " + std::strerror(err); }
 
@@ -38,7 +23,7 @@ StreamProber::StreamProber(event::EpollDispatcher& loop, const Endpoint& target,
     : loop_(loop),
       target_(target),
       spec_(std::move(spec)),
-      later_(loop.createTimer([this] { finish(false, laterDetail_); })) {
+      later_(loop.createTimer([this] { finish(laterFailure_, laterDetail_); })) {
   if (spec_->config.scheme != Scheme::Tcp) request_ = buildHttpRequest(spec_->config, target_);
 }
 
@@ -51,17 +36,17 @@ void StreamProber::start(ProbeCallback done) {
   sent_ = 0;
   readable_ = false;
   UniqueFd fd(::socket(target_.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return finishLater(errnoText("socket", errno));
+  if (!fd) return finishLater(FailureKind::Other, errnoText("socket", errno));
   sockaddr_storage address;
   const socklen_t length = toSockaddr(target_, address);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 && errno != EINPROGRESS) {
-    return finishLater(errnoText("connect", errno));
+    return finishLater(failureKindOfErrno(errno), errnoText("connect", errno));
   }
   // Edge-triggered with both directions from the start: no epoll_ctl between the stages.
   using namespace event::fd_event;
   auto watch = loop_.watch(std::move(fd), kRead | kWrite | kPeerClosed | kEdge,
                            [this](std::uint32_t events) { onEvents(events); });
-  if (!watch) return finishLater(watch.error().describe());
+  if (!watch) return finishLater(FailureKind::Other, watch.error().describe());
   watch_ = std::move(*watch);
   stage_ = Stage::Connecting;
 }
@@ -91,18 +76,19 @@ void StreamProber::onEvents(std::uint32_t events) {
     int err = 0;
     socklen_t length = sizeof err;
     getsockopt(watch_->fd(), SOL_SOCKET, SO_ERROR, &err, &length);
-    return finish(false, errnoText("connect", err != 0 ? err : ECONNREFUSED));
+    if (err == 0) err = ECONNREFUSED;
+    return finish(failureKindOfErrno(err), errnoText("connect", err));
   }
   if ((events & kWrite) != 0) connected();
 }
 
 void StreamProber::connected() {
   switch (spec_->config.scheme) {
-    case Scheme::Tcp: return finish(true, "connected");
+    case Scheme::Tcp: return finish(FailureKind::None, "connected");
     case Scheme::Http: stage_ = Stage::Sending; break;
     case Scheme::Https: {
       auto ssl = spec_->tls->newConnection(target_, watch_->fd());
-      if (!ssl) return finish(false, ssl.error().message);
+      if (!ssl) return finish(FailureKind::Other, ssl.error().message);
       ssl_ = std::move(*ssl);
       // Resumption skips the certificate exchange and its signature checks: most of a probe's CPU.
       if (session_) SSL_set_session(ssl_.get(), session_.get());
@@ -138,7 +124,7 @@ bool StreamProber::handshake() {
     stage_ = Stage::Sending;
     return true;
   }
-  if (!wantsMore(SSL_get_error(ssl_.get(), ret))) finish(false, spec_->tls->failure(ssl_.get(), ret, "TLS handshake"));
+  if (!wantsMore(SSL_get_error(ssl_.get(), ret))) finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS handshake"));
   return false;
 }
 
@@ -153,14 +139,14 @@ bool StreamProber::send() {
         sent_ += static_cast<std::size_t>(ret);
         continue;
       }
-      if (!wantsMore(SSL_get_error(ssl_.get(), ret))) finish(false, spec_->tls->failure(ssl_.get(), ret, "TLS write"));
+      if (!wantsMore(SSL_get_error(ssl_.get(), ret))) finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS write"));
       return false;
     }
     const ssize_t n = ::send(watch_->fd(), data, left, MSG_NOSIGNAL);
     if (n >= 0) {
       sent_ += static_cast<std::size_t>(n);
     } else if (errno != EINTR) {
-      if (errno != EAGAIN) finish(false, errnoText("send", errno));
+      if (errno != EAGAIN) finish(failureKindOfErrno(errno), errnoText("send", errno));
       return false;
     }
   }
@@ -180,7 +166,7 @@ void StreamProber::receive() {
       if (ret <= 0) {
         const int kind = SSL_get_error(ssl_.get(), ret);
         if (wantsMore(kind)) return;
-        if (kind != SSL_ERROR_ZERO_RETURN) return finish(false, spec_->tls->failure(ssl_.get(), ret, "TLS read"));
+        if (kind != SSL_ERROR_ZERO_RETURN) return finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS read"));
       }
       got = ret > 0 ? static_cast<std::size_t>(ret) : 0;
     } else {
@@ -188,15 +174,16 @@ void StreamProber::receive() {
       const ssize_t n = ::recv(watch_->fd(), buffer, sizeof buffer, 0);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno != EAGAIN) return finish(false, errnoText("recv", errno));
+        if (errno != EAGAIN) return finish(failureKindOfErrno(errno), errnoText("recv", errno));
         readable_ = false;
         return;
       }
       got = static_cast<std::size_t>(n);
     }
     if (got == 0) {
-      return finish(false, parser_.consumed() == 0 ? "connection closed without a response"
-                                                   : "connection closed before the end of the response headers");
+      return finish(FailureKind::Other, parser_.consumed() == 0
+                                            ? "connection closed without a response"
+                                            : "connection closed before the end of the response headers");
     }
     if (consume(std::string_view(buffer, got))) return;
   }
@@ -214,25 +201,29 @@ bool StreamProber::consume(std::string_view bytes) {
         // without a close_notify (the server has said all we need), so mark it shut down.
         SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
       }
-      finish(isHealthyStatus(parser_.status(), spec_->config.extraHealthyStatuses),
+      finish(isHealthyStatus(parser_.status(), spec_->config.extraHealthyStatuses) ? FailureKind::None
+                                                                                   : FailureKind::HttpStatus,
              "HTTP " + std::to_string(parser_.status()));
       return true;
-    case HttpResponseParser::State::Error: finish(false, "bad HTTP response: " + parser_.error()); return true;
+    case HttpResponseParser::State::Error:
+      finish(FailureKind::Other, "bad HTTP response: " + parser_.error());
+      return true;
   }
   return true;
 }
 
-void StreamProber::finish(bool healthy, std::string detail) {
+void StreamProber::finish(FailureKind failure, std::string detail) {
   // Whatever went wrong may have been the session: the next probe starts afresh.
   if (parser_.state() != HttpResponseParser::State::Done) session_.reset();
   close();
   // Moved out first: the callback may destroy this prober.
   ProbeCallback done = std::move(done_);
   done_ = nullptr;
-  if (done) done(ProbeResult{healthy, std::move(detail), {}});
+  if (done) done(ProbeResult{failure == FailureKind::None, std::move(detail), {}, failure});
 }
 
-void StreamProber::finishLater(std::string detail) {
+void StreamProber::finishLater(FailureKind failure, std::string detail) {
+  laterFailure_ = failure;
   laterDetail_ = std::move(detail);
   later_->arm(Duration::zero());
 }

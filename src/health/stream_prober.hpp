@@ -38,8 +38,8 @@ class StreamProber final : public Prober {
   bool send();
   void receive();
   bool consume(std::string_view bytes);  // feeds the parser; true when the probe is finished
-  void finish(bool healthy, std::string detail);
-  void finishLater(std::string detail);  // for errors found inside start(): done never runs from start()
+  void finish(FailureKind failure, std::string detail);  // FailureKind::None: the probe passed
+  void finishLater(FailureKind failure, std::string detail);  // for errors found inside start(): done never runs from start()
   void close();
 
   event::EpollDispatcher& loop_;
@@ -55,6 +55,7 @@ class StreamProber final : public Prober {
   Stage stage_ = Stage::Idle;
   ProbeCallback done_;
   std::unique_ptr<event::Timer> later_;
+  FailureKind laterFailure_ = FailureKind::Other;
   std::string laterDetail_;
 };
 

@@ -73,6 +73,16 @@ Result<ConntrackTuple> parseTuple(const AttributeTable& entry, std::uint16_t typ
 
 }  // namespace
 
+Result<void> parseConntrackTuples(const AttributeTable& entry, ConntrackTuple& original, ConntrackTuple& reply) {
+  auto parsedOriginal = parseTuple(entry, CTA_TUPLE_ORIG, "conntrack original tuple");
+  if (!parsedOriginal) return passOn(parsedOriginal);
+  auto parsedReply = parseTuple(entry, CTA_TUPLE_REPLY, "conntrack reply tuple");
+  if (!parsedReply) return passOn(parsedReply);
+  original = *parsedOriginal;
+  reply = *parsedReply;
+  return {};
+}
+
 netlink::Message conntrackDumpRequest(Family family) {
   return MessageBuilder(ctType(IPCTNL_MSG_CT_GET), 0).nfgenHeader(afFamily(family), 0).finish();
 }
@@ -83,12 +93,7 @@ Result<ConntrackEntry> parseConntrackEntry(const netlink::MessageView& message) 
   auto entry = AttributeTable::parse(*attributes, CTA_MAX);
   if (!entry) return passOn(entry);
   ConntrackEntry out;
-  auto original = parseTuple(*entry, CTA_TUPLE_ORIG, "conntrack original tuple");
-  if (!original) return passOn(original);
-  auto reply = parseTuple(*entry, CTA_TUPLE_REPLY, "conntrack reply tuple");
-  if (!reply) return passOn(reply);
-  out.original = *original;
-  out.reply = *reply;
+  if (auto tuples = parseConntrackTuples(*entry, out.original, out.reply); !tuples) return passOn(tuples);
   out.originalTuple = entry->find(CTA_TUPLE_ORIG)->payload;
   if (entry->has(CTA_ZONE)) {
     auto zone = entry->requireBe16(CTA_ZONE, "conntrack zone");

@@ -29,6 +29,9 @@ struct ConntrackEntry {
 
 // Pure codec.
 netlink::Message conntrackDumpRequest(Family family);
+// The original and reply tuples (CTA_TUPLE_ORIG, CTA_TUPLE_REPLY) of a ctnetlink message.
+Result<void> parseConntrackTuples(const netlink::AttributeTable& entry, ConntrackTuple& original,
+                                  ConntrackTuple& reply);
 Result<ConntrackEntry> parseConntrackEntry(const netlink::MessageView& message);
 netlink::Message conntrackDeleteRequest(Family family, const ConntrackEntry& entry);
 // A connection through the virtual server `key` (original destination VIP:port) that DNAT sent to

@@ -10,22 +10,6 @@
 
 namespace lvscare::observe {
 
-socklen_t toSockaddr(const Endpoint& endpoint, sockaddr_storage& storage) {
-  std::memset(&storage, 0, sizeof storage);
-  if (endpoint.address.isV4()) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(endpoint.port);
-    std::memcpy(&in->sin_addr, endpoint.address.bytes.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  in6->sin6_family = AF_INET6;
-  in6->sin6_port = htons(endpoint.port);
-  std::memcpy(&in6->sin6_addr, endpoint.address.bytes.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
 namespace {
 
 std::string_view reasonPhrase(int status) {

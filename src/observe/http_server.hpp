@@ -21,6 +21,7 @@
 
 #include "lvscare/endpoint.hpp"
 #include "lvscare/event_loop.hpp"
+#include "lvscare/socket_address.hpp"
 #include "lvscare/result.hpp"
 #include "observe/http_request_head.hpp"
 
@@ -47,9 +48,6 @@ struct HttpServerCounters {
   std::uint64_t expired = 0;   // closed by the deadline
   std::uint64_t refused = 0;   // closed at once: too many connections
 };
-
-// sockaddr for an endpoint; returns its length.
-socklen_t toSockaddr(const Endpoint& endpoint, sockaddr_storage& storage);
 
 class HttpServer {
  public:

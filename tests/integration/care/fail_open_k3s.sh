@@ -18,42 +18,13 @@ set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: $0 <lvscare>" >&2; exit 2; }
 readonly LVSCARE=$1 VIP=10.103.97.2 VPORT=6443 VS=10.103.97.2:6443 NODE_IP=10.77.1.1
-skip() { echo "SKIP: $*"; exit 77; }
+source "$(dirname "$0")/netns_test_lib.sh"
 [[ $(id -u) -eq 0 ]] || skip "needs root"
 if [[ -z ${FAIL_OPEN_NETNS:-} ]]; then exec unshare -n env FAIL_OPEN_NETNS=1 "$0" "$@"; fi
-busybox=/bin/busybox
-[[ -x $busybox ]] || busybox=/usr/bin/busybox
-[[ -x $busybox ]] || skip "needs busybox (busybox-static) for httpd"
+find_busybox
 for tool in curl ip nft unshare; do command -v "$tool" > /dev/null || skip "needs $tool"; done
-
-source "$(dirname "$0")/netns_test_lib.sh"
-work=$(mktemp -d /tmp/fail-open-k3s.XXXXXX)
-log=$work/lvscare.log
-care_pid=
-declare -a server_pid=() server_ns=() rs=()
-ok=0
-cleanup() {
-  local status=$?
-  set +e
-  [[ -n $care_pid ]] && kill "$care_pid" 2> /dev/null
-  for pid in "${server_pid[@]}"; do kill "$pid" 2> /dev/null; done
-  for ns in "${server_ns[@]}"; do
-    for pid in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
-    ip netns del "$ns" 2> /dev/null
-  done
-  finish_cleanup "$status"
-}
-trap cleanup EXIT
+begin_server_test fail-open-k3s
 fail() { fail_with_state 60 "$@"; }
-nft_table=lvscare_tcp_${VIP}_${VPORT}
-weight() {
-  local out w
-  out=$(nft list table ip "$nft_table" 2> /dev/null) || { echo novs; return; }
-  w=$(grep -o "comment \"rs ${1//./\\.} weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
-  echo "${w:-absent}"
-}
-has_weight() { [[ $(weight "$1") == "$2" ]]; }
-weights() { echo "${rs[0]}=$(weight "${rs[0]}") ${rs[1]}=$(weight "${rs[1]}")"; }
 # The HTTP status of one request through the VIP ("000": no connection).
 through_vip() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$VIP:$VPORT/healthz" 2> /dev/null || true; }
 
@@ -68,18 +39,7 @@ start_server() { # index, auth (1: every path answers 401)
   server_pid[$i]=$!
 }
 for i in 0 1; do
-  n=$((i + 1)) ns=fo-srv$n-$$
-  ip netns add "$ns"
-  server_ns[$i]=$ns
-  ip link add fo-v$n type veth peer name fo-p$n
-  ip link set fo-p$n netns "$ns"
-  ip link set fo-v$n up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set fo-p$n up
-  ip addr add 10.77.$n.1/24 dev fo-v$n
-  ip -n "$ns" addr add 10.77.$n.2/24 dev fo-p$n
-  ip -n "$ns" route add default via 10.77.$n.1
-  rs[$i]=10.77.$n.2:$VPORT
+  add_server_ns "$i" fo 77 "$VPORT"
   start_server "$i" 1
 done
 direct() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$1/healthz" 2> /dev/null || true; }

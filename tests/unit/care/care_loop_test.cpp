@@ -412,5 +412,42 @@ TEST_F(CareLoopTest, CleanUpRemovesOurServiceAndHostSetupOnly) {
   EXPECT_TRUE(cleanUp(datapath, host, service.key));
 }
 
+
+// Issue 13: a refused check removes at once; a "not ready" one drains until --drain-timeout.
+TEST_F(CareLoopTest, RefusedRemovesAtOnceNotReadyDrainsUntilTheDeadline) {
+  auto loop = makeLoop({a, b, c});
+  ASSERT_TRUE(loop->start());
+  dispatcher.runDue();
+  ASSERT_EQ(realCount(), 3u);
+  probers.setResult(a, health::ProbeResult{false, "connect: Connection refused", {}, health::FailureKind::Refused});
+  probers.setResult(b, health::ProbeResult{false, "HTTP 500", {}, health::FailureKind::HttpStatus});
+  dispatcher.advance(5s);
+  EXPECT_EQ(weight(a), std::nullopt);  // removed, no weight-0 step
+  EXPECT_EQ(weight(b), 0u);            // drained
+  dispatcher.advance(9s);              // failing again does not end the drain (10 s by default)
+  EXPECT_EQ(weight(b), 0u);
+  dispatcher.advance(1s);              // the deadline passes: removed
+  EXPECT_EQ(weight(b), std::nullopt);
+  EXPECT_EQ(weight(c), 1u);
+}
+
+// Issue 13: evidence takes a server out before its next check; an active check follows at once.
+TEST_F(CareLoopTest, EvidenceActsAtOnceAndAnImmediateCheckConfirms) {
+  auto loop = makeLoop({a, b});
+  ASSERT_TRUE(loop->start());
+  dispatcher.runDue();
+  const int before = probers.started(a);
+  loop->onEvidence(a, health::FailureKind::Refused, "connection from 10.0.0.5:40000 refused");
+  EXPECT_EQ(weight(a), std::nullopt);
+  EXPECT_EQ(probers.started(a), before + 1);  // the confirming check, not waiting for the interval
+  dispatcher.runDue();                        // it passes (a false alarm): a is back
+  EXPECT_EQ(weight(a), 1u);
+  // b is now the only one evidence could take; a's cooldown holds for a; b can still go once.
+  loop->onEvidence(b, health::FailureKind::Timeout, "connection from 10.0.0.5:40001 unanswered for 1s");
+  EXPECT_EQ(weight(b), 0u);
+  loop->onEvidence(a, health::FailureKind::Refused, "connection from 10.0.0.5:40002 refused");
+  EXPECT_EQ(weight(a), 1u);  // the last active server (and in its cooldown): kept
+}
+
 }  // namespace
 }  // namespace lvscare::care

@@ -18,6 +18,11 @@ TEST(ClassifyCheck, ReasonsFromTheProbersDetails) {
             CheckReason::Tls);
   EXPECT_EQ(classifyCheck(ProbeResult{false, "connect: No route to host", {}}), CheckReason::Other);
   EXPECT_EQ(classifyCheck(ProbeResult{false, "connection closed without a response", {}}), CheckReason::Other);
+  // The probers' own kind wins over the text.
+  EXPECT_EQ(classifyCheck(ProbeResult{false, "connect: No route to host", {}, health::FailureKind::Unreachable}),
+            CheckReason::Unreachable);
+  EXPECT_EQ(classifyCheck(ProbeResult{false, "recv: Connection reset by peer", {}, health::FailureKind::Refused}),
+            CheckReason::Refused);
 }
 
 TEST(PartOfHostChange, FromTheHostSetupsLines) {

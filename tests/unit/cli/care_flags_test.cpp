@@ -407,6 +407,9 @@ TEST(CareFlagsTest, RuleViolationsReadInFull) {
       {{"--rs", "[fd00::1]:80"}, "--rs \"[fd00::1]:80\": an IPv6 real server for the IPv4 --vs 10.0.0.1:80"},
       {{"--mode", "bridge"}, "--mode \"bridge\": want route, link or \"\""},
       {{"--datapath", "xdp"}, "--datapath \"xdp\": want ipvs, nftables or auto"},
+      {{"--drain-timeout", "-1s"}, "--drain-timeout \"-1s\": must not be negative"},
+      {{"--flap-damping-base", "10s", "--flap-damping-max", "5s"},
+       "--flap-damping-max \"5s\": must be at least the base (10s)"},
   };
   for (const auto& [extra, expected] : cases) {
     auto args = base;
@@ -505,6 +508,35 @@ TEST(CareFlagsTest, FailOpenAndExplicitSkipVerify) {
   auto verifyEnv = parse(base, {{"CARE_HEALTH_INSECURE_SKIP_VERIFY", "false"}});
   ASSERT_TRUE(verifyEnv.result);
   EXPECT_EQ(verifyEnv.result->config.probe.insecureSkipVerifyGiven, std::optional<bool>(false));
+}
+
+
+// Issue 13: down versus drain, flap damping and passive detection; defaults and both sources.
+TEST(CareFlagsTest, FailoverFlags) {
+  const std::vector<std::string> base{"--vs", "10.103.97.2:6443", "--rs", "192.168.0.2:6443"};
+  auto plain = parse(base);
+  ASSERT_TRUE(plain.result) << plain.parseError;
+  EXPECT_EQ(plain.result->config.drainTimeout, std::chrono::seconds(10));
+  EXPECT_EQ(plain.result->config.flapDampingBase, health::Duration::zero());
+  EXPECT_EQ(plain.result->config.flapDampingMax, std::chrono::seconds(60));
+  EXPECT_TRUE(plain.result->config.passiveDetection);
+
+  std::vector<std::string> args = base;
+  for (const char* extra : {"--drain-timeout", "0", "--flap-damping-base", "2s", "--flap-damping-max", "1m",
+                            "--passive-detection=false"}) {
+    args.emplace_back(extra);
+  }
+  auto set = parse(args);
+  ASSERT_TRUE(set.result) << set.parseError;
+  EXPECT_EQ(set.result->config.drainTimeout, health::Duration::zero());
+  EXPECT_EQ(set.result->config.flapDampingBase, std::chrono::seconds(2));
+  EXPECT_EQ(set.result->config.flapDampingMax, std::chrono::minutes(1));
+  EXPECT_FALSE(set.result->config.passiveDetection);
+
+  auto env = parse(base, {{"CARE_DRAIN_TIMEOUT", "30"}, {"CARE_PASSIVE_DETECTION", "false"}});
+  ASSERT_TRUE(env.result) << env.parseError;
+  EXPECT_EQ(env.result->config.drainTimeout, std::chrono::seconds(30));
+  EXPECT_FALSE(env.result->config.passiveDetection);
 }
 
 }  // namespace

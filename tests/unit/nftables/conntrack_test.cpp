@@ -7,25 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "nftables/conntrack.hpp"
+#include "unit/nftables/conntrack_test_helpers.hpp"
 
 namespace lvscare::nftables {
 namespace {
 
 using netlink::MessageBuilder;
 
-void putTuple(MessageBuilder& builder, std::uint16_t type, const Endpoint& source, const Endpoint& destination) {
-  const auto tuple = builder.beginNested(type);
-  const auto ip = builder.beginNested(CTA_TUPLE_IP);
-  builder.putBytes(CTA_IP_V4_SRC, netlink::Bytes(source.address.bytes.data(), 4));
-  builder.putBytes(CTA_IP_V4_DST, netlink::Bytes(destination.address.bytes.data(), 4));
-  builder.endNested(ip);
-  const auto proto = builder.beginNested(CTA_TUPLE_PROTO);
-  builder.putU8(CTA_PROTO_NUM, IPPROTO_TCP)
-      .putBe16(CTA_PROTO_SRC_PORT, source.port)
-      .putBe16(CTA_PROTO_DST_PORT, destination.port);
-  builder.endNested(proto);
-  builder.endNested(tuple);
-}
+using testing::putTuple;
 
 // A dumped entry: client 10.0.0.5:40000 -> VIP 169.254.0.1:80, DNATed to 127.0.0.1:8081.
 netlink::Message entryMessage() {

@@ -1,0 +1,77 @@
+// Canary connections (issue 15): one idle TCP connection held open to each real server, so that
+// the death of a server's process is known the moment its kernel closes the process's sockets,
+// before the next client connects, with no probe traffic at all.
+//
+// A closed canary is not yet a death: servers close idle connections on purpose (an idle or
+// header timeout, a graceful restart). So a close is confirmed at once by reconnecting: the
+// reconnect refused (nothing listens any more) or unreachable is a death and is reported; a
+// reconnect that succeeds is an idle close and only counted. A false alarm therefore costs no
+// time out of rotation at all, and a real death is reported one connect round trip after it.
+// A host that dies without a word (no FIN) is noticed by TCP keepalive on the canary (a few
+// seconds) and by the active checks, whichever comes first.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lvscare/event_loop.hpp"
+#include "lvscare/health.hpp"
+
+namespace lvscare::health {
+
+struct CanaryOptions {
+  Duration connectTimeout = std::chrono::seconds(1);  // a reconnect not answered by then is a timeout
+  Duration retryMin = std::chrono::seconds(1);        // while a server refuses, retry this often...
+  Duration retryMax = std::chrono::seconds(5);        // ...doubling up to this
+  // A canary the server closes sooner than this after opening it is not reopened at once (a
+  // server that closes every idle connection straight away must not see a reconnect loop): the
+  // reconnect, which still tells a death from an idle close, waits for the retry delay.
+  Duration minLifetime = std::chrono::seconds(1);
+  // TCP keepalive on an open canary: first probe after idle, then every interval, dead after count.
+  int keepaliveIdleSeconds = 5;
+  int keepaliveIntervalSeconds = 1;
+  int keepaliveCount = 3;
+};
+
+class CanaryWatch {
+ public:
+  // A death: the server's canary closed and reconnecting failed (Refused, Unreachable, Timeout).
+  using DeathCallback = std::function<void(const Endpoint& server, FailureKind kind, const std::string& detail)>;
+
+  // `loop` must outlive the watch. The callback may call anything but must not destroy the watch.
+  CanaryWatch(event::EpollDispatcher& loop, const std::vector<Endpoint>& servers, DeathCallback onDeath,
+              CanaryOptions options = {});
+  ~CanaryWatch();
+  CanaryWatch(const CanaryWatch&) = delete;
+  CanaryWatch& operator=(const CanaryWatch&) = delete;
+
+  void start();  // connects every canary
+
+  struct Counters {
+    std::uint64_t connects = 0;    // canaries opened
+    std::uint64_t idleCloses = 0;  // closed, and the reconnect succeeded
+    std::uint64_t deaths = 0;      // closed, and the reconnect failed: reported
+  };
+  const Counters& counters() const { return counters_; }
+  std::size_t open() const;  // canaries open now
+
+ private:
+  struct Canary;
+  void connect(Canary& canary);
+  void onEvents(Canary& canary, std::uint32_t events);
+  void onConnectResult(Canary& canary, int error);
+  void onClosed(Canary& canary);
+  void retryLater(Canary& canary);
+
+  event::EpollDispatcher& loop_;
+  DeathCallback onDeath_;
+  CanaryOptions options_;
+  std::map<Endpoint, std::unique_ptr<Canary>> canaries_;
+  Counters counters_;
+};
+
+}  // namespace lvscare::health

@@ -30,6 +30,8 @@ namespace {
 // reconnects at once instead of retransmitting into nothing. (NftDatapath deletes the conntrack
 // entries of a removed backend itself.)
 constexpr const char* kExpireNodestConn = "net.ipv4.vs.expire_nodest_conn";
+// IPVS connections appear in conntrack (and its events) only with this set.
+constexpr const char* kVsConntrack = "net.ipv4.vs.conntrack";
 
 DatapathOpener ipvsOpener(ModuleLoader loader) {
   return [loader = std::move(loader)]() -> Result<std::unique_ptr<Datapath>> {
@@ -77,17 +79,20 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   return ok ? kExitOk : kExitFailure;
 }
 
-// Evidence from the kernel's own connection tracking (issue 13), where the datapath has it. With
-// IPVS, connections bypass conntrack's events unless net.ipv4.vs.conntrack is set, so only the
-// active checks detect failures there. A failure to subscribe costs the feature, not the VIP.
+// Evidence from the kernel's own connection tracking (issue 13). nftables' DNAT runs on conntrack,
+// so its connections are there; IPVS connections are only when net.ipv4.vs.conntrack is 1 (link
+// mode sets it anyway; kube-proxy's IPVS mode too): then IPVS writes the real server into the
+// entry's reply tuple, and conntrack's events describe IPVS connections as they do DNAT ones.
+// A failure to subscribe costs the feature, not the VIP.
 std::unique_ptr<PassiveDetector> startPassiveDetection(const CareConfig& config, DatapathKind kind,
                                                        event::EpollDispatcher& loop, CareLoop& care,
                                                        health::Duration probeTimeout) {
   if (!config.passiveDetection) return nullptr;
-  if (kind != DatapathKind::Nftables) {
-    logf(LogLevel::Info, "passive detection off datapath={} reason={}", toString(kind),
-         logValue("IPVS gives no per-connection events here; failures are found by the active checks"));
-    return nullptr;
+  if (kind == DatapathKind::Ipvs) {
+    if (auto set = host::setSysctl(kVsConntrack, "1"); !set) {
+      logf(LogLevel::Warn, "passive detection off datapath=ipvs error={}", logValue(set.error().describe()));
+      return nullptr;
+    }
   }
   // A SYN the server has not answered within a second (or the probe timeout, if shorter) is
   // evidence: clients retransmit their SYN at one second.
@@ -97,7 +102,7 @@ std::unique_ptr<PassiveDetector> startPassiveDetection(const CareConfig& config,
     logf(LogLevel::Warn, "passive detection off error={}", logValue(detector.error().describe()));
     return nullptr;
   }
-  logf(LogLevel::Info, "passive detection on source=conntrack unanswered_after={}",
+  logf(LogLevel::Info, "passive detection on source=conntrack datapath={} unanswered_after={}", toString(kind),
        health::formatDuration(unansweredAfter));
   return std::move(*detector);
 }

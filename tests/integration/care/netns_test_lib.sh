@@ -88,10 +88,15 @@ stop_server_test() {
   finish_cleanup "$status"
 }
 
-# The weight of real server $1 in our nftables table for $VIP:$VPORT, as nft shows it: a number,
-# "absent", or "novs" when the table is not there.
+# The weight of real server $1 for $VIP:$VPORT as the kernel holds it, read with nft (or with
+# ipvsadm when DATAPATH=ipvs): a number, "absent", or "novs" when the virtual server is not there.
 weight() {
   local out w
+  if [[ ${DATAPATH:-nftables} == ipvs ]]; then
+    out=$(ipvsadm -Ln -t "$VIP:$VPORT" 2> /dev/null) || { echo novs; return; }
+    awk -v rs="$1" '$1 == "->" && $2 == rs { print $4; found = 1 } END { if (!found) print "absent" }' <<< "$out"
+    return
+  fi
   out=$(nft list table ip "lvscare_tcp_${VIP}_${VPORT}" 2> /dev/null) || { echo novs; return; }
   w=$(grep -o "comment \"rs ${1//./\\.} weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
   echo "${w:-absent}"

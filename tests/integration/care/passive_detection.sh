@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Passive detection on the nftables datapath (issue 13), end to end:
 #
-#   passive_detection.sh <lvscare binary>
+#   passive_detection.sh <lvscare binary> [nftables|ipvs]
 #
+# On IPVS (in the test VM) lvscare sets net.ipv4.vs.conntrack=1 so that IPVS connections show in
+# conntrack's events; the rest is the same.
 # Three busybox httpd servers in network namespaces of their own behind veth pairs (10.79.N.2:80),
 # lvscare keeping 10.103.98.1:80 in route mode with --interval 30, so that within the test only
 # the conntrack events it watches can act (the first check round is at start, the next 30 s
@@ -17,12 +19,14 @@
 # bounded. Exit 0 on success, 1 on failure, 77 when it cannot run here.
 set -euo pipefail
 
-[[ $# -eq 1 ]] || { echo "usage: $0 <lvscare>" >&2; exit 2; }
-readonly LVSCARE=$1 VIP=10.103.98.1 VPORT=80 VS=10.103.98.1:80 NODE_IP=10.79.1.1
+[[ $# -ge 1 ]] || { echo "usage: $0 <lvscare> [nftables|ipvs]" >&2; exit 2; }
+readonly WAIT=${PASSIVE_WAIT:-5}  # seconds for each wait; more in the emulated VM
+readonly LVSCARE=$1 DATAPATH=${2:-nftables} VIP=10.103.98.1 VPORT=80 VS=10.103.98.1:80 NODE_IP=10.79.1.1
 source "$(dirname "$0")/netns_test_lib.sh"
 [[ $(id -u) -eq 0 ]] || skip "needs root"
 if [[ -z ${PASSIVE_NETNS:-} ]]; then exec unshare -n env PASSIVE_NETNS=1 "$0" "$@"; fi
 find_busybox
+[[ $DATAPATH == nftables ]] || command -v ipvsadm > /dev/null || skip "needs ipvsadm"
 for tool in curl ip nft unshare; do command -v "$tool" > /dev/null || skip "needs $tool"; done
 begin_server_test passive-detection
 fail() { fail_with_state 60 "$@"; }
@@ -40,12 +44,15 @@ for i in 0 1 2; do
   ip netns exec "${server_ns[$i]}" "$busybox" httpd -f -p "${rs[$i]}" -h "$work/www$i" &
   server_pid[$i]=$!
 done
+# lvscare's first check is its only one for 30 s: the servers must answer before it starts.
+answers() { curl -s -o /dev/null --max-time 1 "http://$1/"; }
+for i in 0 1 2; do wait_for "$WAIT" answers "${rs[$i]}" || fail "server ${rs[$i]} does not answer"; done
 
 "$LVSCARE" care --vs "$VS" --rs "${rs[0]}" --rs "${rs[1]}" --rs "${rs[2]}" --health-schem http --health-path / \
-  --interval 30 --health-timeout 1s --datapath nftables --ip "$NODE_IP" --logger DEBG \
+  --interval 30 --health-timeout 1s --datapath "$DATAPATH" --ip "$NODE_IP" --logger DEBG \
   --metrics-bind-address "" >> "$log" 2>&1 &
 care_pid=$!
-wait_for 10 eval 'has_weight "${rs[0]}" 1 && has_weight "${rs[1]}" 1 && has_weight "${rs[2]}" 1' \
+wait_for "$WAIT" eval 'has_weight "${rs[0]}" 1 && has_weight "${rs[1]}" 1 && has_weight "${rs[2]}" 1' \
   || fail "not all three at weight 1: $(weights)"
 grep -q "passive detection on source=conntrack" "$log" || fail "passive detection did not start"
 say "all three at weight 1; passive detection on"
@@ -53,7 +60,7 @@ say "all three at weight 1; passive detection on"
 # --- 1. killed: refused, removed at once ------------------------------------------------------
 kill -9 "${server_pid[0]}"; wait "${server_pid[0]}" 2> /dev/null || true
 requests 3  # round robin: one of them goes to the dead server
-wait_for 5 has_weight "${rs[0]}" absent || fail "killed server not removed: $(weights)"
+wait_for "$WAIT" has_weight "${rs[0]}" absent || fail "killed server not removed: $(weights)"
 grep -q "rs=${rs[0]} active -> removed weight=none detail=\"passive: connection from .* refused\"" "$log" \
   || fail "no line saying ${rs[0]} was removed on a refused connection"
 sleep 0.5  # the confirming check fails too: it stays out
@@ -63,7 +70,7 @@ say "killed server removed on the first refused connection: $(weights)"
 # --- 2. black-holed: unanswered, weight 0 -----------------------------------------------------
 black_hole 1
 requests 2  # two servers left: one of these goes to the black hole and times out
-wait_for 5 eval '! has_weight "${rs[1]}" 1' || fail "black-holed server still at weight 1: $(weights)"
+wait_for "$WAIT" eval '! has_weight "${rs[1]}" 1' || fail "black-holed server still at weight 1: $(weights)"
 grep -q "rs=${rs[1]} active -> draining weight=0 detail=\"passive: connection from .* unanswered for 1s\"" "$log" \
   || fail "no line saying ${rs[1]} was drained on an unanswered connection"
 say "black-holed server taken out on an unanswered connection: $(weights)"
@@ -71,10 +78,9 @@ say "black-holed server taken out on an unanswered connection: $(weights)"
 # --- 3. the last active server is never taken by evidence -------------------------------------
 black_hole 2
 requests 1
-sleep 1.5  # past the unanswered wait
-has_weight "${rs[2]}" 1 || fail "evidence took the last active server: $(weights)"
-grep -q "evidence rs=${rs[2]} kind=timeout .* ignored=\"last active server\"" "$log" \
+wait_for "$WAIT" grep -q "evidence rs=${rs[2]} kind=timeout .* ignored=\"last active server\"" "$log" \
   || fail "no line saying evidence against the last active server was ignored"
+has_weight "${rs[2]}" 1 || fail "evidence took the last active server: $(weights)"
 say "the last active server kept at weight 1 against evidence: $(weights)"
 
 # --- 4. -C ------------------------------------------------------------------------------------
@@ -82,5 +88,6 @@ kill "$care_pid"; wait "$care_pid" 2> /dev/null || true
 care_pid=
 "$LVSCARE" care --vs "$VS" -C --ip "$NODE_IP" >> "$log" 2>&1 || fail "-C failed"
 ! nft list ruleset | grep -q "table ip lvscare_" || fail "-C left a table"
+[[ $DATAPATH == nftables ]] || [[ $(weight "${rs[2]}") == novs ]] || fail "-C left the IPVS virtual server"
 say "-C: nothing of ours left"
 ok=1

@@ -4,7 +4,9 @@
 #   passive_detection.sh <lvscare binary> [nftables|ipvs]
 #
 # On IPVS (in the test VM) lvscare sets net.ipv4.vs.conntrack=1 so that IPVS connections show in
-# conntrack's events; the rest is the same.
+# conntrack's events. Conntrack itself runs in a network namespace only once a rule needs it (on a
+# node: kube-proxy's and the CNI's rules; link mode's masquerade); this fresh namespace in route
+# mode has none, so the test adds one rule that counts new connections, as a node has.
 # Three busybox httpd servers in network namespaces of their own behind veth pairs (10.79.N.2:80),
 # lvscare keeping 10.103.98.1:80 in route mode with --interval 30, so that within the test only
 # the conntrack events it watches can act (the first check round is at start, the next 30 s
@@ -38,6 +40,9 @@ black_hole() {
 }
 
 ip link set lo up
+if [[ $DATAPATH == ipvs ]]; then
+  nft -f - <<< "table ip node_conntrack { chain out { type filter hook output priority 0; ct state new counter; }; }"
+fi
 for i in 0 1 2; do
   add_server_ns "$i" pd 79 "$VPORT"
   mkdir -p "$work/www$i" && echo "server $i" > "$work/www$i/index.html"

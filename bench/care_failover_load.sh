@@ -19,8 +19,9 @@
 #                  same path, delay_loop 1, connect_timeout 1, retry 0, the VIP on lo
 # DATAPATH (nftables, default, or ipvs) is the lvscare rows' --datapath.
 # All check $HEALTH_PATH (default /readyz). Scenarios, each trial with tests/support/vip_load_client
-# running ($RATE fresh connections per second, default 50, from $CLIENTS concurrent clients, each request
-# bounded by $REQUEST_TIMEOUT, default 2s) through the row's address:
+# running ($RATE fresh connections per second, default 50, from $CLIENTS concurrent clients, default
+# 128 so that no request waits for a free client while many hang, each request bounded by
+# $REQUEST_TIMEOUT, default 2s) through the row's address:
 #   kill       master 2 gets SIGKILL (its port refuses), is restarted once the balancer had time to
 #              take it out (interval + timeout + 1.5 s), and the trial ends once it serves again:
 #              failed requests per crash and the client-visible outage;
@@ -44,7 +45,7 @@ ROLLING_TRIALS=${ROLLING_TRIALS:-2}
 DATAPATH=${DATAPATH:-nftables}
 if [[ $DATAPATH == ipvs ]]; then ROWS=${ROWS:-lvscare lvscare-5s haproxy keepalived}; else ROWS=${ROWS:-lvscare lvscare-5s haproxy}; fi
 SCENARIOS=${SCENARIOS:-kill blackhole rolling}
-RATE=${RATE:-50} CLIENTS=${CLIENTS:-32} REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-2s}
+RATE=${RATE:-50} CLIENTS=${CLIENTS:-128} REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-2s}
 HEALTH_PATH=${HEALTH_PATH:-/readyz} SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-3s}
 LVSCARE_EXTRA_FLAGS=${LVSCARE_EXTRA_FLAGS:-} LVSCARE_GO_EXTRA_FLAGS=${LVSCARE_GO_EXTRA_FLAGS:-}
 LVSCARE=$BUILD/src/cli/lvscare STANDIN=$BUILD/tests/support/apiserver_standin CLIENT=$BUILD/tests/support/vip_load_client
@@ -288,9 +289,9 @@ printf '%-11s %-10s %6s %15s %15s %18s %15s %5s\n' row scenario trials "failed p
 for row in $ROWS; do
   for scenario in $SCENARIOS; do
     # shellcheck disable=SC2206  # the values are words
-    failed=(${figures["$row $scenario failed"]:-}) outage=(${figures["$row $scenario outage"]:-})
-    victim=(${figures["$row $scenario to_victim"]:-}) lost=(${figures["$row $scenario lost"]:-})
-    slowest=(${figures["$row $scenario slowest"]:-})
+    failed=(${figures["$row $scenario failed"]:-}) outage=(${figures["$row $scenario outage"]:-}) \
+      victim=(${figures["$row $scenario to_victim"]:-}) lost=(${figures["$row $scenario lost"]:-}) \
+      slowest=(${figures["$row $scenario slowest"]:-})
     printf '%-11s %-10s %6d %15s %15s %18s %15s %5d\n' "$row" "$scenario" "${#failed[@]}" "$(p50_max "${failed[@]}")" \
       "$(p50_max "${outage[@]}")" "$(p50_max "${victim[@]}")" "$(p50_max "${slowest[@]}")" "$(sum "${lost[@]}")"
   done

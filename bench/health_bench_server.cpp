@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include <string_view>
 
 #include "lvscare/event_loop.hpp"
+#include "support/self_signed_tls.hpp"
 
 namespace lvscare::bench {
 namespace {
@@ -25,27 +25,6 @@ using namespace lvscare::event;
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "health_check_bench server: %s\n", what.c_str());
   std::exit(1);
-}
-
-// A server context with a fresh self-signed P-256 certificate: the checkers do not verify it.
-SSL_CTX* makeServerContext() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
-  X509_set_pubkey(cert, key);
-  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("bench"), -1, -1, 0);
-  X509_set_issuer_name(cert, X509_get_subject_name(cert));
-  X509_sign(cert, key, EVP_sha256());
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (ctx == nullptr || SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
-    die("TLS server context");
-  }
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return ctx;
 }
 
 struct Connection {
@@ -109,7 +88,8 @@ void serveHealth(const std::vector<UniqueFd>& listeners, bool tls, std::atomic<s
   if (!loop) die(loop.error().describe());
   // OpenSSL writes with write(2): a checker that has closed must not kill the server.
   signal(SIGPIPE, SIG_IGN);
-  SSL_CTX* ctx = tls ? makeServerContext() : nullptr;
+  SSL_CTX* ctx = tls ? testing::makeSelfSignedServerContext("bench") : nullptr;
+  if (tls && ctx == nullptr) die("TLS server context");
   std::vector<std::unique_ptr<FdWatch>> watches;
   std::vector<std::unique_ptr<Connection>> connections(65536);  // by fd
   for (const UniqueFd& listener : listeners) {

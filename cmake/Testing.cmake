@@ -2,6 +2,7 @@
 #   unit        no root, no sleeps, fake clock
 #   root        integration against this machine's kernel, inside network namespaces the test makes
 #   vm          real IPVS inside a small VM booted with Debian's kernel (tests/vm)
+#   loopback    no root: real sockets on 127.0.0.1 and real time (seconds), e.g. the test servers
 # A test that cannot run here (not root, no VM) prints why and is reported by CTest as skipped.
 
 # lvscare_add_gtest(name LABEL unit|root SOURCES... DEPS...)

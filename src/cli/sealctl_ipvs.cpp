@@ -13,7 +13,8 @@ SealctlCommand addIpvsCommand(CLI::App& sealctl) {
   CLI::App* ipvs =
       sealctl.add_subcommand("ipvs", "set up the IPVS virtual server for the masters (lvscare care in-process)");
   auto flags = std::make_shared<CareFlags>(*ipvs, "IPVS");
-  return SealctlCommand{ipvs, [flags] { return runCareCommand(*flags, "sealctl"); }};
+  return SealctlCommand{
+      ipvs, [flags](const std::vector<std::string>& warnings) { return runCareCommand(*flags, "sealctl", warnings); }};
 }
 
 }  // namespace lvscare::cli

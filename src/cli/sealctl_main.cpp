@@ -1,8 +1,9 @@
 // sealctl: Sealos' node helper, the parts that concern lvscare (static pod manifests, IPVS setup).
 #include <algorithm>
 #include <cstdio>
+#include <span>
 
-#include "cli/care_flags.hpp"
+#include "cli/pflag_args.hpp"
 #include "cli/sealctl.hpp"
 #include "lvscare/log.hpp"
 
@@ -12,27 +13,6 @@ int reportError(std::string_view message, int code) {
   const std::string line = printable(message);
   std::fprintf(stderr, "sealctl: %s\n", line.c_str());
   return code;
-}
-
-std::vector<std::string> attachFlagValues(std::vector<std::string> args, const std::vector<std::string_view>& flags) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--") {  // everything after it is positional
-      out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-      break;
-    }
-    bool attached = false;
-    for (auto flag : flags) {
-      if (args[i] == flag && i + 1 < args.size()) {
-        out.push_back(args[i] + "=" + args[i + 1]);
-        ++i;
-        attached = true;
-        break;
-      }
-    }
-    if (!attached) out.push_back(args[i]);
-  }
-  return out;
 }
 
 }  // namespace lvscare::cli
@@ -48,9 +28,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
-  args = attachFlagValues(std::move(args), {"--options"});
-  args = splitEmptyAssignments(std::move(args));  // `sealctl ipvs --mode=` as pflag reads it
-  std::reverse(args.begin(), args.end());         // CLI11 takes the arguments last first
+  std::vector<std::string> warnings;
+  for (const auto& command : commands) {
+    // The command's flags as Sealos' pflag reads them; `static-pod`'s own (--path) may stand on
+    // either side of the `lvscare` word, as with cobra.
+    const CLI::App* parent = command.app->get_parent();
+    const bool nested = parent != &app;
+    if (args.front() != (nested ? parent : command.app)->get_name()) continue;
+    auto read = readPflagArgs(std::span(args).subspan(1), flagSpecsOf(*command.app, nested),
+                              nested ? command.app->get_name() : std::string());
+    if (!read) return reportError(read.error().message, lvscare::kExitUsage);
+    args.resize(1);
+    args.insert(args.end(), read->args.begin(), read->args.end());
+    warnings = std::move(read->warnings);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp& e) {
@@ -61,7 +53,7 @@ int main(int argc, char** argv) {
     return reportError(e.what(), lvscare::kExitUsage);
   }
   for (const auto& command : commands) {
-    if (command.app->parsed()) return command.run();
+    if (command.app->parsed()) return command.run(warnings);
   }
   std::fputs(app.help().c_str(), stderr);
   return lvscare::kExitUsage;

@@ -37,21 +37,13 @@ cleanup() {
   set +e
   [[ -n $care_pid ]] && kill "$care_pid" 2> /dev/null
   for pid in "${server_pid[@]}"; do kill "$pid" 2> /dev/null; done
-  for ns in "${server_ns[@]}"; do
-    for pid in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
-    ip netns del "$ns" 2> /dev/null
-  done
+  del_peer_netns "${server_ns[@]}"
   finish_cleanup "$status"
 }
 trap cleanup EXIT
 fail() { fail_with_state 60 "$@"; }
 nft_table=lvscare_tcp_${VIP}_${VPORT}
-weight() {
-  local out w
-  out=$(nft list table ip "$nft_table" 2> /dev/null) || { echo novs; return; }
-  w=$(grep -o "comment \"rs ${1//./\\.} weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
-  echo "${w:-absent}"
-}
+weight() { rs_weight "$nft_table" "$1"; }
 has_weight() { [[ $(weight "$1") == "$2" ]]; }
 weights() { echo "${rs[0]}=$(weight "${rs[0]}") ${rs[1]}=$(weight "${rs[1]}")"; }
 # The HTTP status of one request through the VIP ("000": no connection).
@@ -69,16 +61,8 @@ start_server() { # index, auth (1: every path answers 401)
 }
 for i in 0 1; do
   n=$((i + 1)) ns=fo-srv$n-$$
-  ip netns add "$ns"
   server_ns[$i]=$ns
-  ip link add fo-v$n type veth peer name fo-p$n
-  ip link set fo-p$n netns "$ns"
-  ip link set fo-v$n up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set fo-p$n up
-  ip addr add 10.77.$n.1/24 dev fo-v$n
-  ip -n "$ns" addr add 10.77.$n.2/24 dev fo-p$n
-  ip -n "$ns" route add default via 10.77.$n.1
+  add_peer_netns "$ns" fo-v$n 10.77.$n.1/24 10.77.$n.2/24
   rs[$i]=10.77.$n.2:$VPORT
   start_server "$i" 1
 done

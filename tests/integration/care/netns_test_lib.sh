@@ -1,5 +1,6 @@
-# Shared by fail_open_k3s.sh and go_lvscare_takeover.sh (sourced, not run): timing, bounded waits,
-# messages, and the end of a cleanup trap. Needs $work, $log and $ok from the script.
+# Shared by fail_open_k3s.sh, go_lvscare_takeover.sh and ../cli/sealos_corpus.sh (sourced, not
+# run): timing, bounded waits, messages, server namespaces, weights in our nftables table, and the
+# end of a cleanup trap. Needs $work, $log and $ok from the script.
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 say() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
@@ -27,4 +28,40 @@ finish_cleanup() {
   wait 2> /dev/null
   if ((ok)); then rm -rf "$work"; else echo "files kept in $work" >&2; fi
   exit "$status"
+}
+
+# add_peer_netns <ns> <link> <address here/len> <address there/len>...: network namespace <ns>
+# joined to this one by the veth pair <link> (here) and <link>-p (there), both up, with a default
+# route back through the address here: where a test's servers ("masters") listen. The caller
+# removes it with del_peer_netns in its cleanup.
+add_peer_netns() {
+  local ns=$1 link=$2 here=$3 there
+  shift 3
+  ip netns add "$ns"
+  ip link add "$link" type veth peer name "$link-p"
+  ip link set "$link-p" netns "$ns"
+  ip link set "$link" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set "$link-p" up
+  ip addr add "$here" dev "$link"
+  for there in "$@"; do ip -n "$ns" addr add "$there" dev "$link-p"; done
+  ip -n "$ns" route add default via "${here%/*}"
+}
+
+# del_peer_netns <ns>...: kills what still runs in each and deletes it.
+del_peer_netns() {
+  local ns pid
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
+    ip netns del "$ns" 2> /dev/null
+  done
+}
+
+# rs_weight <nft table> <real server ip:port>: its weight in our table (lvscare writes
+# "rs <ip:port> weight <n>" as the rule's comment), "absent", or "novs" without the table.
+rs_weight() {
+  local out w
+  out=$(nft list table ip "$1" 2> /dev/null) || { echo novs; return; }
+  w=$(grep -o "comment \"rs ${2//./\\.} weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
+  echo "${w:-absent}"
 }

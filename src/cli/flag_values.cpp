@@ -9,12 +9,13 @@
 #include <limits>
 
 #include "lvscare/endpoint.hpp"
+#include "lvscare/log.hpp"
 
 namespace lvscare::cli {
 namespace {
 
 Failure bad(std::string_view flag, std::string_view text, std::string_view why) {
-  return fail(Errc::InvalidArgument, fmt::format("{} \"{}\": {}", flag, text, why));
+  return fail(Errc::InvalidArgument, fmt::format("{} \"{}\": {}", flag, printable(text), why));
 }
 
 constexpr std::string_view kDurationHint = "not a duration (want e.g. 500ms, 10s, 1m)";
@@ -154,7 +155,7 @@ Result<int> parseClampedInt(std::string_view flag, std::string_view text) {
 Result<std::vector<std::string>> splitList(std::string_view flag, std::string_view text) {
   std::vector<std::string> fields;
   // Go's csv.Reader.Read: blank lines before the record are skipped, and an unquoted line break
-  // ends it (what follows is not read: a YAML block value's trailing newline is harmless).
+  // ends it (a YAML block value's trailing newline is harmless).
   while (!text.empty() && (text[0] == '\n' || text.starts_with("\r\n"))) text.remove_prefix(text[0] == '\n' ? 1 : 2);
   for (std::size_t at = 0; at < text.size(); ++at) {
     if (text[at] == '"') {  // a quoted part may hold line breaks: skip to its closing quote
@@ -167,6 +168,9 @@ Result<std::vector<std::string>> splitList(std::string_view flag, std::string_vi
         break;
       }
     } else if (text[at] == '\n') {
+      // Go reads no further; text there would be dropped without a word, so it is refused.
+      if (text.find_first_not_of("\r\n", at) != std::string_view::npos)
+        return bad(flag, text, "text after a line break");
       text = text.substr(0, at > 0 && text[at - 1] == '\r' ? at - 1 : at);
       break;
     }

@@ -32,7 +32,8 @@ Result<long long> parseGoInt(std::string_view flag, std::string_view text, int b
 Result<int> parseClampedInt(std::string_view flag, std::string_view text);
 
 // pflag's StringSlice for one occurrence: comma-separated, read as one CSV record (a field may be
-// double-quoted to hold a comma; a line break ends the record); "" is an empty list.
+// double-quoted to hold a comma; a line break ends the record, and text after it, which Go would
+// drop, is an error); "" is an empty list.
 Result<std::vector<std::string>> splitList(std::string_view flag, std::string_view text);
 
 // pflag's StringToString for one occurrence (LVScare's --health-req-headers): with one '=' the

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -53,7 +54,8 @@ inline Parsed parseCare(std::vector<std::string> args, std::map<std::string, std
   };
   sources.hostsFile = "/nonexistent/hosts";
   if (hostsIp) {
-    sources.hostsFile = ::testing::TempDir() + "care_parse_hosts";
+    // One file per process: CTest runs the tests of this binary side by side.
+    sources.hostsFile = ::testing::TempDir() + "care_parse_hosts." + std::to_string(::getpid());
     std::ofstream(sources.hostsFile) << "127.0.0.1 localhost\n" << hostsIp->toString() << " lvscare.node.ip\n";
   }
   out.result = flags.resolve(sources);

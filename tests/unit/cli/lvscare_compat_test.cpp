@@ -159,6 +159,8 @@ const std::vector<Row> kRows = {
    {.realServers = std::vector<std::string>{"10.0.0.2:80", "10.0.0.3:80"}}, {}, true},
   {{"--vs", "10.0.0.1:80"}, {{"CARE_RS", "10.0.0.2:80,10.0.0.3:80\n"}}, "",  // a YAML block value's newline
    {.realServers = std::vector<std::string>{"10.0.0.2:80", "10.0.0.3:80"}}, {}, true},
+  {{"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80\n10.0.0.3:80"}, {},  // Go would drop the second line
+   "--rs \"10.0.0.2:80\\n10.0.0.3:80\": text after a line break", {}, {}, true},
   {{"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80\"x"}, {}, "--rs \"10.0.0.2:80\"x\": a '\"' inside a field that is not quoted",
    {}, {}, true},
   {{"--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80,"}, {}, "--rs: empty address, want host:port", {}, {}, true},

@@ -9,7 +9,8 @@ namespace lvscare::cli {
 
 CareSources processSources() { return CareSources{}; }
 
-int runCareCommand(const CareFlags& flags, std::string_view program, const std::vector<std::string>& argumentWarnings) {
+int runCareCommand(const CareFlags& flags, std::string_view program, const std::vector<std::string>& argumentWarnings,
+                   std::optional<LogLevel> logLevel) {
   auto invocation = flags.resolve(processSources());
   if (!invocation) {
     // Escaped: the message echoes the value as given (--vs, CARE_VS, ...).
@@ -17,7 +18,7 @@ int runCareCommand(const CareFlags& flags, std::string_view program, const std::
                  printable(invocation.error().message).c_str());
     return kExitUsage;
   }
-  setLogLevel(invocation->logLevel);
+  setLogLevel(logLevel.value_or(invocation->logLevel));
   for (const auto& warning : argumentWarnings) logf(LogLevel::Warn, "{}", warning);
   for (const auto& warning : invocation->warnings) logf(LogLevel::Warn, "{}", warning);
   invocation->config.buildVersion = versionShort();

@@ -9,7 +9,7 @@
 
 namespace lvscare::cli {
 
-std::vector<FlagSpec> flagSpecsOf(const CLI::App& app, bool withParent) {
+std::vector<FlagSpec> flagSpecsOf(const CLI::App& app, bool withParents) {
   std::vector<FlagSpec> out;
   const auto collect = [&out](const CLI::App& from) {
     for (const CLI::Option* option : from.get_options()) {
@@ -24,7 +24,7 @@ std::vector<FlagSpec> flagSpecsOf(const CLI::App& app, bool withParent) {
     }
   };
   collect(app);
-  if (withParent && app.get_parent() != nullptr) collect(*app.get_parent());
+  for (const CLI::App* up = app.get_parent(); withParents && up != nullptr; up = up->get_parent()) collect(*up);
   return out;
 }
 

@@ -26,8 +26,9 @@ struct FlagSpec {
   bool isBool = false;   // pflag's NoOptDefVal "true": the flag alone means true
 };
 
-// The flags of `app` (and, with `withParent`, of its parent: cobra's persistent flags), help left out.
-std::vector<FlagSpec> flagSpecsOf(const CLI::App& app, bool withParent = false);
+// The flags of `app` (and, with `withParents`, of the commands above it: cobra's persistent
+// flags), help left out.
+std::vector<FlagSpec> flagSpecsOf(const CLI::App& app, bool withParents = false);
 
 struct PflagArgs {
   std::vector<std::string> args;        // the flags, rewritten for CLI11

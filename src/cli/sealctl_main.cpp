@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   using namespace lvscare::cli;
   CLI::App app{"sealctl: Sealos' node helper for lvscare (static pod manifests, IPVS setup)", "sealctl"};
   app.require_subcommand(1);
+  // Sealos' sealctl: a persistent flag, so it may also follow the subcommand (which falls through).
+  bool debug = false;  // read by `ipvs` through the option
+  app.add_flag("--debug", debug, "debug logging (sealctl ipvs, over its --logger)");
   const std::vector<SealctlCommand> commands = {addStaticPodCommand(app), addIpvsCommand(app)};
 
   if (argc <= 1) {
@@ -30,17 +33,22 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> warnings;
   for (const auto& command : commands) {
-    // The command's flags as Sealos' pflag reads them; `static-pod`'s own (--path) may stand on
-    // either side of the `lvscare` word, as with cobra.
+    // The command's flags as Sealos' pflag reads them, with the persistent ones above it
+    // (`static-pod`'s --path, sealctl's --debug), which may stand on either side of a command
+    // word; cobra finds the command as the first word that is not a flag.
     const CLI::App* parent = command.app->get_parent();
     const bool nested = parent != &app;
-    if (args.front() != (nested ? parent : command.app)->get_name()) continue;
-    auto read = readPflagArgs(std::span(args).subspan(1), flagSpecsOf(*command.app, nested),
-                              nested ? command.app->get_name() : std::string());
+    const std::string& name = (nested ? parent : command.app)->get_name();
+    const auto word = std::find_if(args.begin(), args.end(), [](const std::string& a) { return !a.starts_with('-'); });
+    if (word == args.end() || *word != name) continue;
+    std::vector<std::string> rest(args.begin(), word);
+    rest.insert(rest.end(), word + 1, args.end());
+    auto read = readPflagArgs(rest, flagSpecsOf(*command.app, true), nested ? command.app->get_name() : std::string());
     if (!read) return reportError(read.error().message, lvscare::kExitUsage);
-    args.resize(1);
+    args = {name};
     args.insert(args.end(), read->args.begin(), read->args.end());
     warnings = std::move(read->warnings);
+    break;
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {

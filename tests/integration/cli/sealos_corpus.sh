@@ -165,5 +165,14 @@ while IFS= read -r line; do
   say "ok: $line"
 done < "$CORPUS"
 ((checked >= 20)) || fail "only $checked lines in $CORPUS"
+# Sealos' sealctl has the persistent flag --debug (before or after `ipvs`): debug lines, same rules.
+for debug in "--debug ipvs" "ipvs --debug=true"; do
+  : > "$log"
+  run -- sealctl $debug --vs "$VIP:6443" --rs "${MASTERS[0]}:6443" --rs "${MASTERS[1]}:6443" --run-once || fail "sealctl $debug"
+  grep -q " DEBG " "$log" || fail "sealctl $debug: no debug line"
+  why=$(programmed 6443 https route) || fail "sealctl $debug: $why"
+  clean_all
+done
+say "ok: sealctl --debug ipvs and sealctl ipvs --debug=true log debug lines and program the VIP"
 say "all $checked corpus lines did what LVScare did; nothing of ours left"
 ok=1

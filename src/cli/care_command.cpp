@@ -9,7 +9,8 @@ namespace lvscare::cli {
 
 CareSources processSources() { return CareSources{}; }
 
-int runCareCommand(const CareFlags& flags, std::string_view program) {
+int runCareCommand(const CareFlags& flags, std::string_view program, const std::vector<std::string>& argumentWarnings,
+                   std::optional<LogLevel> logLevel) {
   auto invocation = flags.resolve(processSources());
   if (!invocation) {
     // Escaped: the message echoes the value as given (--vs, CARE_VS, ...).
@@ -17,7 +18,9 @@ int runCareCommand(const CareFlags& flags, std::string_view program) {
                  printable(invocation.error().message).c_str());
     return kExitUsage;
   }
-  setLogLevel(invocation->logLevel);
+  setLogLevel(logLevel.value_or(invocation->logLevel));
+  for (const auto& warning : argumentWarnings) logf(LogLevel::Warn, "{}", warning);
+  for (const auto& warning : invocation->warnings) logf(LogLevel::Warn, "{}", warning);
   invocation->config.buildVersion = versionShort();
   invocation->config.buildCommit = gitCommit();
   return care::runCare(invocation->config);

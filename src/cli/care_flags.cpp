@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <set>
 
 #include "cli/flag_values.hpp"
 #include "host/node_ip.hpp"
@@ -35,7 +37,8 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--health-schem", "https", "probe scheme: http, https or tcp");
   add(c, "--health-req-method", "GET", "HTTP request method");
   add(c, "--health-req-body", "", "HTTP request body");
-  addRepeatable(c, "--health-req-headers", "HTTP request headers k=v,k2=v2");
+  addRepeatable(c, "--health-req-headers", "HTTP request headers k=v,k2=v2 (one k=v: its value may hold commas)",
+                false);
   addRepeatable(c, "--health-status", "extra HTTP status codes (>= 400) that count as healthy");
   addBool(c, "--health-insecure-skip-verify", true, "do not verify the server's certificate");
   add(c, "--health-timeout", "10s", "probe timeout (never more than the interval)");
@@ -58,7 +61,7 @@ CareFlags::CareFlags(CLI::App& c, std::string envPrefix) : envPrefix_(std::move(
   add(c, "--flap-damping-base", "0", "hold a flapping server out this long, doubling per flap (0: off)");
   add(c, "--flap-damping-max", "60s", "the longest flap-damping hold, and the window in which a failure is a flap");
   addBool(c, "--passive-detection", true,
-          "take a server out at once when connections through the VIP are refused by it or go unanswered (nftables)");
+          "take a server out at once when connections through the VIP are refused by it or go unanswered");
   addBool(c, "--canary", false,
           "hold an idle connection to each real server: its process dying takes the server out at once");
 }
@@ -82,11 +85,12 @@ CareFlags::Flag& CareFlags::add(CLI::App& command, std::string names, std::strin
   return flag;
 }
 
-CareFlags::Flag& CareFlags::addRepeatable(CLI::App& command, std::string names, std::string help) {
+CareFlags::Flag& CareFlags::addRepeatable(CLI::App& command, std::string names, std::string help, bool splitItems) {
   Flag& flag = flags_[longName(names)];
   flag.name = longName(names);
   flag.spelling = firstName(names);
   flag.repeatable = true;
+  flag.splitItems = splitItems;
   flag.option = command.add_option(names, flag.items, std::move(help))->allow_extra_args(false);
   return flag;
 }
@@ -139,14 +143,18 @@ Result<T> blamed(Result<T> parsed, const Value& v) {
   return parsed;
 }
 
-Result<LogLevel> parseLogger(const Value& v) {
+// LVScare: "DEBG" turns debug on, anything else means INFO. Ours also reads WARN and EROR (and
+// the spellings below, in any case).
+LogLevel parseLogger(const Value& v, std::vector<std::string>& warnings) {
   std::string upper;
   for (const char c : v.text) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (upper == "DEBG" || upper == "DEBUG") return LogLevel::Debug;
   if (upper == "INFO") return LogLevel::Info;
   if (upper == "WARN" || upper == "WARNING") return LogLevel::Warn;
   if (upper == "EROR" || upper == "ERROR") return LogLevel::Error;
-  return invalid(fmt::format("{} \"{}\": want DEBG, INFO, WARN or EROR", v.source, v.text));
+  warnings.push_back(fmt::format("{} \"{}\": not DEBG, INFO, WARN or EROR; logging at INFO, as LVScare does", v.source,
+                                 printable(v.text)));
+  return LogLevel::Info;
 }
 
 Result<health::Scheme> parseScheme(const Value& v) {
@@ -181,88 +189,151 @@ Result<health::Duration> parseInterval(const Value& v) {
 
 // How one flag's text becomes part of the invocation: converted and stored, nothing more. What
 // a stored value must meet is care::validateConfig()'s to check; a repeatable flag's `apply`
-// runs once per item.
+// runs once per item. `goReads`, for LVScare's flags whose Go type can refuse a text: whether Go
+// reads it. Sealos' SetFlagsFromEnv drops flag.Set's error, so a CARE_ value that neither Go nor
+// lvscare can read is ignored (the default stays), where the same text on the command line is an
+// error.
 struct Setting {
   const char* flag;
+  GoTypeCheck goReads;
   Result<void> (*apply)(const Value& v, CareInvocation& out);
 };
 
+// --ip is used in resolve(), once the mode is known; here only read (pflag's IPVar trims spaces).
+Result<void> readIp(const Value& v, CareInvocation&) {
+  if (trimSpace(v.text).empty()) return {};
+  if (auto ip = IpAddress::parse(trimSpace(v.text)); !ip) return passOn(ip, "node IP from " + v.source);
+  return {};
+}
+
+// A map in LVScare: a key given again replaces its values; each value is split at commas, one
+// header line per part (Go's Header.Add).
+Result<void> addHeaders(const Value& v, CareInvocation& o) {
+  auto pairs = parseStringToString(v.source, v.text);
+  if (!pairs) return passOn(pairs);
+  auto& headers = o.config.probe.headers;
+  for (const auto& [key, value] : *pairs) {
+    std::erase_if(headers, [&key](const auto& header) { return header.first == key; });
+    for (std::size_t start = 0;;) {
+      const auto comma = value.find(',', start);
+      headers.emplace_back(key, value.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return {};
+}
+
+// LVScare keeps the codes in a set consulted only for statuses of 400 and above: one below is a
+// no-op there, and above 599 no status lvscare reads can match.
+Result<void> addHealthyStatus(const Value& v, CareInvocation& o) {
+  auto status = parseGoInt(v.source, v.text, 10, false);
+  if (!status) return passOn(status);
+  if (*status < 400 || *status > 599) {
+    o.warnings.push_back(fmt::format("{} \"{}\": {}; ignored", v.source, printable(v.text),
+                                     *status < 400
+                                         ? "a status below 400 counts as healthy anyway (a no-op in LVScare too)"
+                                         : "lvscare reads statuses 100 to 599 only"));
+    return {};
+  }
+  o.config.probe.extraHealthyStatuses.push_back(static_cast<int>(*status));
+  return {};
+}
+
 // clang-format off
 constexpr Setting kSettings[] = {
-  {"logger", [](const Value& v, CareInvocation& o) { return store(parseLogger(v), o.logLevel); }},
-  {"clean", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.clean); }},
-  {"run-once", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.runOnce); }},
-  {"vs", [](const Value& v, CareInvocation& o) {
+  {"logger", nullptr, [](const Value& v, CareInvocation& o) { o.logLevel = parseLogger(v, o.warnings); return Result<void>(); }},
+  {"clean", goReadsBool, [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.clean); }},
+  {"run-once", goReadsBool, [](const Value& v, CareInvocation& o) {
+     return store(parseGoBool(v.source, v.text), o.config.runOnce);
+   }},
+  {"vs", nullptr, [](const Value& v, CareInvocation& o) {
      // Left unset when empty: validateConfig() says it is required.
      return v.text.empty() ? Result<void>() : store(parseEndpoint(v), o.config.virtualServer);
    }},
-  {"rs", [](const Value& v, CareInvocation& o) -> Result<void> {
+  {"rs", goReadsStringSlice, [](const Value& v, CareInvocation& o) -> Result<void> {
      auto rs = parseEndpoint(v);
      if (!rs) return passOn(rs);
      auto& reals = o.config.realServers;  // LVScare keeps one of each
      if (std::find(reals.begin(), reals.end(), *rs) == reals.end()) reals.push_back(*rs);
      return {};
    }},
-  {"scheduler", [](const Value& v, CareInvocation& o) { o.config.scheduler = v.text; return Result<void>(); }},
-  {"iface", [](const Value& v, CareInvocation& o) { o.config.interfaceName = v.text; return Result<void>(); }},
-  {"mode", [](const Value& v, CareInvocation& o) { return store(blamed(care::parseMode(v.text), v), o.config.mode); }},
-  {"interval", [](const Value& v, CareInvocation& o) { return store(parseInterval(v), o.config.policy.interval); }},
-  {"masqueradebit", [](const Value& v, CareInvocation& o) {
-     return store(parseClampedInt(v.source, v.text), o.config.masqueradeBit);
+  {"scheduler", nullptr, [](const Value& v, CareInvocation& o) { o.config.scheduler = v.text; return Result<void>(); }},
+  {"iface", nullptr, [](const Value& v, CareInvocation& o) { o.config.interfaceName = v.text; return Result<void>(); }},
+  {"mode", nullptr, [](const Value& v, CareInvocation& o) {
+     return store(blamed(care::parseMode(v.text), v), o.config.mode);
    }},
-  {"health-schem", [](const Value& v, CareInvocation& o) { return store(parseScheme(v), o.config.probe.scheme); }},
-  {"health-path", [](const Value& v, CareInvocation& o) {
+  {"interval", goReadsSecondsOrDuration, [](const Value& v, CareInvocation& o) {
+     return store(parseInterval(v), o.config.policy.interval);
+   }},
+  {"ip", goReadsIp, readIp},
+  {"masqueradebit", goReadsInt, [](const Value& v, CareInvocation& o) -> Result<void> {
+     auto bit = parseGoInt(v.source, v.text, 0, true);  // pflag's IntVar: 0x1e, 0o36, 036 too
+     if (!bit) return passOn(bit);
+     o.config.masqueradeBit = static_cast<int>(std::clamp<long long>(*bit, INT_MIN, INT_MAX));
+     return {};
+   }},
+  {"health-schem", nullptr, [](const Value& v, CareInvocation& o) { return store(parseScheme(v), o.config.probe.scheme); }},
+  {"health-path", nullptr, [](const Value& v, CareInvocation& o) {
      o.config.probe.path = v.text.starts_with('/') ? v.text : "/" + v.text;
      return Result<void>();
    }},
-  {"health-req-method", [](const Value& v, CareInvocation& o) { o.config.probe.method = v.text; return Result<void>(); }},
-  {"health-req-body", [](const Value& v, CareInvocation& o) { o.config.probe.body = v.text; return Result<void>(); }},
-  {"health-req-headers", [](const Value& v, CareInvocation& o) -> Result<void> {
-     const auto eq = v.text.find('=');
-     if (eq == std::string::npos || eq == 0) return invalid(fmt::format("{} \"{}\": want key=value", v.source, v.text));
-     o.config.probe.headers.emplace_back(v.text.substr(0, eq), v.text.substr(eq + 1));
-     return {};
+  {"health-req-method", nullptr, [](const Value& v, CareInvocation& o) {
+     o.config.probe.method = v.text.empty() ? "GET" : v.text;  // Go's http.NewRequest: "" is GET
+     return Result<void>();
    }},
-  {"health-status", [](const Value& v, CareInvocation& o) -> Result<void> {
-     auto status = parseClampedInt(v.source, v.text);
-     if (!status) return passOn(status);
-     o.config.probe.extraHealthyStatuses.push_back(*status);
-     return {};
-   }},
-  {"health-insecure-skip-verify", [](const Value& v, CareInvocation& o) {
+  {"health-req-body", nullptr, [](const Value& v, CareInvocation& o) { o.config.probe.body = v.text; return Result<void>(); }},
+  {"health-req-headers", goReadsStringToString, addHeaders},
+  {"health-status", goReadsIntSlice, addHealthyStatus},
+  {"health-insecure-skip-verify", goReadsBool, [](const Value& v, CareInvocation& o) {
      return store(parseGoBool(v.source, v.text), o.config.probe.insecureSkipVerify);
    }},
-  {"health-timeout", [](const Value& v, CareInvocation& o) {
+  {"health-timeout", goReadsDuration, [](const Value& v, CareInvocation& o) {
      return store(parseSecondsOrDuration(v.source, v.text), o.config.probe.timeout);
    }},
-  {"health-ca-file", [](const Value& v, CareInvocation& o) { o.config.probe.caFile = v.text; return Result<void>(); }},
-  {"health-cert-file", [](const Value& v, CareInvocation& o) { o.config.probe.certFile = v.text; return Result<void>(); }},
-  {"health-key-file", [](const Value& v, CareInvocation& o) { o.config.probe.keyFile = v.text; return Result<void>(); }},
-  {"health-server-name", [](const Value& v, CareInvocation& o) { o.config.probe.serverName = v.text; return Result<void>(); }},
-  {"health-rise", [](const Value& v, CareInvocation& o) { return store(parseClampedInt(v.source, v.text), o.config.policy.rise); }},
-  {"health-fall", [](const Value& v, CareInvocation& o) { return store(parseClampedInt(v.source, v.text), o.config.policy.fall); }},
-  {"health-fast-interval", [](const Value& v, CareInvocation& o) {
+  // Ours from here on: a value that cannot be read is an error wherever it comes from.
+  {"health-ca-file", nullptr, [](const Value& v, CareInvocation& o) { o.config.probe.caFile = v.text; return Result<void>(); }},
+  {"health-cert-file", nullptr, [](const Value& v, CareInvocation& o) { o.config.probe.certFile = v.text; return Result<void>(); }},
+  {"health-key-file", nullptr, [](const Value& v, CareInvocation& o) { o.config.probe.keyFile = v.text; return Result<void>(); }},
+  {"health-server-name", nullptr, [](const Value& v, CareInvocation& o) {
+     o.config.probe.serverName = v.text;
+     return Result<void>();
+   }},
+  {"health-rise", nullptr, [](const Value& v, CareInvocation& o) {
+     return store(parseClampedInt(v.source, v.text), o.config.policy.rise);
+   }},
+  {"health-fall", nullptr, [](const Value& v, CareInvocation& o) {
+     return store(parseClampedInt(v.source, v.text), o.config.policy.fall);
+   }},
+  {"health-fast-interval", nullptr, [](const Value& v, CareInvocation& o) {
      return store(parseSecondsOrDuration(v.source, v.text), o.config.policy.fastInterval);
    }},
-  {"health-jitter", [](const Value& v, CareInvocation& o) { o.config.policy.jitter = fractionOrNan(v.text); return Result<void>(); }},
-  {"datapath", [](const Value& v, CareInvocation& o) {
+  {"health-jitter", nullptr, [](const Value& v, CareInvocation& o) {
+     o.config.policy.jitter = fractionOrNan(v.text);
+     return Result<void>();
+   }},
+  {"datapath", nullptr, [](const Value& v, CareInvocation& o) {
      return store(blamed(care::parseDatapathChoice(v.text), v), o.config.datapath);
    }},
-  {"fail-open", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.failOpen); }},
-  {"drain-timeout", [](const Value& v, CareInvocation& o) {
+  {"fail-open", nullptr, [](const Value& v, CareInvocation& o) {
+     return store(parseGoBool(v.source, v.text), o.config.failOpen);
+   }},
+  {"drain-timeout", nullptr, [](const Value& v, CareInvocation& o) {
      return store(parseSecondsOrDuration(v.source, v.text), o.config.drainTimeout);
    }},
-  {"flap-damping-base", [](const Value& v, CareInvocation& o) {
+  {"flap-damping-base", nullptr, [](const Value& v, CareInvocation& o) {
      return store(parseSecondsOrDuration(v.source, v.text), o.config.flapDampingBase);
    }},
-  {"flap-damping-max", [](const Value& v, CareInvocation& o) {
+  {"flap-damping-max", nullptr, [](const Value& v, CareInvocation& o) {
      return store(parseSecondsOrDuration(v.source, v.text), o.config.flapDampingMax);
    }},
-  {"passive-detection", [](const Value& v, CareInvocation& o) {
+  {"passive-detection", nullptr, [](const Value& v, CareInvocation& o) {
      return store(parseGoBool(v.source, v.text), o.config.passiveDetection);
    }},
-  {"canary", [](const Value& v, CareInvocation& o) { return store(parseGoBool(v.source, v.text), o.config.canary); }},
-  {"metrics-bind-address", [](const Value& v, CareInvocation& o) -> Result<void> {
+  {"canary", nullptr, [](const Value& v, CareInvocation& o) {
+     return store(parseGoBool(v.source, v.text), o.config.canary);
+   }},
+  {"metrics-bind-address", nullptr, [](const Value& v, CareInvocation& o) -> Result<void> {
      // A host:port like --vs; an empty value turns the endpoint off (kube-proxy's flag).
      if (v.text.empty()) {
        o.config.metricsBindAddress.reset();
@@ -324,23 +395,35 @@ class CareFlags::Reading {
     return std::nullopt;
   }
 
+  // The flag's variable as LVScare reads it: an empty one is not set (Sealos' SetFlagsFromEnv
+  // skips it), nor one whose text was found unreadable. Our --metrics-bind-address keeps an empty
+  // value: that is how its variable turns the endpoint off.
+  std::optional<std::string> envText(const std::string& name) const {
+    if (ignored_.contains(name)) return std::nullopt;
+    auto text = getenv(flags_.envName(name));
+    if (text && text->empty() && name != "metrics-bind-address") return std::nullopt;
+    return text;
+  }
+  void ignore(const std::string& name) { ignored_.insert(name); }
+
   // Whether the flag was given at all, on the command line or in its environment variable.
   bool given(const std::string& name) const {
-    return flags_.flags_.at(name).option->count() > 0 || getenv(flags_.envName(name)).has_value();
+    return flags_.flags_.at(name).option->count() > 0 || envText(name).has_value();
   }
 
   // Whether the flag's value comes from its environment variable: not on the command line, set there.
   bool fromEnvironment(const std::string& name) const {
-    return flags_.flags_.at(name).option->count() == 0 && getenv(flags_.envName(name)).has_value();
+    return flags_.flags_.at(name).option->count() == 0 && envText(name).has_value();
   }
 
   // A single-valued flag: the command line, else the environment, else the default.
   Value value(const std::string& name) const {
-    if (fromEnvironment(name)) return Value{flags_.envName(name), *getenv(flags_.envName(name))};
+    if (fromEnvironment(name)) return Value{flags_.envName(name), *envText(name)};
     return Value{"--" + name, flags_.flags_.at(name).text};
   }
 
-  // Each item of a repeatable flag, every occurrence split at commas.
+  // Each item of a repeatable flag, every occurrence split at commas (or whole, for a flag that
+  // reads its occurrences itself).
   Result<std::vector<Value>> list(const std::string& name) const {
     std::vector<Value> occurrences;
     if (fromEnvironment(name)) {
@@ -348,6 +431,7 @@ class CareFlags::Reading {
     } else {
       for (const auto& item : flags_.flags_.at(name).items) occurrences.push_back(Value{"--" + name, item});
     }
+    if (!flags_.flags_.at(name).splitItems) return occurrences;
     std::vector<Value> out;
     for (const Value& occurrence : occurrences) {
       auto items = splitList(occurrence.source, occurrence.text);
@@ -378,6 +462,10 @@ class CareFlags::Reading {
   // What the user wrote for the field at fault: the flag's text, or the item of a list.
   std::string textOf(const std::string& flag, const care::ConfigError& error, const CareConfig& config) const {
     if (!flags_.flags_.at(flag).repeatable) return value(flag).text;
+    if (error.field == ConfigField::ProbeHeaders && error.item < config.probe.headers.size()) {
+      const auto& [key, value] = config.probe.headers[error.item];
+      return key + "=" + value;
+    }
     auto items = list(flag);
     if (!items) return error.value;
     if (error.field == ConfigField::RealServers) {
@@ -392,26 +480,56 @@ class CareFlags::Reading {
 
   const CareFlags& flags_;
   const CareSources& sources_;
+  std::set<std::string> ignored_;
 };
 
+namespace {
+// Applies one setting: its value, or each item of a repeatable flag.
+Result<void> applySetting(const Setting& setting, bool repeatable, const auto& reading, CareInvocation& out) {
+  if (!repeatable) return setting.apply(reading.value(setting.flag), out);
+  auto items = reading.list(setting.flag);
+  if (!items) return passOn(items);
+  for (const Value& item : *items) {
+    if (auto stored = setting.apply(item, out); !stored) return stored;
+  }
+  return {};
+}
+}  // namespace
+
 Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
-  const Reading reading(*this, sources);
+  Reading reading(*this, sources);
   CareInvocation out;
   for (const Setting& setting : kSettings) {
-    if (!flags_.at(setting.flag).repeatable) {
-      if (auto stored = setting.apply(reading.value(setting.flag), out); !stored) return passOn(stored);
-      continue;
-    }
-    auto items = reading.list(setting.flag);
-    if (!items) return passOn(items);
-    for (const Value& item : *items) {
-      if (auto stored = setting.apply(item, out); !stored) return passOn(stored);
-    }
+    if (setting.goReads == nullptr || !reading.fromEnvironment(setting.flag)) continue;
+    const Flag& flag = flags_.at(setting.flag);
+    const Value v = reading.value(setting.flag);
+    auto read = setting.goReads(v.source, v.text);
+    CareInvocation scratch;
+    if (read || applySetting(setting, flag.repeatable, reading, scratch)) continue;
+    const std::string kept = flag.repeatable || flag.text.empty() ? "none" : flag.text;
+    out.warnings.push_back(fmt::format("{}; ignored, as LVScare ignores it: {} stays {}",
+                                       printable(read.error().message), flag.spelling, kept));
+    reading.ignore(setting.flag);
+  }
+  for (const Setting& setting : kSettings) {
+    if (auto stored = applySetting(setting, flags_.at(setting.flag).repeatable, reading, out); !stored)
+      return passOn(stored);
   }
   care::CareConfig& c = out.config;
   // Given at all? Decides whether TLS files given with it turn verification on.
   if (reading.given("health-insecure-skip-verify")) c.probe.insecureSkipVerifyGiven = c.probe.insecureSkipVerify;
-  if (auto valid = care::validateConfig(c); !valid) return fail(reading.blame(valid.error(), c));
+  // LVScare reads -i/--iface and --masqueradebit in link mode only: elsewhere a value it would
+  // refuse there is ignored (at most these two fields, so at most two passes more).
+  for (int pass = 0;; ++pass) {
+    auto valid = care::validateConfig(c);
+    if (valid) break;
+    const ConfigField field = valid.error().field;
+    const bool linkOnly = field == ConfigField::InterfaceName || field == ConfigField::MasqueradeBit;
+    if (!linkOnly || c.mode == care::Mode::Link || pass >= 2) return fail(reading.blame(valid.error(), c));
+    out.warnings.push_back(reading.blame(valid.error(), c).message + "; ignored outside link mode, as LVScare does");
+    if (field == ConfigField::InterfaceName) c.interfaceName = std::string(care::kDefaultInterface);
+    if (field == ConfigField::MasqueradeBit) c.masqueradeBit = 0;
+  }
   if (c.probe.scheme == health::Scheme::Https) {
     for (const char* name : {"health-ca-file", "health-cert-file", "health-key-file"}) {
       if (auto ok = checkReadable(reading.value(name)); !ok) return passOn(ok);
@@ -420,9 +538,9 @@ Result<CareInvocation> CareFlags::resolve(const CareSources& sources) const {
   // Node IP: --ip, else the hosts file entry, else LVSCARE_NODE_IP (LVScare's order; it consults
   // the last two in route mode only).
   const Value ip = reading.value("ip");
-  if (!ip.text.empty() || c.mode == care::Mode::Route) {
+  if (!trimSpace(ip.text).empty() || c.mode == care::Mode::Route) {
     host::NodeIpSources nodeSources;
-    nodeSources.flag = ip.text;
+    nodeSources.flag = std::string(trimSpace(ip.text));  // pflag's IPVar trims spaces
     nodeSources.flagName = ip.source;
     nodeSources.hostsFile = c.mode == care::Mode::Route ? sources.hostsFile : std::string();
     nodeSources.getenv = [&](const char* name) -> std::optional<std::string> {

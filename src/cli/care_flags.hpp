@@ -35,6 +35,8 @@ struct FlagValue {
 struct CareInvocation {
   care::CareConfig config;
   LogLevel logLevel = LogLevel::Info;
+  // Inputs LVScare accepts that lvscare reads differently or ignores: one line each, for the log.
+  std::vector<std::string> warnings;
 };
 
 class CareFlags {
@@ -47,7 +49,9 @@ class CareFlags {
   // After the command line has parsed: environment fallback, conversion of every value, then the
   // library's validation (care::validateConfig), whose error names the field: this names it the
   // way the user gave it, the flag or the variable. Touches nothing but the environment, the
-  // hosts file and (to see that they are readable) the TLS files.
+  // hosts file and (to see that they are readable) the TLS files. What LVScare accepts is
+  // accepted: an empty CARE_ variable is not set, one that LVScare's flag type cannot read is
+  // ignored, values LVScare ignores are ignored; each such case adds a line to `warnings`.
   Result<CareInvocation> resolve(const CareSources& sources) const;
 
   // "CARE_HEALTH_PATH" for "health-path".
@@ -61,9 +65,10 @@ class CareFlags {
     std::string text;                // single-valued flags
     std::vector<std::string> items;  // repeatable flags, one entry per occurrence
     bool repeatable = false;
+    bool splitItems = true;  // each occurrence a comma-separated list (false: read whole)
   };
   Flag& add(CLI::App& command, std::string names, std::string defaultValue, std::string help);
-  Flag& addRepeatable(CLI::App& command, std::string names, std::string help);
+  Flag& addRepeatable(CLI::App& command, std::string names, std::string help, bool splitItems = true);
   Flag& addBool(CLI::App& command, std::string names, bool defaultValue, std::string help);
 
   class Reading;  // the values of one resolve(), with where each came from

@@ -3,15 +3,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
-#include <limits>
 #include <cmath>
+#include <limits>
+
+#include "lvscare/endpoint.hpp"
+#include "lvscare/log.hpp"
 
 namespace lvscare::cli {
 namespace {
 
 Failure bad(std::string_view flag, std::string_view text, std::string_view why) {
-  return fail(Errc::InvalidArgument, fmt::format("{} \"{}\": {}", flag, text, why));
+  return fail(Errc::InvalidArgument, fmt::format("{} \"{}\": {}", flag, printable(text), why));
 }
 
 constexpr std::string_view kDurationHint = "not a duration (want e.g. 500ms, 10s, 1m)";
@@ -66,18 +70,66 @@ Result<std::chrono::nanoseconds> parseGoDuration(std::string_view flag, std::str
 }
 
 Result<std::chrono::nanoseconds> parseSecondsOrDuration(std::string_view flag, std::string_view text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
-    auto seconds = parseInteger(flag, text, 0, 9'000'000'000LL);
+  // Go's strconv.Atoi first (a sign allowed: "+5" is 5 s), then time.ParseDuration.
+  const std::string_view digits = !text.empty() && (text[0] == '+' || text[0] == '-') ? text.substr(1) : text;
+  if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos) {
+    auto seconds = parseGoInt(flag, text, 10, false);
     if (!seconds) return passOn(seconds);
+    if (*seconds < 0) return bad(flag, text, "must not be negative");
+    if (*seconds > 9'000'000'000LL) return bad(flag, text, fmt::format("want 0 to {}", 9'000'000'000LL));
     return std::chrono::seconds(*seconds);
   }
-  if (!text.empty() && text[0] == '-' && text.find_first_not_of("0123456789", 1) == std::string_view::npos &&
-      text.size() > 1)
-    return bad(flag, text, "must not be negative");
   auto duration = parseGoDuration(flag, text);
   if (!duration && text.find_first_of("0123456789") == std::string_view::npos)
     return bad(flag, text, "not a number of seconds or a duration (want e.g. 5, 500ms, 1m)");
   return duration;
+}
+
+Result<long long> parseGoInt(std::string_view flag, std::string_view text, int base, bool clamp) {
+  std::string_view rest = text;
+  const bool negative = !rest.empty() && rest[0] == '-';
+  if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) rest.remove_prefix(1);
+  bool afterPrefix = false;  // Go allows "0x_1f": an underscore right after the base prefix
+  if (base == 0) {
+    base = 10;
+    if (rest.size() > 2 && rest[0] == '0') {
+      const char p = static_cast<char>(std::tolower(static_cast<unsigned char>(rest[1])));
+      if (p == 'x' || p == 'o' || p == 'b') {
+        base = p == 'x' ? 16 : p == 'o' ? 8 : 2;
+        rest.remove_prefix(2);
+        afterPrefix = true;
+      }
+    }
+    if (base == 10 && rest.size() > 1 && rest[0] == '0') base = 8;
+  } else if (rest.find('_') != std::string_view::npos) {
+    return bad(flag, text, "not an integer");
+  }
+  unsigned long long value = 0;
+  bool digits = false, overflow = false;
+  const unsigned long long limit = negative ? 9223372036854775808ULL : 9223372036854775807ULL;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (c == '_') {
+      const bool before = digits || (afterPrefix && i == 0);
+      const bool next = i + 1 < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[i + 1]));
+      if (!before || !next) return bad(flag, text, "not an integer");
+      continue;
+    }
+    int d = -1;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    if (d < 0 || d >= base) return bad(flag, text, "not an integer");
+    digits = true;
+    if (value > (limit - static_cast<unsigned>(d)) / static_cast<unsigned>(base)) overflow = true;
+    if (!overflow) value = value * static_cast<unsigned>(base) + static_cast<unsigned>(d);
+  }
+  if (!digits) return bad(flag, text, "not an integer");
+  if (overflow && !clamp) return bad(flag, text, "out of range");
+  if (overflow) value = limit;
+  if (negative)
+    return value == 9223372036854775808ULL ? std::numeric_limits<long long>::min() : -static_cast<long long>(value);
+  return static_cast<long long>(value);
 }
 
 Result<bool> parseGoBool(std::string_view flag, std::string_view text) {
@@ -86,16 +138,6 @@ Result<bool> parseGoBool(std::string_view flag, std::string_view text) {
   for (std::string_view no : {"0", "f", "F", "FALSE", "false", "False"})
     if (text == no) return false;
   return bad(flag, text, "want true or false");
-}
-
-Result<long long> parseInteger(std::string_view flag, std::string_view text, long long min, long long max) {
-  long long value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec == std::errc::invalid_argument || ptr != end) return bad(flag, text, "not an integer");
-  if (ec == std::errc::result_out_of_range || value < min || value > max)
-    return bad(flag, text, fmt::format("want {} to {}", min, max));
-  return value;
 }
 
 Result<int> parseClampedInt(std::string_view flag, std::string_view text) {
@@ -112,6 +154,27 @@ Result<int> parseClampedInt(std::string_view flag, std::string_view text) {
 
 Result<std::vector<std::string>> splitList(std::string_view flag, std::string_view text) {
   std::vector<std::string> fields;
+  // Go's csv.Reader.Read: blank lines before the record are skipped, and an unquoted line break
+  // ends it (a YAML block value's trailing newline is harmless).
+  while (!text.empty() && (text[0] == '\n' || text.starts_with("\r\n"))) text.remove_prefix(text[0] == '\n' ? 1 : 2);
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    if (text[at] == '"') {  // a quoted part may hold line breaks: skip to its closing quote
+      for (++at; at < text.size(); ++at) {
+        if (text[at] != '"') continue;
+        if (at + 1 < text.size() && text[at + 1] == '"') {
+          ++at;  // an escaped quote
+          continue;
+        }
+        break;
+      }
+    } else if (text[at] == '\n') {
+      // Go reads no further; text there would be dropped without a word, so it is refused.
+      if (text.find_first_not_of("\r\n", at) != std::string_view::npos)
+        return bad(flag, text, "text after a line break");
+      text = text.substr(0, at > 0 && text[at - 1] == '\r' ? at - 1 : at);
+      break;
+    }
+  }
   if (text.empty()) return fields;
   std::size_t i = 0;
   for (;;) {
@@ -144,6 +207,84 @@ Result<std::vector<std::string>> splitList(std::string_view flag, std::string_vi
       return fields;
     }
   }
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> parseStringToString(std::string_view flag,
+                                                                             std::string_view text) {
+  const auto equals = std::count(text.begin(), text.end(), '=');
+  if (equals == 0) return bad(flag, text, "want key=value");
+  std::vector<std::string> pairs;
+  if (equals == 1) {
+    const auto first = text.find_first_not_of('"');
+    const auto last = text.find_last_not_of('"');
+    pairs.emplace_back(text.substr(first, last - first + 1));  // '=' is neither, so both exist
+  } else {
+    auto split = splitList(flag, text);
+    if (!split) return passOn(split);
+    pairs = std::move(*split);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& pair : pairs) {
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos) return bad(flag, pair, "want key=value");
+    out.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+  }
+  return out;
+}
+
+namespace {
+template <class T>
+Result<void> typeOnly(const Result<T>& read) {
+  if (!read) return passOn(read);
+  return {};
+}
+}  // namespace
+
+std::string_view trimSpace(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n\v\f");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n\v\f") - first + 1);
+}
+
+Result<void> goReadsBool(std::string_view flag, std::string_view text) { return typeOnly(parseGoBool(flag, text)); }
+
+Result<void> goReadsDuration(std::string_view flag, std::string_view text) {
+  // Go reads a negative duration; whether one is wanted is the flag's own question.
+  const std::string_view unsigned_ = text.starts_with('-') && text.size() > 1 ? text.substr(1) : text;
+  if (auto read = parseGoDuration(flag, unsigned_); !read) return bad(flag, text, kDurationHint);
+  return {};
+}
+
+Result<void> goReadsSecondsOrDuration(std::string_view flag, std::string_view text) {
+  if (parseGoInt(flag, text, 10, false)) return {};
+  if (goReadsDuration(flag, text)) return {};
+  return bad(flag, text, "not a number of seconds or a duration (want e.g. 5, 500ms, 1m)");
+}
+
+Result<void> goReadsInt(std::string_view flag, std::string_view text) {
+  return typeOnly(parseGoInt(flag, text, 0, false));
+}
+
+Result<void> goReadsIntSlice(std::string_view flag, std::string_view text) {
+  for (std::size_t start = 0;;) {  // strings.Split, not CSV
+    const auto comma = text.find(',', start);
+    if (auto read = parseGoInt(flag, text.substr(start, comma - start), 10, false); !read) return passOn(read);
+    if (comma == std::string_view::npos) return {};
+    start = comma + 1;
+  }
+}
+
+Result<void> goReadsStringSlice(std::string_view flag, std::string_view text) {
+  return typeOnly(splitList(flag, text));
+}
+
+Result<void> goReadsStringToString(std::string_view flag, std::string_view text) {
+  return typeOnly(parseStringToString(flag, text));
+}
+
+Result<void> goReadsIp(std::string_view flag, std::string_view text) {
+  if (!IpAddress::parse(trimSpace(text))) return bad(flag, text, "not an IP address");
+  return {};
 }
 
 }  // namespace lvscare::cli

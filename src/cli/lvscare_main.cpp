@@ -4,10 +4,12 @@
 //   lvscare version [--short]  version JSON, or one line
 #include <algorithm>
 #include <cstdio>
+#include <span>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/care_command.hpp"
+#include "cli/pflag_args.hpp"
 #include "cli/status_command.hpp"
 #include "cli/version.hpp"
 #include "lvscare/log.hpp"
@@ -29,7 +31,20 @@ int main(int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   }
-  std::vector<std::string> args = cli::splitEmptyAssignments({argv + 1, argv + argc});
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> argumentWarnings;
+  if (args.front() == care->get_name()) {  // LVScare's flags, read as its pflag reads them
+    auto read = cli::readPflagArgs(std::span(args).subspan(1), cli::flagSpecsOf(*care));
+    if (!read) {
+      std::fprintf(stderr, "lvscare: %s\n", printable(read.error().message).c_str());
+      return kExitUsage;
+    }
+    args.resize(1);
+    args.insert(args.end(), read->args.begin(), read->args.end());
+    argumentWarnings = std::move(read->warnings);
+  } else {
+    args = cli::splitEmptyAssignments(std::move(args));
+  }
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
     app.parse(args);
@@ -45,7 +60,7 @@ int main(int argc, char** argv) {
     std::puts((shortVersion ? cli::versionShort() : cli::versionJson()).c_str());
     return 0;
   }
-  if (care->parsed()) return cli::runCareCommand(careFlags, "lvscare");
+  if (care->parsed()) return cli::runCareCommand(careFlags, "lvscare", argumentWarnings);
   if (status->parsed()) return cli::runStatusCommand(statusFlags);
   std::fputs(app.help().c_str(), stdout);
   return 0;

@@ -13,10 +13,11 @@
 
 namespace lvscare::cli {
 
-// A leaf subcommand and what runs it once the command line has parsed.
+// A leaf subcommand and what runs it once the command line has parsed, given the warning lines of
+// the arguments it ignores.
 struct SealctlCommand {
   CLI::App* app = nullptr;
-  std::function<int()> run;
+  std::function<int(const std::vector<std::string>& warnings)> run;
 };
 
 // `sealctl static-pod [--path DIR] lvscare ...`: writes the lvscare static pod manifest.
@@ -28,9 +29,7 @@ SealctlCommand addIpvsCommand(CLI::App& sealctl);
 // Prints "sealctl: <message>" on stderr and returns `code`.
 int reportError(std::string_view message, int code);
 
-// pflag (which Sealos' sealctl uses) takes the word after a flag as its value even when the word
-// starts with '-', and Sealos relies on it (`--options --health-status --options 401`). CLI11 would
-// read such a word as a flag, so these flags are rewritten to the `--flag=value` form first.
-std::vector<std::string> attachFlagValues(std::vector<std::string> args, const std::vector<std::string_view>& flags);
+// Sealos' sealctl reads flags with pflag: the command line of `ipvs` and of `static-pod ...
+// lvscare` is rewritten by readPflagArgs before CLI11 parses it (see pflag_args.hpp).
 
 }  // namespace lvscare::cli

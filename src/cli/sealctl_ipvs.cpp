@@ -12,8 +12,14 @@ namespace lvscare::cli {
 SealctlCommand addIpvsCommand(CLI::App& sealctl) {
   CLI::App* ipvs =
       sealctl.add_subcommand("ipvs", "set up the IPVS virtual server for the masters (lvscare care in-process)");
+  ipvs->fallthrough();  // sealctl's --debug may follow `ipvs`
   auto flags = std::make_shared<CareFlags>(*ipvs, "IPVS");
-  return SealctlCommand{ipvs, [flags] { return runCareCommand(*flags, "sealctl"); }};
+  const CLI::Option* debug = sealctl.get_option("--debug");
+  return SealctlCommand{ipvs, [flags, debug](const std::vector<std::string>& warnings) {
+                          const bool on = debug->count() > 0 && debug->as<bool>();
+                          return runCareCommand(*flags, "sealctl", warnings,
+                                                on ? LogLevel::Debug : std::optional<LogLevel>());
+                        }};
 }
 
 }  // namespace lvscare::cli

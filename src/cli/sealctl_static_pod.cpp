@@ -202,7 +202,10 @@ SealctlCommand addStaticPodCommand(CLI::App& sealctl) {
                   std::string(staticpod::kDefaultManifestDir) +
                   ".\nThe node IP for env LVSCARE_NODE_IP comes from the lvscare.node.ip entry of /etc/hosts.");
 
-  return SealctlCommand{lvscare, [flags] { return run(*flags); }};
+  return SealctlCommand{lvscare, [flags](const std::vector<std::string>& warnings) {
+                          for (const auto& warning : warnings) reportError(warning, 0);
+                          return run(*flags);
+                        }};
 }
 
 }  // namespace lvscare::cli

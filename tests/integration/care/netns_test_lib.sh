@@ -1,6 +1,6 @@
-# Shared by the root tests here and bench/care_failover_load.sh (sourced, not run): timing, bounded
-# waits, messages, server namespaces, the kube-apiserver stand-ins, and the end of a cleanup trap.
-# Needs $work, $log and $ok from the script.
+# Shared by the root tests here, ../cli/sealos_corpus.sh and bench/care_failover_load.sh (sourced,
+# not run): timing, bounded waits, messages, server namespaces, weights in the kernel, the
+# kube-apiserver stand-ins, and the end of a cleanup trap. Needs $work, $log and $ok from the script.
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 say() { echo "[$(date +%T.%N | cut -c1-12)] $*"; }
@@ -30,33 +30,54 @@ finish_cleanup() {
   exit "$status"
 }
 
-# A "master" in a network namespace of its own behind a veth pair: server_ns[$1] is the namespace,
-# <prefix>-v<n> (here) and <prefix>-p<n> (there) the veth ends, 10.<net>.<n>.1/24 here and
-# 10.<net>.<n>.2/24 there with a default route back, rs[$1] = 10.<net>.<n>.2:<port>. n = $1 + 1.
+# add_peer_netns <ns> <link> <address here/len> <address there/len>...: network namespace <ns>
+# joined to this one by the veth pair <link> (here) and <link>-p (there), both up, with a default
+# route back through the address here: where a test's servers ("masters") listen. The caller
+# removes it with del_peer_netns in its cleanup.
+add_peer_netns() {
+  local ns=$1 link=$2 here=$3 there
+  shift 3
+  ip netns add "$ns"
+  ip link add "$link" type veth peer name "$link-p"
+  ip link set "$link-p" netns "$ns"
+  ip link set "$link" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set "$link-p" up
+  ip addr add "$here" dev "$link"
+  for there in "$@"; do ip -n "$ns" addr add "$there" dev "$link-p"; done
+  ip -n "$ns" route add default via "${here%/*}"
+}
+
+# del_peer_netns <ns>...: kills what still runs in each and deletes it.
+del_peer_netns() {
+  local ns pid
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
+    ip netns del "$ns" 2> /dev/null
+  done
+}
+
+# A "master" in a network namespace of its own behind a veth pair (add_peer_netns): server_ns[$1]
+# is the namespace, <prefix>-v<n> the veth end here, 10.<net>.<n>.1/24 here and 10.<net>.<n>.2/24
+# there, rs[$1] = 10.<net>.<n>.2:<port>. n = $1 + 1.
 #   add_server_ns <index> <prefix> <net> <port>
 add_server_ns() {
   local i=$1 prefix=$2 net=$3 port=$4 n=$(($1 + 1))
-  local ns=$prefix-srv$n-$$
-  ip netns add "$ns"
-  server_ns[$i]=$ns
-  ip link add "$prefix-v$n" type veth peer name "$prefix-p$n"
-  ip link set "$prefix-p$n" netns "$ns"
-  ip link set "$prefix-v$n" up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set "$prefix-p$n" up
-  ip addr add "10.$net.$n.1/24" dev "$prefix-v$n"
-  ip -n "$ns" addr add "10.$net.$n.2/24" dev "$prefix-p$n"
-  ip -n "$ns" route add default via "10.$net.$n.1"
+  server_ns[$i]=$prefix-srv$n-$$
+  add_peer_netns "${server_ns[$i]}" "$prefix-v$n" "10.$net.$n.1/24" "10.$net.$n.2/24"
   rs[$i]=10.$net.$n.2:$port
 }
 
 # For a cleanup trap: kills every process left in the server namespaces and deletes them.
-remove_server_namespaces() {
-  local ns pid
-  for ns in "${server_ns[@]}"; do
-    for pid in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$pid" 2> /dev/null; done
-    ip netns del "$ns" 2> /dev/null
-  done
+remove_server_namespaces() { del_peer_netns "${server_ns[@]}"; }
+
+# rs_weight <nft table> <real server ip:port>: its weight in our table (lvscare writes
+# "rs <ip:port> weight <n>" as the rule's comment), "absent", or "novs" without the table.
+rs_weight() {
+  local out w
+  out=$(nft list table ip "$1" 2> /dev/null) || { echo novs; return; }
+  w=$(grep -o "comment \"rs ${2//./\\.} weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
+  echo "${w:-absent}"
 }
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -91,15 +112,13 @@ stop_server_test() {
 # The weight of real server $1 for $VIP:$VPORT as the kernel holds it, read with nft (or with
 # ipvsadm when DATAPATH=ipvs): a number, "absent", or "novs" when the virtual server is not there.
 weight() {
-  local out w
+  local out
   if [[ ${DATAPATH:-nftables} == ipvs ]]; then
     out=$(ipvsadm -Ln -t "$VIP:$VPORT" 2> /dev/null) || { echo novs; return; }
     awk -v rs="$1" '$1 == "->" && $2 == rs { print $4; found = 1 } END { if (!found) print "absent" }' <<< "$out"
     return
   fi
-  out=$(nft list table ip "lvscare_tcp_${VIP}_${VPORT}" 2> /dev/null) || { echo novs; return; }
-  w=$(grep -o "comment \"rs ${1//./\\.} weight [0-9]*\"" <<< "$out" | grep -o '[0-9]*"$' | tr -d '"') || true
-  echo "${w:-absent}"
+  rs_weight "lvscare_tcp_${VIP}_${VPORT}" "$1"
 }
 has_weight() { [[ $(weight "$1") == "$2" ]]; }
 weights() { local r out=""; for r in "${rs[@]}"; do out+="$r=$(weight "$r") "; done; echo "${out% }"; }

@@ -17,19 +17,20 @@ TEST(LvscareBinaryTest, MalformedValuesExit2WithOneLine) {
       {"--interval", "abc"},
       {"--vs", "10.0.0.1"},
       {"--rs", "10.0.0.2"},
-      {"--masqueradebit", "99"},
+      {"--mode", "link", "--masqueradebit", "99"},
       {"--mode", "bridge"},
       {"--run-once=maybe"},
-      {"--health-status", "200"},
+      {"--health-status", "abc"},
       {"--health-req-headers", "x"},
       {"--scheduler", "sed"},
       {"--ip", "1.2.3"},
       {"--health-timeout", "-1s"},
-      {"--logger", "LOUD"},
+      {"--run-once", "--interval", "-1"},
+      {"-Cx"},
       {"--health-schem", "gopher"},
       {"--datapath", "xdp"},
       {"--no-such-flag"},
-      {"--iface", "a/b"},
+      {"--mode", "link", "--iface", "a/b"},
       {"--health-rise", "0"},
       {"--vs"},
       {"--metrics-bind-address", ":10264"},
@@ -63,10 +64,9 @@ TEST(LvscareBinaryTest, MissingRequiredFlagsExit2) {
 }
 
 TEST(LvscareBinaryTest, EnvironmentFallbackIsValidatedToo) {
-  const Outcome r = run({"care"}, {"CARE_VS=10.0.0.1:80", "CARE_RS=10.0.0.2:80", "CARE_INTERVAL=later"});
+  const Outcome r = run({"care"}, {"CARE_VS=10.0.0.1:80", "CARE_RS=10.0.0.2:80", "CARE_SCHEDULER=sed"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err,
-            "lvscare: CARE_INTERVAL \"later\": not a number of seconds or a duration (want e.g. 5, 500ms, 1m)\n");
+  EXPECT_EQ(r.err, "lvscare: CARE_SCHEDULER \"sed\": want one of rr, lc, dh, sh, wrr, wlc\n");
 }
 
 TEST(LvscareBinaryTest, VersionJsonAndShort) {
@@ -133,6 +133,6 @@ TEST(LvscareBinaryTest, EchoedValuesAreEscaped) {
   oneEscapedLine(run({"care", "--vs", "10.1.1.1:80\nEROR fake", "--rs", "10.0.0.2:80"}), "10.1.1.1:80\\nEROR fake");
   oneEscapedLine(run({"care"}, {"CARE_VS=10.1.1.1:80\nEROR fake", "CARE_RS=10.0.0.2:80"}), "10.1.1.1:80\\nEROR fake");
   oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80\x1b[2J"}), "10.0.0.2:80\\x1b[2J");
-  oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--logger", "LOUD\r\n"}), "LOUD\\r\\n");
+  oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--scheduler", "sed\r\n"}), "sed\\r\\n");
   oneEscapedLine(run({"care", "--vs", "10.0.0.1:80", "--rs", "10.0.0.2:80", "--no-such\nflag"}), "--no-such\\nflag");
 }

@@ -75,6 +75,11 @@ std::optional<DesiredState::Transition> DesiredState::onCheck(const health::Chec
   if (event.result.healthy) failures_.erase(event.target);
   else failures_[event.target] = event.result.detail;
   Record& record = records_[event.target];
+  if (record.awaitingConfirmation) {
+    // The first check after evidence took the server out: passing, the evidence was a false alarm.
+    record.awaitingConfirmation = false;
+    if (event.result.healthy) record.evidenceIgnoredUntil = now + policy_.evidenceCooldown;
+  }
   const ServerPhase from = it->second;
   ServerPhase to = from;
   if (event.verdict == Verdict::Healthy) {
@@ -162,12 +167,12 @@ DesiredState::EvidenceOutcome DesiredState::onEvidence(const Endpoint& server, h
   if (it == phases_.end()) return {std::nullopt, "not a real server of ours"};
   if (it->second != ServerPhase::Active) return {std::nullopt, "not active"};
   Record& record = records_[server];
-  if (record.lastEvidence && now - *record.lastEvidence < policy_.evidenceCooldown) return {std::nullopt, "cooldown"};
+  if (now < record.evidenceIgnoredUntil) return {std::nullopt, "cooldown after a false alarm"};
   const bool anotherActive = std::any_of(phases_.begin(), phases_.end(), [&](const auto& entry) {
     return entry.first != server && entry.second == ServerPhase::Active;
   });
   if (!anotherActive) return {std::nullopt, "last active server"};
-  record.lastEvidence = now;
+  record.awaitingConfirmation = true;
   const ServerPhase to = isDown(kind) ? ServerPhase::Removed : ServerPhase::Draining;
   noteFall(record, now);
   it->second = to;

@@ -51,9 +51,10 @@ std::optional<std::uint32_t> weightOf(ServerPhase phase);
 //
 // Passive evidence (a connection through the VIP refused or never answered, seen by the datapath)
 // takes an active server out at once, unless it is the last active one (evidence from one place
-// must never take the whole VIP down) or evidence already acted on this server within
-// evidenceCooldown (a scan or a broken client cannot flap it). An active check confirms; a
-// passing one brings the server back.
+// must never take the whole VIP down). An active check confirms; a passing one brings the server
+// back, and then that server's evidence is ignored for evidenceCooldown: a false alarm (a scan,
+// a broken client, a full SYN queue) cannot flap it, while a server that really died again is
+// taken out again at once.
 struct FailoverPolicy {
   health::Duration drainTimeout = std::chrono::seconds(10);
   health::Duration dampingBase{};
@@ -140,7 +141,8 @@ class DesiredState {
     std::optional<health::TimePoint> cameBack;       // when it last became active after failing
     int flaps = 0;
     health::TimePoint held{};                        // flap damping: not back before this
-    std::optional<health::TimePoint> lastEvidence;   // when evidence last acted on it
+    bool awaitingConfirmation = false;               // evidence took it out; no check since
+    health::TimePoint evidenceIgnoredUntil{};        // a false alarm: evidence ignored until then
   };
   ServerPhase failedPhase(ServerPhase current, health::FailureKind kind, Record& record, health::TimePoint now) const;
   void noteFall(Record& record, health::TimePoint now) const;

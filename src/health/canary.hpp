@@ -25,8 +25,11 @@ namespace lvscare::health {
 
 struct CanaryOptions {
   Duration connectTimeout = std::chrono::seconds(1);  // a reconnect not answered by then is a timeout
-  Duration retryMin = std::chrono::seconds(1);        // while a server refuses, retry this often...
-  Duration retryMax = std::chrono::seconds(5);        // ...doubling up to this
+  // While a server refuses, retry this often, doubling up to retryMax. Both 1 s by default: a
+  // refused connect costs next to nothing, and a server back in rotation must have its canary
+  // again before it can die again unnoticed.
+  Duration retryMin = std::chrono::seconds(1);
+  Duration retryMax = std::chrono::seconds(1);
   // A canary the server closes sooner than this after opening it is not reopened at once (a
   // server that closes every idle connection straight away must not see a reconnect loop): the
   // reconnect, which still tells a death from an idle close, waits for the retry delay.

@@ -442,11 +442,11 @@ TEST_F(CareLoopTest, EvidenceActsAtOnceAndAnImmediateCheckConfirms) {
   EXPECT_EQ(probers.started(a), before + 1);  // the confirming check, not waiting for the interval
   dispatcher.runDue();                        // it passes (a false alarm): a is back
   EXPECT_EQ(weight(a), 1u);
-  // b is now the only one evidence could take; a's cooldown holds for a; b can still go once.
+  // a's evidence was a false alarm: ignored for a while. b can go (a is active).
   loop->onEvidence(b, health::FailureKind::Timeout, "connection from 10.0.0.5:40001 unanswered for 1s");
   EXPECT_EQ(weight(b), 0u);
   loop->onEvidence(a, health::FailureKind::Refused, "connection from 10.0.0.5:40002 refused");
-  EXPECT_EQ(weight(a), 1u);  // the last active server (and in its cooldown): kept
+  EXPECT_EQ(weight(a), 1u);  // the last active server, and after a false alarm: kept
 }
 
 }  // namespace

@@ -171,10 +171,15 @@ TEST(FailoverPolicyTest, EvidenceNeverTakesTheLastActiveServerNorFlapsOne) {
   EXPECT_EQ(state.phase(c), ServerPhase::Active);
   EXPECT_EQ(state.onEvidence(a, FailureKind::Refused, at(1s)).ignored, "not active");
   EXPECT_EQ(state.onEvidence(ep("10.0.0.9:1"), FailureKind::Refused, at(1s)).ignored, "not a real server of ours");
-  // Back, then evidence again within the cooldown: ignored; after it: acted on.
+  // The confirming check passes: a false alarm, so evidence against a is ignored for the cooldown.
   state.onCheck(pass(a), at(2s));
-  EXPECT_EQ(state.onEvidence(a, FailureKind::Refused, at(5s)).ignored, "cooldown");
-  EXPECT_TRUE(state.onEvidence(a, FailureKind::Refused, at(31s)).transition);
+  EXPECT_EQ(state.onEvidence(a, FailureKind::Refused, at(5s)).ignored, "cooldown after a false alarm");
+  EXPECT_TRUE(state.onEvidence(a, FailureKind::Refused, at(32s)).transition);
+  // Confirmed (the check fails too), then back later: a new death is acted on at once.
+  state.onCheck(failure(a, FailureKind::Refused), at(32100ms));
+  state.onCheck(pass(a), at(35s));
+  ASSERT_EQ(state.phase(a), ServerPhase::Active);
+  EXPECT_TRUE(state.onEvidence(a, FailureKind::Refused, at(36s)).transition);
 }
 
 }  // namespace

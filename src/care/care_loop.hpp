@@ -59,6 +59,17 @@ class CareLoop {
   // One reconcile pass of the rules and the host, now. Returns false if something failed.
   bool reconcileNow();
 
+  // The kernel announced a change that may concern our rules or host setup (kernel_watch.hpp): one
+  // pass of both a few milliseconds from now. Calls within that delay share the pass, so a burst
+  // of announcements costs one pass; a pass is never started from inside another.
+  void reconcileSoon();
+  static constexpr health::Duration kSoonDelay = std::chrono::milliseconds(5);
+  // How often the tick reads the rules and the host setup (both reconcileInterval by default).
+  // What the kernel announces needs reading only as a fallback: with a working watch, nftables'
+  // rules and the host setup can be polled every few seconds; IPVS announces nothing, so its rules
+  // stay at reconcileInterval. Takes effect from the next tick.
+  void setPollIntervals(health::Duration rules, health::Duration host);
+
   const DesiredState& desired() const { return desired_; }
   const CareLoopOptions& options() const { return options_; }
   // What the loop has done, for the metrics endpoint and `lvscare status`.
@@ -68,6 +79,7 @@ class CareLoop {
     std::uint64_t checks = 0;       // check events received
     std::uint64_t transitions = 0;  // phase changes
     std::uint64_t passes = 0;       // reconcile passes
+    std::uint64_t soonPasses = 0;   // passes run because the kernel announced a change
     std::uint64_t repairs = 0;      // passes that found the kernel or host differing and fixed it
     std::uint64_t failures = 0;     // passes with a failure (read, op or host)
   };
@@ -90,6 +102,11 @@ class CareLoop {
   DesiredState desired_;
   health::HealthMonitor monitor_;
   std::unique_ptr<event::Timer> tick_;
+  std::unique_ptr<event::Timer> soon_;  // reconcileSoon()'s coalesced pass
+  health::Duration rulesPoll_;
+  health::Duration hostPoll_;
+  health::TimePoint nextRulesPoll_{};
+  health::TimePoint nextHostPoll_{};
   FailureLog readLog_;
   FailureLog applyLog_;
   FailureLog hostLog_;

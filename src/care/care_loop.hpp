@@ -2,7 +2,8 @@
 // reconcile pass makes the kernel match (one read of our virtual server, one batch of ops). The pass
 // runs right after every phase change and on a short tick (reconcileInterval), so anything of ours
 // deleted by someone else (ipvsadm -C, kube-proxy's flush, ip link del, ip route del, nft flush
-// ruleset) is back within a tick, without waiting for a health check.
+// ruleset) is back within a tick, without waiting for a health check; what the kernel announces
+// (kernel_watch.hpp) is back within milliseconds through reconcileSoon().
 //
 // Everything runs on one Dispatcher; nothing blocks but the netlink round trips themselves.
 // Start-up adopts what the kernel has (no flush, no moment without rules); stop() leaves the rules.

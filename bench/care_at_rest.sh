@@ -12,7 +12,7 @@
 #
 # The anchor, when the datapath is IPVS and keepalived is installed: keepalived (Debian's) with the
 # same virtual server and real servers (delay_loop = the interval, HTTP_GET of /), over the same
-# window; its CPU is that of all its processes (the parent and the checker child).
+# window; its CPU is that of all its processes (the parent and the checker child). ANCHOR=0 skips it.
 #
 # Route mode with a node IP; three busybox httpd in network namespaces of their own behind veth
 # pairs (as bench/care_repair.sh); everything in a private network namespace (unshare -n): the
@@ -139,6 +139,10 @@ done
 # --- the anchor: keepalived on IPVS ---------------------------------------------------------------
 if [[ $dp != ipvs ]]; then
   echo "anchor: none here (keepalived programs IPVS only; this run's datapath is ${dp:-none})"
+  exit 0
+fi
+if [[ ${ANCHOR:-1} == 0 ]]; then
+  echo "anchor: skipped (ANCHOR=0)"
   exit 0
 fi
 if ! command -v keepalived > /dev/null; then

@@ -20,6 +20,7 @@ CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup&
       soon_(dispatcher.createTimer([this] {
         if (!running_) return;
         ++counters_.soonPasses;
+        lastSoon_ = dispatcher_.now();
         reconcileNow();
       })),
       rulesPoll_(options_.reconcileInterval),
@@ -71,7 +72,10 @@ void CareLoop::stop() {
 }
 
 void CareLoop::reconcileSoon() {
-  if (running_ && !soon_->armed()) soon_->arm(kSoonDelay);
+  if (!running_ || soon_->armed()) return;
+  health::Duration delay = kSoonDelay;
+  if (lastSoon_) delay = std::max(delay, *lastSoon_ + kSoonSpacing - dispatcher_.now());
+  soon_->arm(delay);
 }
 
 void CareLoop::setPollIntervals(health::Duration rules, health::Duration host) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "care/care_metrics.hpp"
@@ -62,9 +63,13 @@ class CareLoop {
 
   // The kernel announced a change that may concern our rules or host setup (kernel_watch.hpp): one
   // pass of both a few milliseconds from now. Calls within that delay share the pass, so a burst
-  // of announcements costs one pass; a pass is never started from inside another.
+  // of announcements costs one pass; a pass is never started from inside another. Such passes are
+  // at least kSoonSpacing apart, so a change that keeps coming back (someone fighting our rules,
+  // or our own writes announced back unrecognised and never converging) costs at most a few
+  // passes a second, never a busy loop.
   void reconcileSoon();
   static constexpr health::Duration kSoonDelay = std::chrono::milliseconds(5);
+  static constexpr health::Duration kSoonSpacing = std::chrono::milliseconds(50);
   // How often the tick reads the rules and the host setup (both reconcileInterval by default).
   // What the kernel announces needs reading only as a fallback: with a working watch, nftables'
   // rules and the host setup can be polled every few seconds; IPVS announces nothing, so its rules
@@ -104,6 +109,7 @@ class CareLoop {
   health::HealthMonitor monitor_;
   std::unique_ptr<event::Timer> tick_;
   std::unique_ptr<event::Timer> soon_;  // reconcileSoon()'s coalesced pass
+  std::optional<health::TimePoint> lastSoon_;
   health::Duration rulesPoll_;
   health::Duration hostPoll_;
   health::TimePoint nextRulesPoll_{};

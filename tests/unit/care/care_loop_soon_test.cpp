@@ -116,6 +116,24 @@ TEST_F(CareLoopSoonTest, OurOwnWritesAnnouncedBackCostOneSparePassNotALoop) {
   EXPECT_FALSE(dispatcher.nextDeadline() && *dispatcher.nextDeadline() < dispatcher.now() + 30min);
 }
 
+TEST_F(CareLoopSoonTest, AChangeThatKeepsComingBackIsRepairedAtAFewPassesASecond) {
+  auto loop = makeLoop(1h);
+  ASSERT_TRUE(loop->start());
+  dispatcher.runDue();
+  // Someone deletes our service again right after each repair, and says so each time.
+  announcing.onWrite = [&] {
+    (void)datapath.flush();
+    loop->reconcileSoon();
+  };
+  const auto passes = loop->counters().soonPasses;
+  ASSERT_TRUE(datapath.flush());
+  loop->reconcileSoon();
+  dispatcher.advance(1s);
+  const auto spaced = loop->counters().soonPasses - passes;
+  EXPECT_GE(spaced, 10u);  // it keeps being repaired...
+  EXPECT_LE(spaced, static_cast<std::uint64_t>(1s / CareLoop::kSoonSpacing) + 1);  // at most every 50 ms, not 5
+}
+
 TEST_F(CareLoopSoonTest, SlowerPollsReadEachPartOnlyWhenDue) {
   auto loop = makeLoop();
   loop->setPollIntervals(250ms, 5s);  // IPVS rules at the tick, the host on the fallback poll

@@ -19,8 +19,7 @@ using netlink::MessageView;
 // The fixed header after nlmsghdr, copied out (the payload need not be aligned for T).
 template <class T>
 Result<T> fixedHeader(const MessageView& message, std::string_view what) {
-  if (message.payload.size() < sizeof(T))
-    return fail(Errc::Malformed, std::string(what) + " shorter than its header");
+  if (message.payload.size() < sizeof(T)) return fail(Errc::Malformed, std::string(what) + " shorter than its header");
   T header{};
   std::memcpy(&header, message.payload.data(), sizeof header);
   return header;
@@ -178,8 +177,8 @@ bool NoticeFilter::concerns(const KernelNotice& notice) {
 }
 
 bool NoticeFilter::ownPort(std::uint32_t portId) const {
-  return portId != 0 && std::find(targets_.ownPortIds.begin(), targets_.ownPortIds.end(), portId) !=
-                            targets_.ownPortIds.end();
+  return portId != 0 &&
+         std::find(targets_.ownPortIds.begin(), targets_.ownPortIds.end(), portId) != targets_.ownPortIds.end();
 }
 
 bool NoticeFilter::concernsRoute(const RouteNotice& route) const {

@@ -73,11 +73,11 @@ Result<KernelNotice> decodeRtnlNotice(const netlink::MessageView& message);
 // What is ours, as the notifications name it.
 struct WatchTargets {
   std::set<std::pair<std::uint8_t, std::string>> nftTables;  // (NFPROTO_*, name): ours and the masquerade's
-  IpAddress vip;                                            // routes to it, the address itself
-  std::optional<IpAddress> nodeIp;                          // route mode's gateway or source
-  std::string linkName;                                     // link mode's dummy link; empty: none
-  std::vector<std::uint32_t> ownPortIds;                    // our rtnetlink sockets
-  std::optional<std::uint32_t> ownThreadId;                 // who commits our nftables transactions
+  IpAddress vip;                                             // routes to it, the address itself
+  std::optional<IpAddress> nodeIp;                           // route mode's gateway or source
+  std::string linkName;                                      // link mode's dummy link; empty: none
+  std::vector<std::uint32_t> ownPortIds;                     // our rtnetlink sockets
+  std::optional<std::uint32_t> ownThreadId;                  // who commits our nftables transactions
 };
 
 // Turns a stream of notifications into "a pass is worth running". Stateful only for nftables: an

@@ -15,8 +15,7 @@ constexpr std::array<unsigned, 5> kRtnlGroups{RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
 
 }  // namespace
 
-KernelWatch::KernelWatch(WatchTargets targets, std::function<void()> onChange,
-                         std::function<void(const Error&)> onLost)
+KernelWatch::KernelWatch(WatchTargets targets, std::function<void()> onChange, std::function<void(const Error&)> onLost)
     : filter_(std::move(targets)), onChange_(std::move(onChange)), onLost_(std::move(onLost)) {}
 
 KernelWatch::~KernelWatch() = default;

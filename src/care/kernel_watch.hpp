@@ -49,8 +49,8 @@ class KernelWatch {
     std::unique_ptr<event::FdWatch> watch;
   };
   KernelWatch(WatchTargets targets, std::function<void()> onChange, std::function<void(const Error&)> onLost);
-  Result<void> listen(event::EpollDispatcher& dispatcher, Source& source, int protocol, std::span<const unsigned> groups,
-                      bool nftables);
+  Result<void> listen(event::EpollDispatcher& dispatcher, Source& source, int protocol,
+                      std::span<const unsigned> groups, bool nftables);
   void onReadable(Source& source, bool nftables);
   void lose(const Error& error);
 

@@ -81,7 +81,6 @@ int clean(const CareConfig& config, netlink::Socket& rtnl) {
   return ok ? kExitOk : kExitFailure;
 }
 
-
 // With the kernel's announcements watched, what they cover is polled this often, as a fallback
 // (an announcement lost with no overrun reported, a sysctl, which nothing announces).
 constexpr health::Duration kWatchedPoll = std::chrono::seconds(5);
@@ -135,8 +134,7 @@ std::unique_ptr<KernelWatch> watchKernel(event::EpollDispatcher& loop, CareLoop&
   care.setPollIntervals(rules, host);
   const char* names = !sources.rtnetlink ? "nftables" : sources.nftables ? "nftables,rtnetlink" : "rtnetlink";
   logf(LogLevel::Info, "kernel watch sources={} poll_rules={} poll_host={}", names,
-       health::formatDuration(std::max(rules, every)),
-       health::formatDuration(std::max(host, every)));
+       health::formatDuration(std::max(rules, every)), health::formatDuration(std::max(host, every)));
   return std::move(*watch);
 }
 

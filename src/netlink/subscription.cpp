@@ -30,7 +30,7 @@ Result<Subscription> Subscription::open(int protocol, std::span<const unsigned> 
 }
 
 Result<Subscription::Drained> Subscription::drain(const std::function<void(const MessageView&)>& onMessage,
-                                                 int maxDatagrams) {
+                                                  int maxDatagrams) {
   Drained drained;
   int interrupted = 0;
   for (int datagram = 0; datagram < maxDatagrams;) {

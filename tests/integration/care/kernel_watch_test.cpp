@@ -38,8 +38,9 @@ class KernelWatchNetnsTest : public ::testing::Test {
     netns_ = std::make_unique<testing::PrivateNetns>();
     ASSERT_TRUE(netns_->ok()) << netns_->error();
     // The node IP on a veth pair, as in care_scenario.sh: route mode's gateway.
-    const auto made = run("ip link set lo up && ip link add kw0 type veth peer name kw1 && "
-                          "ip addr add 10.79.1.1/24 dev kw0 && ip link set kw0 up && ip link set kw1 up");
+    const auto made =
+        run("ip link set lo up && ip link add kw0 type veth peer name kw1 && "
+            "ip addr add 10.79.1.1/24 dev kw0 && ip link set kw0 up && ip link set kw1 up");
     ASSERT_EQ(made.status, 0) << made.output;
 
     auto loop = event::EpollDispatcher::create();

@@ -130,7 +130,7 @@ TEST_F(CareLoopSoonTest, AChangeThatKeepsComingBackIsRepairedAtAFewPassesASecond
   loop->reconcileSoon();
   dispatcher.advance(1s);
   const auto spaced = loop->counters().soonPasses - passes;
-  EXPECT_GE(spaced, 10u);  // it keeps being repaired...
+  EXPECT_GE(spaced, 10u);                                                          // it keeps being repaired...
   EXPECT_LE(spaced, static_cast<std::uint64_t>(1s / CareLoop::kSoonSpacing) + 1);  // at most every 50 ms, not 5
 }
 
@@ -142,7 +142,7 @@ TEST_F(CareLoopSoonTest, SlowerPollsReadEachPartOnlyWhenDue) {
   const int ensures = host.ensures;
   const auto passes = loop->counters().passes;
   dispatcher.advance(10s);
-  EXPECT_EQ(host.ensures - ensures, 2);             // every 5 s, not 40 times
+  EXPECT_EQ(host.ensures - ensures, 2);              // every 5 s, not 40 times
   EXPECT_EQ(loop->counters().passes - passes, 40u);  // the rules still every 250 ms
 }
 

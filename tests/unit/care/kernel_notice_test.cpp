@@ -134,11 +134,11 @@ TEST(KernelNoticeTest, DecodesNewGenerationFromGoldenBytes) {
   // 0x63): nlmsghdr, nfgenmsg (family 0, version 0, res_id = generation 12 in network order),
   // NFTA_GEN_ID 12, NFTA_GEN_PROC_PID 0x1234, NFTA_GEN_PROC_NAME "nft".
   const std::vector<std::uint8_t> bytes{
-      0x2c, 0x00, 0x00, 0x00,  // nlmsg_len 44
-      0x0f, 0x0a, 0x00, 0x00,  // type NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN, flags 0
-      0x00, 0x00, 0x00, 0x00,  // seq
-      0x63, 0x00, 0x00, 0x00,  // pid (port id) 0x63
-      0x00, 0x00, 0x00, 0x0c,  // nfgenmsg
+      0x2c, 0x00, 0x00, 0x00,                          // nlmsg_len 44
+      0x0f, 0x0a, 0x00, 0x00,                          // type NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN, flags 0
+      0x00, 0x00, 0x00, 0x00,                          // seq
+      0x63, 0x00, 0x00, 0x00,                          // pid (port id) 0x63
+      0x00, 0x00, 0x00, 0x0c,                          // nfgenmsg
       0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0c,  // NFTA_GEN_ID
       0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x12, 0x34,  // NFTA_GEN_PROC_PID
       0x08, 0x00, 0x03, 0x00, 'n',  'f',  't',  0x00,  // NFTA_GEN_PROC_NAME
@@ -155,10 +155,9 @@ TEST(KernelNoticeTest, DecodesNewGenerationFromGoldenBytes) {
 }
 
 TEST(KernelNoticeTest, OtherSubsystemsAndTracesAreOfNoInterest) {
-  auto conntrack = received(MessageBuilder(static_cast<std::uint16_t>(NFNL_SUBSYS_CTNETLINK << 8), 0)
-                                .nfgenHeader(NFPROTO_IPV4, 0)
-                                .finish(),
-                            0);
+  auto conntrack = received(
+      MessageBuilder(static_cast<std::uint16_t>(NFNL_SUBSYS_CTNETLINK << 8), 0).nfgenHeader(NFPROTO_IPV4, 0).finish(),
+      0);
   auto notice = decodeNftNotice(conntrack.view());
   ASSERT_TRUE(notice);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(*notice));

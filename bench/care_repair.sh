@@ -5,8 +5,10 @@
 #
 #   bench/care_repair.sh [lvscare binary] [ipvs|nftables|auto] [trials] [modes]
 #
-# lvscare runs with --interval 5, so no health check can be what repairs anything: every repair
-# comes from the reconcile tick (250 ms). Three busybox httpd servers live in network namespaces of
+# lvscare runs with --interval 5, so no health check can be what repairs anything: a repair comes
+# from the kernel's announcement of the deletion (nftables tables, routes, links, addresses: a pass
+# a few ms after it, src/care/kernel_watch.hpp) or, for what nothing announces (IPVS), from the
+# reconcile tick (250 ms). Three busybox httpd servers live in network namespaces of
 # their own behind veth pairs. For each mode (default "route link"; link mode needs the dummy link
 # type, which not every kernel has: it is skipped, saying so, where there is none) lvscare is
 # started and the whole kernel state is recorded with tools we did not write: ipvsadm -S -n,
@@ -401,7 +403,7 @@ stop_care() {
 
 have_dummy() { ip link add care-probe type dummy 2> /dev/null && ip link del care-probe; }
 
-echo "care_repair: lvscare care --interval 5 (reconcile tick 250 ms), $TRIALS trials per kind: from the" \
+echo "care_repair: lvscare care --interval 5 (kernel announcements; reconcile tick 250 ms), $TRIALS trials per kind: from the" \
      "deletion to the kernel state whole again (fine poll every ${POLL_MS} ms, confirmed with ipvsadm/nft/ip)," \
      "bound ${REPAIR_BOUND} s"
 table=lvscare_tcp_${VIP}_${VPORT} masq=lvscare_masq_$VIP
@@ -431,6 +433,7 @@ for mode in $MODES; do
     fi
   else
     measure "nft delete table (ours)" nft "delete table ip $table"
+    measure "nft flush chain (one backend's rule)" nft "flush chain ip $table rs_${rs[0]/:/_}"
   fi
   ((use_nft)) && measure "nft flush ruleset" nft "flush ruleset"
   if [[ $mode == route ]]; then
@@ -440,7 +443,8 @@ for mode in $MODES; do
     measure "ip link del lvscare" ip "link del lvscare"
     measure "ip addr del $VIP/32" ip "addr del $VIP/32 dev lvscare"
   fi
-  echo "    lvscare's own count of repairs logged: $(grep -c ' repair ' "$log" || true)"
+  echo "    lvscare's own count of repairs logged: $(grep -c ' repair ' "$log" || true);" \
+       "$(grep -m 1 -o 'kernel watch [^ ]* [^ ]* [^ ]*' "$log" || echo 'no kernel watch')"
   stop_deleters
   stop_monitor
   stop_care

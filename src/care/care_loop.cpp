@@ -1,5 +1,6 @@
 #include "care/care_loop.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "care/reconciler.hpp"
@@ -17,6 +18,14 @@ CareLoop::CareLoop(event::Dispatcher& dispatcher, Datapath& datapath, HostSetup&
       monitor_(dispatcher, std::move(probers), options_.monitor, [this](const health::CheckEvent& e) { onCheck(e); }),
       tick_(dispatcher.createTimer([this] { onTick(); })),
       drainTimer_(dispatcher.createTimer([this] { onDrainDeadline(); })),
+      soon_(dispatcher.createTimer([this] {
+        if (!running_) return;
+        ++counters_.soonPasses;
+        lastSoon_ = dispatcher_.now();
+        reconcileNow();
+      })),
+      rulesPoll_(options_.reconcileInterval),
+      hostPoll_(options_.reconcileInterval),
       readLog_("read " + options_.service.key.toString()),
       applyLog_("program " + options_.service.key.toString()),
       hostLog_(std::string("host setup ") + std::string(host.name())),
@@ -49,7 +58,10 @@ Result<void> CareLoop::start() {
   (void)reconcileRules(Pass::Startup);
   (void)reconcileHost(Pass::Startup);
   monitor_.start();
-  tick_->arm(options_.reconcileInterval);
+  const health::TimePoint now = dispatcher_.now();
+  nextRulesPoll_ = now + rulesPoll_;
+  nextHostPoll_ = now + hostPoll_;
+  tick_->arm(std::min(rulesPoll_, hostPoll_));
   return {};
 }
 
@@ -58,6 +70,24 @@ void CareLoop::stop() {
   monitor_.stop();
   tick_->cancel();
   drainTimer_->cancel();
+  soon_->cancel();
+}
+
+void CareLoop::reconcileSoon() {
+  if (!running_ || soon_->armed()) return;
+  health::Duration delay = kSoonDelay;
+  if (lastSoon_) delay = std::max(delay, *lastSoon_ + kSoonSpacing - dispatcher_.now());
+  soon_->arm(delay);
+}
+
+void CareLoop::setPollIntervals(health::Duration rules, health::Duration host) {
+  rulesPoll_ = std::max(rules, options_.reconcileInterval);
+  hostPoll_ = std::max(host, options_.reconcileInterval);
+  // Shorter than before (the watch was lost): due no later than the new interval from now.
+  const health::TimePoint now = dispatcher_.now();
+  nextRulesPoll_ = std::min(nextRulesPoll_, now + rulesPoll_);
+  nextHostPoll_ = std::min(nextHostPoll_, now + hostPoll_);
+  if (running_) tick_->arm(std::min(nextRulesPoll_, nextHostPoll_) - now);
 }
 
 void CareLoop::runOnce(std::function<void(Result<void>)> done) {
@@ -146,8 +176,19 @@ void CareLoop::onEvidence(const Endpoint& server, health::FailureKind kind, std:
 
 void CareLoop::onTick() {
   if (!running_) return;
-  reconcileNow();
-  tick_->arm(options_.reconcileInterval);
+  // Each part when it is due (every tick unless setPollIntervals() made one slower).
+  const health::TimePoint now = dispatcher_.now();
+  if (now >= nextRulesPoll_) {
+    (void)reconcileRules(Pass::Tick);
+    nextRulesPoll_ = now + rulesPoll_;
+  }
+  if (now >= nextHostPoll_) {
+    (void)reconcileHost(Pass::Tick);
+    nextHostPoll_ = now + hostPoll_;
+  }
+  // No wake-up while nothing is due: at rest on nftables with the watch working, one every few
+  // seconds instead of four a second.
+  tick_->arm(std::min(nextRulesPoll_, nextHostPoll_) - now);
 }
 
 bool CareLoop::reconcileNow() {

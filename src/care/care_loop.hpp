@@ -2,7 +2,8 @@
 // reconcile pass makes the kernel match (one read of our virtual server, one batch of ops). The pass
 // runs right after every phase change and on a short tick (reconcileInterval), so anything of ours
 // deleted by someone else (ipvsadm -C, kube-proxy's flush, ip link del, ip route del, nft flush
-// ruleset) is back within a tick, without waiting for a health check.
+// ruleset) is back within a tick, without waiting for a health check; what the kernel announces
+// (kernel_watch.hpp) is back within milliseconds through reconcileSoon().
 //
 // Everything runs on one Dispatcher; nothing blocks but the netlink round trips themselves.
 // Start-up adopts what the kernel has (no flush, no moment without rules); stop() leaves the rules.
@@ -13,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string_view>
+#include <optional>
 #include <vector>
 
 #include "care/care_metrics.hpp"
@@ -67,6 +69,20 @@ class CareLoop {
   // refused by it or never answered): taken out at once when the policy allows (DesiredState::
   // onEvidence), then an active check right away confirms or brings it back.
   void onEvidence(const Endpoint& server, health::FailureKind kind, std::string_view detail);
+  // The kernel announced a change that may concern our rules or host setup (kernel_watch.hpp): one
+  // pass of both a few milliseconds from now. Calls within that delay share the pass, so a burst
+  // of announcements costs one pass; a pass is never started from inside another. Such passes are
+  // at least kSoonSpacing apart, so a change that keeps coming back (someone fighting our rules,
+  // or our own writes announced back unrecognised and never converging) costs at most a few
+  // passes a second, never a busy loop.
+  void reconcileSoon();
+  static constexpr health::Duration kSoonDelay = std::chrono::milliseconds(5);
+  static constexpr health::Duration kSoonSpacing = std::chrono::milliseconds(50);
+  // How often the tick reads the rules and the host setup (both reconcileInterval by default).
+  // What the kernel announces needs reading only as a fallback: with a working watch, nftables'
+  // rules and the host setup can be polled every few seconds; IPVS announces nothing, so its rules
+  // stay at reconcileInterval. Takes effect from the next tick.
+  void setPollIntervals(health::Duration rules, health::Duration host);
 
   const DesiredState& desired() const { return desired_; }
   const CareLoopOptions& options() const { return options_; }
@@ -77,6 +93,7 @@ class CareLoop {
     std::uint64_t checks = 0;       // check events received
     std::uint64_t transitions = 0;  // phase changes
     std::uint64_t passes = 0;       // reconcile passes
+    std::uint64_t soonPasses = 0;   // passes run because the kernel announced a change
     std::uint64_t repairs = 0;      // passes that found the kernel or host differing and fixed it
     std::uint64_t failures = 0;     // passes with a failure (read, op or host)
   };
@@ -105,6 +122,12 @@ class CareLoop {
   std::unique_ptr<event::Timer> tick_;
   std::unique_ptr<event::Timer> drainTimer_;  // the earliest drain deadline
   std::set<Endpoint> heldLogged_;             // servers whose flap-damping hold was logged
+  std::unique_ptr<event::Timer> soon_;  // reconcileSoon()'s coalesced pass
+  std::optional<health::TimePoint> lastSoon_;
+  health::Duration rulesPoll_;
+  health::Duration hostPoll_;
+  health::TimePoint nextRulesPoll_{};
+  health::TimePoint nextHostPoll_{};
   FailureLog readLog_;
   FailureLog applyLog_;
   FailureLog hostLog_;

@@ -1,6 +1,8 @@
 // runCare(): the care loop wired to this host's kernel. Order matters: everything that can be
 // wrong with the input is checked (config, probe settings, TLS files) before anything on the host
 // is touched, so bad input exits 2 with the host unchanged.
+#include <unistd.h>
+
 #include <csignal>
 
 #include "care/care_endpoint.hpp"
@@ -10,6 +12,7 @@
 #include "care/passive_detector.hpp"
 #include "health/canary.hpp"
 #include "care/go_lvscare_takeover.hpp"
+#include "care/kernel_watch.hpp"
 #include "health/probe_settings.hpp"
 #include "care/vip_owner.hpp"
 #include "host/module_loader.hpp"
@@ -20,6 +23,9 @@
 #include "lvscare/event_loop.hpp"
 #include "lvscare/log.hpp"
 #include "lvscare/probers.hpp"
+#include "netlink/subscription.hpp"
+#include "nftables/lb_ruleset.hpp"
+#include "nftables/masq_ruleset.hpp"
 #include "nftables/nft_datapath.hpp"
 
 namespace lvscare::care {
@@ -105,6 +111,63 @@ std::unique_ptr<PassiveDetector> startPassiveDetection(const CareConfig& config,
   logf(LogLevel::Info, "passive detection on source=conntrack datapath={} unanswered_after={}", toString(kind),
        health::formatDuration(unansweredAfter));
   return std::move(*detector);
+}
+
+// With the kernel's announcements watched, what they cover is polled this often, as a fallback
+// (an announcement lost with no overrun reported, a sysctl, which nothing announces).
+constexpr health::Duration kWatchedPoll = std::chrono::seconds(5);
+
+// What the kernel announces about our objects, for the watch: our nftables tables (the rules' on
+// nftables, link mode's masquerade on either datapath), the VIP's route or address, route mode's
+// node IP, link mode's dummy link. Our own rtnetlink socket and thread are named so that our own
+// writes are not taken for someone else's.
+WatchTargets watchTargets(const CareConfig& config, DatapathKind datapath, netlink::Socket& rtnl) {
+  WatchTargets targets;
+  const IpAddress vip = config.virtualServer.address;
+  const std::uint8_t family = nftables::nfFamily(vip.family);
+  if (datapath == DatapathKind::Nftables)
+    targets.nftTables.emplace(family, nftables::lbTableName(ServiceKey{Protocol::Tcp, config.virtualServer}));
+  if (config.mode == Mode::Link) {
+    targets.nftTables.emplace(family, nftables::masqTableName(vip));
+    targets.linkName = config.interfaceName;
+  }
+  targets.vip = vip;
+  targets.nodeIp = config.nodeIp;
+  if (auto port = netlink::portIdOf(rtnl.fd())) targets.ownPortIds.push_back(*port);
+  targets.ownThreadId = static_cast<std::uint32_t>(::gettid());
+  return targets;
+}
+
+// Watches the kernel for the care loop when anything it keeps is announced; with the watch working,
+// the poll of what it covers slows to kWatchedPoll (IPVS rules stay at the reconcile interval).
+// Without it (no such socket here), the loop polls everything as before and says so once.
+std::unique_ptr<KernelWatch> watchKernel(event::EpollDispatcher& loop, CareLoop& care, const CareConfig& config,
+                                         DatapathKind datapath, netlink::Socket& rtnl) {
+  KernelWatch::Sources sources;
+  sources.nftables = datapath == DatapathKind::Nftables || config.mode == Mode::Link;
+  sources.rtnetlink = config.mode != Mode::None;
+  if (!sources.nftables && !sources.rtnetlink) return nullptr;
+  const health::Duration every = config.reconcileInterval;
+  auto watch = KernelWatch::open(
+      loop, watchTargets(config, datapath, rtnl), sources, [&care] { care.reconcileSoon(); },
+      [&care, every](const Error& error) {
+        logf(LogLevel::Warn, "kernel watch lost error={} poll={}", logValue(error.describe()),
+             health::formatDuration(every));
+        care.setPollIntervals(every, every);
+      });
+  if (!watch) {
+    logf(LogLevel::Warn, "kernel watch error={} poll={}", logValue(watch.error().describe()),
+         health::formatDuration(every));
+    return nullptr;
+  }
+  // Everything but IPVS's rules and link mode's sysctl is announced (a sysctl is cheap to read).
+  const health::Duration rules = datapath == DatapathKind::Nftables ? kWatchedPoll : every;
+  const health::Duration host = kWatchedPoll;
+  care.setPollIntervals(rules, host);
+  const char* names = !sources.rtnetlink ? "nftables" : sources.nftables ? "nftables,rtnetlink" : "rtnetlink";
+  logf(LogLevel::Info, "kernel watch sources={} poll_rules={} poll_host={}", names,
+       health::formatDuration(std::max(rules, every)), health::formatDuration(std::max(host, every)));
+  return std::move(*watch);
 }
 
 }  // namespace
@@ -207,6 +270,9 @@ int runCare(const CareConfig& config) {
     logf(LogLevel::Error, "signals error={}", logValue(signals.error().describe()));
     return kExitFailure;
   }
+  // Before start(): what the kernel announces from then on is queued, so nothing falls between the
+  // first pass and the watch.
+  const auto kernelWatch = watchKernel(**loop, care, config, chosen->kind, *rtnl);
   if (auto started = care.start(); !started) {
     logf(LogLevel::Error, "start vs={} error={}", config.virtualServer.toString(),
          logValue(started.error().describe()));

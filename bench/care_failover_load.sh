@@ -77,7 +77,12 @@ cleanup() {
   finish_cleanup "$status"
 }
 trap cleanup EXIT
-fail() { say "FAIL: $*"; tail -n 30 "$log" 2> /dev/null; exit 1; }
+fail() {
+  say "FAIL: $*"
+  local f
+  for f in "$log" "$work"/m[123].stderr; do [[ -e $f ]] && { echo "---- $f (last 15 lines):"; tail -n 15 "$f"; }; done
+  exit 1
+}
 
 ip link set lo up
 masters_setup

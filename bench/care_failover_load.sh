@@ -18,6 +18,8 @@
 #                  bench/care_failover_load.sh build): Debian's keepalived on IPVS, HTTP_GET on the
 #                  same path, delay_loop 1, connect_timeout 1, retry 0, the VIP on lo
 # DATAPATH (nftables, default, or ipvs) is the lvscare rows' --datapath.
+# LVSCARE (default: <build dir>/src/cli/lvscare) names another lvscare binary to measure.
+# The masters close a connection idle for $IDLE_TIMEOUT (default 10s; idle canaries meet this).
 # All check $HEALTH_PATH (default /readyz). Scenarios, each trial with tests/support/vip_load_client
 # running ($RATE fresh connections per second, default 50, from $CLIENTS concurrent clients, default
 # 128 so that no request waits for a free client while many hang, each request bounded by
@@ -46,9 +48,9 @@ DATAPATH=${DATAPATH:-nftables}
 if [[ $DATAPATH == ipvs ]]; then ROWS=${ROWS:-lvscare lvscare-5s haproxy keepalived}; else ROWS=${ROWS:-lvscare lvscare-5s haproxy}; fi
 SCENARIOS=${SCENARIOS:-kill blackhole rolling}
 RATE=${RATE:-50} CLIENTS=${CLIENTS:-128} REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-2s}
-HEALTH_PATH=${HEALTH_PATH:-/readyz} SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-3s}
+HEALTH_PATH=${HEALTH_PATH:-/readyz} SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-3s} IDLE_TIMEOUT=${IDLE_TIMEOUT:-10s}
 LVSCARE_EXTRA_FLAGS=${LVSCARE_EXTRA_FLAGS:-} LVSCARE_GO_EXTRA_FLAGS=${LVSCARE_GO_EXTRA_FLAGS:-}
-LVSCARE=$BUILD/src/cli/lvscare STANDIN=$BUILD/tests/support/apiserver_standin CLIENT=$BUILD/tests/support/vip_load_client
+LVSCARE=$(readlink -f "${LVSCARE:-$BUILD/src/cli/lvscare}") STANDIN=$BUILD/tests/support/apiserver_standin CLIENT=$BUILD/tests/support/vip_load_client
 readonly VIP=10.103.97.2 VPORT=6443 NODE_IP=10.79.1.1 HAPROXY_ADDRESS=127.0.0.1:16443 VICTIM=2
 
 [[ $(id -u) -eq 0 ]] || { echo "care_failover_load.sh: needs root" >&2; exit 77; }
@@ -57,7 +59,7 @@ for binary in "$LVSCARE" "$STANDIN" "$CLIENT"; do
 done
 for tool in haproxy nft ip unshare; do command -v "$tool" > /dev/null || { echo "needs $tool" >&2; exit 77; }; done
 if [[ -z ${CARE_LOAD_NETNS:-} ]]; then
-  exec unshare -n env CARE_LOAD_NETNS=1 TRIALS="$TRIALS" "$0" "$BUILD"
+  exec unshare -n env CARE_LOAD_NETNS=1 TRIALS="$TRIALS" LVSCARE="$LVSCARE" "$0" "$BUILD"
 fi
 
 here=$(dirname "$(readlink -f "$0")")
@@ -76,11 +78,16 @@ cleanup() {
   finish_cleanup "$status"
 }
 trap cleanup EXIT
-fail() { say "FAIL: $*"; tail -n 30 "$log" 2> /dev/null; exit 1; }
+fail() {
+  say "FAIL: $*"
+  local f
+  for f in "$log" "$work"/m[123].stderr; do [[ -e $f ]] && { echo "---- $f (last 15 lines):"; tail -n 15 "$f"; }; done
+  exit 1
+}
 
 ip link set lo up
 masters_setup
-start_master() { master_start "$1" --shutdown-delay "$SHUTDOWN_DELAY" --startup-delay "${2:-0}"; }
+start_master() { master_start "$1" --shutdown-delay "$SHUTDOWN_DELAY" --idle-timeout "$IDLE_TIMEOUT" --startup-delay "${2:-0}"; }
 for n in 1 2 3; do start_master "$n"; done
 
 # ---- the balancers ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //
 //   apiserver_standin --listen ADDR:PORT [--name NAME] [--tls | --cert FILE --key FILE]
 //                     [--shutdown-delay D] [--shutdown-grace D] [--startup-delay D]
-//                     [--listen-when-ready] [--log FILE] [--port-file FILE]
+//                     [--listen-when-ready] [--idle-timeout D] [--log FILE] [--port-file FILE]
 //
 // Serves /healthz, /livez and /readyz (with ?verbose, in the apiserver's "[+]ping ok" list style) and
 // /api?id=<n>[&delay=<ms>], which answers 200 "<name> <n>" and first appends "<n> <name>" to the
@@ -12,7 +12,9 @@
 // still served, then the listener closes, requests in flight get up to --shutdown-grace to finish,
 // and the process exits 0. A second SIGTERM exits at once. For --startup-delay after start /readyz
 // and /healthz fail (post-start hooks not done); with --listen-when-ready the port is not even open
-// until then. One thread per connection: short requests at hundreds of connections per second.
+// until then. A connection that sends no request for --idle-timeout (default 10s) is closed, as
+// servers close idle connections (issue 15's canaries meet this). One thread per connection: short
+// requests at hundreds of connections per second.
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -21,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -38,7 +41,6 @@ namespace {
 using namespace lvscare::standin;
 constexpr const char* kProgram = "apiserver_standin";
 constexpr int kMaxConnections = 2048;        // beyond this a new connection is closed at once
-constexpr int kIoTimeoutMs = 10'000;         // a client that sends nothing is dropped after this
 constexpr std::int64_t kMaxRequestDelayMs = 10'000;
 
 struct Options {
@@ -47,7 +49,7 @@ struct Options {
   std::string name = "standin";
   bool tls = false;
   std::string certFile, keyFile, logFile, portFile;
-  std::int64_t shutdownDelayMs = 0, shutdownGraceMs = 5000, startupDelayMs = 0;
+  std::int64_t shutdownDelayMs = 0, shutdownGraceMs = 5000, startupDelayMs = 0, idleTimeoutMs = 10'000;
   bool listenWhenReady = false;
 };
 
@@ -89,6 +91,7 @@ Options parse(int argc, char** argv) {
     } else if (flag == "--shutdown-delay") { millis(o.shutdownDelayMs);
     } else if (flag == "--shutdown-grace") { millis(o.shutdownGraceMs);
     } else if (flag == "--startup-delay") { millis(o.startupDelayMs);
+    } else if (flag == "--idle-timeout") { millis(o.idleTimeoutMs);
     } else {
       usageError(kProgram, "unknown flag " + std::string(flag));
     }
@@ -240,7 +243,8 @@ void acceptLoop(int listener) {
       close(fd);
       continue;
     }
-    const timeval timeout{kIoTimeoutMs / 1000, 0};
+    const std::int64_t idleMs = std::max<std::int64_t>(g_options->idleTimeoutMs, 1);
+    const timeval timeout{static_cast<time_t>(idleMs / 1000), static_cast<suseconds_t>(idleMs % 1000 * 1000)};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     g_active.fetch_add(1);

@@ -11,8 +11,9 @@
 #      after --shutdown-delay the port refuses, a request in flight then still finishes, and the
 #      process exits 0; the log holds exactly the ids it answered;
 #   3. TLS (a self-signed certificate), --listen-when-ready (no port until ready), and the load
-#      client against it: every request answered, every acknowledged id in the log; once it is
-#      gone, the client counts every request refused;
+#      client against it: every request answered, every acknowledged id in the log; an idle
+#      connection closed after --idle-timeout; once it is gone, the client counts every request
+#      refused;
 #   4. a bad flag exits 2 with one line.
 # No root, no network namespace: loopback only. Every wait is bounded. Exit 0 on success, 1 on failure.
 set -euo pipefail
@@ -99,7 +100,7 @@ grep -q "exiting, 0 request(s) still in flight" "$log" || fail "the request in f
 
 say "3. TLS, --listen-when-ready, the load client"
 began=$(now_ms)
-start s2 --tls --startup-delay 800ms --listen-when-ready
+start s2 --tls --startup-delay 800ms --listen-when-ready --idle-timeout 300ms
 (($(now_ms) - began >= 800)) || fail "--listen-when-ready: listening before the startup delay ended"
 expect '/readyz?verbose' '200 *readyz check passed|' -k
 "$CLIENT" --target "127.0.0.1:$port" --tls --rate 100 --clients 4 --timeout 2s --duration 1s --first-id 100 \
@@ -108,6 +109,14 @@ grep -q "summary requests=100 failed=0 ok=100 " "$work/client.out" || fail "load
 [[ $(wc -l < "$work/results") -eq 100 ]] || fail "want 100 result lines"
 missing=$(awk 'NR == FNR { served[$2 " " $1] = 1; next } !(($1 " " $2) in served)' "$work/s2.log" "$work/acked" | wc -l)
 [[ $missing -eq 0 && $(wc -l < "$work/acked") -eq 100 ]] || fail "$missing acknowledged ids not in the log"
+# A connection that sends nothing is closed after --idle-timeout: read sees the end (status 1),
+# not its own 3 s timeout (status > 128).
+exec 3<> "/dev/tcp/127.0.0.1/$port"
+began=$(now_ms)
+status=0
+read -r -t 3 -u 3 _ || status=$?
+exec 3<&-
+((status == 1 && $(now_ms) - began < 2500)) || fail "--idle-timeout 300ms: read status $status after $(($(now_ms) - began)) ms"
 kill -TERM "$pid"
 wait "$pid" || fail "exit status $? after SIGTERM with no shutdown delay"
 pid=""

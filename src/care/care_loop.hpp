@@ -122,7 +122,7 @@ class CareLoop {
   std::unique_ptr<event::Timer> tick_;
   std::unique_ptr<event::Timer> drainTimer_;  // the earliest drain deadline
   std::set<Endpoint> heldLogged_;             // servers whose flap-damping hold was logged
-  std::unique_ptr<event::Timer> soon_;  // reconcileSoon()'s coalesced pass
+  std::unique_ptr<event::Timer> soon_;        // reconcileSoon()'s coalesced pass
   std::optional<health::TimePoint> lastSoon_;
   health::Duration rulesPoll_;
   health::Duration hostPoll_;

@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 
-
 namespace lvscare::care {
 
 using nftables::ConntrackEventType;
@@ -32,7 +31,8 @@ std::optional<Evidence> ConnectionEvidence::onEvent(const nftables::ConntrackEve
     const Pending gone = found->second;
     pending_.erase(found);
     if (state != TcpState::Close) return std::nullopt;
-    return Evidence{gone.server, health::FailureKind::Refused, "connection from " + gone.client.toString() + " refused"};
+    return Evidence{gone.server, health::FailureKind::Refused,
+                    "connection from " + gone.client.toString() + " refused"};
   }
   switch (state) {
     case TcpState::SynSent:

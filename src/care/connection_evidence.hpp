@@ -29,7 +29,7 @@ namespace lvscare::care {
 struct Evidence {
   Endpoint server;
   health::FailureKind kind = health::FailureKind::Refused;  // Refused or Timeout
-  std::string detail;                                        // "client 10.0.0.1:4321 refused"
+  std::string detail;                                       // "connection from 10.0.0.1:4321 refused"
 };
 
 class ConnectionEvidence {

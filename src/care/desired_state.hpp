@@ -140,9 +140,9 @@ class DesiredState {
     std::optional<health::TimePoint> drainDeadline;  // draining because it said "not ready"
     std::optional<health::TimePoint> cameBack;       // when it last became active after failing
     int flaps = 0;
-    health::TimePoint held{};                        // flap damping: not back before this
-    bool awaitingConfirmation = false;               // evidence took it out; no check since
-    health::TimePoint evidenceIgnoredUntil{};        // a false alarm: evidence ignored until then
+    health::TimePoint held{};                  // flap damping: not back before this
+    bool awaitingConfirmation = false;         // evidence took it out; no check since
+    health::TimePoint evidenceIgnoredUntil{};  // a false alarm: evidence ignored until then
   };
   ServerPhase failedPhase(ServerPhase current, health::FailureKind kind, Record& record, health::TimePoint now) const;
   void noteFall(Record& record, health::TimePoint now) const;

@@ -132,7 +132,8 @@ void CanaryWatch::onClosed(Canary& canary) {
 
 void CanaryWatch::retryLater(Canary& canary) {
   canary.state = Canary::State::Waiting;
-  canary.backoff = canary.backoff == Duration::zero() ? options_.retryMin : std::min(canary.backoff * 2, options_.retryMax);
+  canary.backoff =
+      canary.backoff == Duration::zero() ? options_.retryMin : std::min(canary.backoff * 2, options_.retryMax);
   canary.timer->arm(canary.backoff);
 }
 

@@ -45,7 +45,8 @@ Result<ConntrackEvent> parseConntrackEvent(const netlink::MessageView& message) 
       out.type = (message.flags & NLM_F_CREATE) != 0 ? ConntrackEventType::New : ConntrackEventType::Update;
       break;
     case IPCTNL_MSG_CT_DELETE: out.type = ConntrackEventType::Destroy; break;
-    default: return fail(Errc::Malformed, "not a conntrack event (command " + std::to_string(message.type & 0xff) + ")");
+    default:
+      return fail(Errc::Malformed, "not a conntrack event (command " + std::to_string(message.type & 0xff) + ")");
   }
   auto attributes = netlink::skipHeader(message, sizeof(nfgenmsg), "nfgenmsg");
   if (!attributes) return passOn(attributes);
@@ -91,8 +92,8 @@ Result<ConntrackEventSocket::Batch> ConntrackEventSocket::readAvailable(std::siz
   for (std::size_t read = 0; read < maxDatagrams; ++read) {
     sockaddr_nl from{};
     socklen_t fromLength = sizeof from;
-    const ssize_t received = ::recvfrom(fd_.get(), buffer_.data(), buffer_.size(), 0,
-                                        reinterpret_cast<sockaddr*>(&from), &fromLength);
+    const ssize_t received =
+        ::recvfrom(fd_.get(), buffer_.data(), buffer_.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLength);
     if (received < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;

@@ -34,10 +34,10 @@ enum class TcpState : std::uint8_t {
 
 struct ConntrackEvent {
   ConntrackEventType type = ConntrackEventType::New;
-  ConntrackTuple original;  // client -> VIP
-  ConntrackTuple reply;     // real server -> client, after DNAT
-  std::uint32_t id = 0;     // CTA_ID: the same for every event of one connection
-  std::uint32_t status = 0; // IPS_* bits
+  ConntrackTuple original;   // client -> VIP
+  ConntrackTuple reply;      // real server -> client, after DNAT
+  std::uint32_t id = 0;      // CTA_ID: the same for every event of one connection
+  std::uint32_t status = 0;  // IPS_* bits
   std::optional<TcpState> tcpState;
 };
 

@@ -97,8 +97,8 @@ TEST(ConnectionEvidenceTest, ASynLeftUnansweredBecomesEvidenceOnceAfterTheWait) 
 
 TEST(ConnectionEvidenceTest, OtherServicesAndForeignBackendsAreIgnored) {
   auto evidence = tracker();
-  EXPECT_FALSE(evidence.onEvent(event(ConntrackEventType::New, 5, TcpState::SynSent, server1, ep("169.254.0.1:81")),
-                                at(0ms)));
+  EXPECT_FALSE(
+      evidence.onEvent(event(ConntrackEventType::New, 5, TcpState::SynSent, server1, ep("169.254.0.1:81")), at(0ms)));
   EXPECT_FALSE(evidence.onEvent(event(ConntrackEventType::New, 6, TcpState::SynSent, ep("10.9.9.9:80")), at(0ms)));
   auto udp = event(ConntrackEventType::New, 10, std::nullopt);
   udp.original.protocol = IPPROTO_UDP;

@@ -32,7 +32,9 @@ class CanaryTest : public ::testing::Test {
   std::unique_ptr<CanaryWatch> watch(const Endpoint& server, CanaryOptions options = {}) {
     return std::make_unique<CanaryWatch>(
         *loop, std::vector<Endpoint>{server},
-        [this](const Endpoint& s, FailureKind kind, const std::string& detail) { deaths.push_back({s, kind, detail}); },
+        [this](const Endpoint& s, FailureKind kind, const std::string& detail) {
+          deaths.push_back({s, kind, detail});
+        },
         options);
   }
   std::unique_ptr<event::EpollDispatcher> loop;

@@ -17,7 +17,8 @@
 #   keepalived     with DATAPATH=ipvs only (in the test VM: scripts/vm/run.sh -- env DATAPATH=ipvs
 #                  bench/care_failover_load.sh build): Debian's keepalived on IPVS, HTTP_GET on the
 #                  same path, delay_loop 1, connect_timeout 1, retry 0, the VIP on lo
-# DATAPATH (nftables, default, or ipvs) is the lvscare rows' --datapath.
+# DATAPATH (nftables, default, or ipvs) is the lvscare rows' --datapath; with ipvs, NODE_CONNTRACK
+# (default 1) adds one conntrack rule as a node has (see below).
 # LVSCARE (default: <build dir>/src/cli/lvscare) names another lvscare binary to measure.
 # The masters close a connection idle for $IDLE_TIMEOUT (default 10s; idle canaries meet this).
 # All check $HEALTH_PATH (default /readyz). Scenarios, each trial with tests/support/vip_load_client
@@ -86,6 +87,12 @@ fail() {
 }
 
 ip link set lo up
+# On IPVS, conntrack (and so passive detection) sees IPVS connections only where conntrack runs in
+# the namespace, as on any node (kube-proxy's and the CNI's rules); this fresh namespace has none
+# unless NODE_CONNTRACK=1 (the default) adds one such rule. NODE_CONNTRACK=0 measures a bare host.
+if [[ $DATAPATH == ipvs && ${NODE_CONNTRACK:-1} == 1 ]]; then
+  nft -f - <<< "table ip node_conntrack { chain out { type filter hook output priority 0; ct state new counter; }; }"
+fi
 masters_setup
 start_master() { master_start "$1" --shutdown-delay "$SHUTDOWN_DELAY" --idle-timeout "$IDLE_TIMEOUT" --startup-delay "${2:-0}"; }
 for n in 1 2 3; do start_master "$n"; done

@@ -24,15 +24,11 @@ std::optional<Evidence> ConnectionEvidence::onEvent(const nftables::ConntrackEve
   if (server == nullptr) return std::nullopt;
   const auto found = pending_.find(event.id);
   const TcpState state = event.tcpState.value_or(TcpState::None);
-  if (event.type == ConntrackEventType::Destroy) {
-    // Gone before an answer: refused when its last state says so, else expired or flushed by
-    // someone (not evidence).
-    if (found == pending_.end()) return std::nullopt;
-    const Pending gone = found->second;
-    pending_.erase(found);
-    if (state != TcpState::Close) return std::nullopt;
-    return Evidence{gone.server, health::FailureKind::Refused,
-                    "connection from " + gone.client.toString() + " refused"};
+  // Gone before an answer in any state but CLOSE: expired or flushed by someone, not evidence. A
+  // destroy in CLOSE is a refusal like an update to CLOSE (below).
+  if (event.type == ConntrackEventType::Destroy && state != TcpState::Close) {
+    if (found != pending_.end()) pending_.erase(found);
+    return std::nullopt;
   }
   switch (state) {
     case TcpState::SynSent:

@@ -9,9 +9,6 @@
 namespace lvscare::care {
 namespace {
 
-// Link mode with IPVS: connections to the VIP need conntrack for the masquerade rule to match.
-constexpr const char* kVsConntrack = "net.ipv4.vs.conntrack";
-
 IpAddress vipOf(const CareConfig& config) { return config.virtualServer.address; }
 
 host::DummyLinkSpec linkSpec(const CareConfig& config) {

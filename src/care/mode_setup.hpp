@@ -13,6 +13,10 @@
 
 namespace lvscare::care {
 
+// IPVS connections are tracked by conntrack only with this set: link mode's masquerade rule needs
+// it to match them, and passive detection to see them (run.cpp).
+inline constexpr const char* kVsConntrack = "net.ipv4.vs.conntrack";
+
 // What the care loop keeps in place for config.mode, with the datapath it programs (IPVS needs a
 // local route for real servers on this host in route mode, and conntrack in link mode).
 Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,

@@ -36,8 +36,6 @@ namespace {
 // reconnects at once instead of retransmitting into nothing. (NftDatapath deletes the conntrack
 // entries of a removed backend itself.)
 constexpr const char* kExpireNodestConn = "net.ipv4.vs.expire_nodest_conn";
-// IPVS connections appear in conntrack (and its events) only with this set.
-constexpr const char* kVsConntrack = "net.ipv4.vs.conntrack";
 
 DatapathOpener ipvsOpener(ModuleLoader loader) {
   return [loader = std::move(loader)]() -> Result<std::unique_ptr<Datapath>> {

@@ -14,6 +14,15 @@
 
 namespace lvscare::health {
 
+std::string_view toString(CanaryEvent event) {
+  switch (event) {
+    case CanaryEvent::Opened: return "opened";
+    case CanaryEvent::Closed: return "closed";
+    case CanaryEvent::Death: return "death";
+  }
+  return "unknown";
+}
+
 struct CanaryWatch::Canary {
   enum class State : std::uint8_t { Idle, Connecting, Open, Waiting };
   Endpoint server;
@@ -23,6 +32,7 @@ struct CanaryWatch::Canary {
   bool afterClose = false;  // this connect follows a close: its failure is a death
   Duration backoff{};
   TimePoint openedAt{};
+  TimePoint confirmedAt{};  // the last reconnect made at once after a close
 };
 
 CanaryWatch::CanaryWatch(event::EpollDispatcher& loop, const std::vector<Endpoint>& servers, DeathCallback onDeath,
@@ -109,7 +119,7 @@ void CanaryWatch::onConnectResult(Canary& canary, int error) {
     ++counters_.connects;
     if (canary.afterClose) ++counters_.idleCloses;
     canary.afterClose = false;
-    return;
+    return tell(canary, CanaryEvent::Opened);
   }
   canary.watch.reset();
   const bool death = canary.afterClose;
@@ -117,15 +127,25 @@ void CanaryWatch::onConnectResult(Canary& canary, int error) {
   retryLater(canary);
   if (death) {
     ++counters_.deaths;
+    tell(canary, CanaryEvent::Death);
     onDeath_(canary.server, failureKindOfErrno(error),
              std::string("canary closed, reconnect: ") + std::strerror(error));
   }
 }
 
+void CanaryWatch::tell(const Canary& canary, CanaryEvent event) {
+  if (observer_) observer_(canary.server, event);
+}
+
 void CanaryWatch::onClosed(Canary& canary) {
   canary.watch.reset();
   canary.afterClose = true;
-  if (loop_.now() - canary.openedAt < options_.minLifetime) return retryLater(canary);
+  tell(canary, CanaryEvent::Closed);
+  const TimePoint now = loop_.now();
+  if (now - canary.openedAt < options_.minLifetime && now - canary.confirmedAt < options_.minLifetime) {
+    return retryLater(canary);
+  }
+  canary.confirmedAt = now;
   canary.backoff = Duration::zero();
   connect(canary);  // at once: the reconnect tells an idle close from a death
 }

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lvscare/event_loop.hpp"
@@ -30,15 +31,23 @@ struct CanaryOptions {
   // again before it can die again unnoticed.
   Duration retryMin = std::chrono::seconds(1);
   Duration retryMax = std::chrono::seconds(1);
-  // A canary the server closes sooner than this after opening it is not reopened at once (a
-  // server that closes every idle connection straight away must not see a reconnect loop): the
-  // reconnect, which still tells a death from an idle close, waits for the retry delay.
+  // A close is confirmed by reconnecting at once, however young the canary was: a server that dies
+  // a moment after its canary opened must be caught as fast as any other. But a server that
+  // closes every connection straight away must not see a reconnect loop: a canary closed sooner
+  // than this after opening, when the last immediate reconnect was also less than this ago, waits
+  // for the retry delay instead (so at most about two connects per minLifetime).
   Duration minLifetime = std::chrono::seconds(1);
   // TCP keepalive on an open canary: first probe after idle, then every interval, dead after count.
   int keepaliveIdleSeconds = 5;
   int keepaliveIntervalSeconds = 1;
   int keepaliveCount = 3;
 };
+
+// What a canary went through, for whoever counts (the metrics): connected, closed by the server
+// (whatever the reason), or closed and the reconnect failed (a death, reported to DeathCallback too).
+// An idle close is a Closed followed by an Opened.
+enum class CanaryEvent : std::uint8_t { Opened, Closed, Death };
+std::string_view toString(CanaryEvent event);  // "opened", "closed", "death"
 
 class CanaryWatch {
  public:
@@ -53,6 +62,10 @@ class CanaryWatch {
   CanaryWatch& operator=(const CanaryWatch&) = delete;
 
   void start();  // connects every canary
+
+  // Told of every open, close and death (after the counters moved). Optional; set before start().
+  using EventCallback = std::function<void(const Endpoint& server, CanaryEvent event)>;
+  void setObserver(EventCallback observer) { observer_ = std::move(observer); }
 
   struct Counters {
     std::uint64_t connects = 0;    // canaries opened
@@ -69,9 +82,11 @@ class CanaryWatch {
   void onConnectResult(Canary& canary, int error);
   void onClosed(Canary& canary);
   void retryLater(Canary& canary);
+  void tell(const Canary& canary, CanaryEvent event);
 
   event::EpollDispatcher& loop_;
   DeathCallback onDeath_;
+  EventCallback observer_;
   CanaryOptions options_;
   std::map<Endpoint, std::unique_ptr<Canary>> canaries_;
   Counters counters_;

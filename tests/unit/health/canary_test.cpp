@@ -45,9 +45,14 @@ TEST_F(CanaryTest, TheServersProcessGoneIsADeathReportedOnce) {
   auto server = std::make_unique<LoopbackServer>(*loop, ServerMode::AcceptSilently);
   ASSERT_TRUE(server->ok());
   const Endpoint target = server->endpoint();
+  // It dies right after its canary opened, well within minLifetime: still confirmed at once, not
+  // after the (long, here) retry delay.
   CanaryOptions options;
-  options.minLifetime = Duration::zero();  // it dies right after opening here: confirm at once
+  options.minLifetime = 10s;
+  options.retryMin = options.retryMax = 10s;
   auto canaries = watch(target, options);
+  std::vector<CanaryEvent> events;
+  canaries->setObserver([&](const Endpoint&, CanaryEvent event) { events.push_back(event); });
   canaries->start();
   ASSERT_TRUE(loop->runUntil([&] { return canaries->open() == 1 && server->accepted() == 1; }, 2s));
   server.reset();  // the listener and the accepted connection close, as when the process dies
@@ -58,6 +63,7 @@ TEST_F(CanaryTest, TheServersProcessGoneIsADeathReportedOnce) {
   loop->runFor(50ms);
   EXPECT_EQ(deaths.size(), 1u);  // retries while it stays down are not deaths
   EXPECT_EQ(canaries->counters().deaths, 1u);
+  EXPECT_EQ(events, (std::vector<CanaryEvent>{CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Death}));
 }
 
 TEST_F(CanaryTest, AnIdleCloseIsNotADeathAndDoesNotSpin) {

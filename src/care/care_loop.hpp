@@ -69,6 +69,8 @@ class CareLoop {
   // refused by it or never answered): taken out at once when the policy allows (DesiredState::
   // onEvidence), then an active check right away confirms or brings it back.
   void onEvidence(const Endpoint& server, health::FailureKind kind, std::string_view detail);
+  // A canary connection opened, closed or died (health/canary.hpp): counted for the metrics.
+  void noteCanary(const Endpoint& server, health::CanaryEvent event) { metrics_.recordCanary(server, event); }
   // The kernel announced a change that may concern our rules or host setup (kernel_watch.hpp): one
   // pass of both a few milliseconds from now. Calls within that delay share the pass, so a burst
   // of announcements costs one pass; a pass is never started from inside another. Such passes are

@@ -113,6 +113,15 @@ void CareMetrics::recordTransition(const Endpoint& server, ServerPhase from, Ser
   if (auto found = servers_.find(server); found != servers_.end()) found->second.changedAt = now;
 }
 
+void CareMetrics::recordEvidence(const Endpoint& server, health::FailureKind kind, bool acted) {
+  ++evidence_[{server, kind, acted}];
+}
+
+void CareMetrics::recordCanary(const Endpoint& server, health::CanaryEvent event) {
+  ++canaryEvents_[{server, event}];
+  canaryOpen_[server] = event == health::CanaryEvent::Opened;
+}
+
 void CareMetrics::recordRead(const Result<void>& read) {
   ++operations_[kRead];
   if (read) {
@@ -186,6 +195,16 @@ void CareMetrics::writeCounters(observe::MetricsText& out) const {
     out.sample("lvscare_datapath_operation_errors_total", {{"operation", operation}},
                static_cast<double>(errors == operationErrors_.end() ? 0 : errors->second));
   }
+  out.family("lvscare_evidence_total", Type::Counter,
+             "Passive evidence against real servers (refused or unanswered connections, canary deaths), by kind "
+             "and whether it took the server out (acted) or was ignored (fail-open, rate limit, a recent false alarm).");
+  for (const auto& [key, count] : evidence_) {
+    const auto& [server, kind, acted] = key;
+    out.sample("lvscare_evidence_total",
+               {{"real_server", server.toString()}, {"kind", health::toString(kind)}, {"outcome", acted ? "acted" : "ignored"}},
+               static_cast<double>(count));
+  }
+  if (!canaryOpen_.empty()) writeCanaries(out);
   out.family("lvscare_check_rounds_total", Type::Counter, "Check rounds completed (every real server checked once).");
   out.sample("lvscare_check_rounds_total", {}, static_cast<double>(rounds_));
   if (lastRoundAt_) {
@@ -194,6 +213,21 @@ void CareMetrics::writeCounters(observe::MetricsText& out) const {
     const auto at = wall(*lastRoundAt_).time_since_epoch();
     out.sample("lvscare_last_check_round_timestamp_seconds", {}, std::chrono::duration<double>(at).count());
   }
+}
+
+void CareMetrics::writeCanaries(observe::MetricsText& out) const {
+  using Type = observe::MetricsText::Type;
+  out.family("lvscare_canary_events_total", Type::Counter,
+             "Canary connections to real servers: opened, closed by the server, and deaths (closed and the "
+             "reconnect failed). Closed minus deaths is idle closes.");
+  for (const auto& [key, count] : canaryEvents_) {
+    const auto& [server, event] = key;
+    out.sample("lvscare_canary_events_total", {{"real_server", server.toString()}, {"event", health::toString(event)}},
+               static_cast<double>(count));
+  }
+  out.family("lvscare_canary_open", Type::Gauge, "1 while the canary connection to the real server is open.");
+  for (const auto& [server, open] : canaryOpen_)
+    out.sample("lvscare_canary_open", {{"real_server", server.toString()}}, open ? 1.0 : 0.0);
 }
 
 }  // namespace lvscare::care

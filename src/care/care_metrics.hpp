@@ -18,6 +18,7 @@
 
 #include "care/desired_state.hpp"
 #include "care/reconciler.hpp"
+#include "health/canary.hpp"
 #include "lvscare/health.hpp"
 #include "observe/exposition.hpp"
 
@@ -63,6 +64,9 @@ class CareMetrics {
   void recordRulesPass(bool programmed) { rulesProgrammed_ = programmed; }
   void recordHostPass(const Result<void>& host);
   void recordRepair(RepairPart part, health::Duration took);
+  // Passive evidence (conntrack, canaries) and whether it moved the server (acted) or was ignored.
+  void recordEvidence(const Endpoint& server, health::FailureKind kind, bool acted);
+  void recordCanary(const Endpoint& server, health::CanaryEvent event);
 
   health::TimePoint started() const { return started_; }
   const std::map<Endpoint, ServerRecord>& servers() const { return servers_; }
@@ -79,6 +83,8 @@ class CareMetrics {
   void writeCounters(observe::MetricsText& out) const;
 
  private:
+  void writeCanaries(observe::MetricsText& out) const;
+
   health::TimePoint started_;
   WallClock::time_point startedWall_;
   std::map<Endpoint, ServerRecord> servers_;
@@ -91,6 +97,9 @@ class CareMetrics {
   std::map<std::string_view, std::uint64_t> operationErrors_;
   std::map<RepairPart, std::uint64_t> repairs_;
   std::map<RepairPart, observe::Histogram> repairSeconds_;
+  std::map<std::tuple<Endpoint, health::FailureKind, bool>, std::uint64_t> evidence_;
+  std::map<std::pair<Endpoint, health::CanaryEvent>, std::uint64_t> canaryEvents_;
+  std::map<Endpoint, bool> canaryOpen_;  // empty while canaries are off
   std::optional<std::string> kernelError_;
   std::optional<std::string> hostError_;
   bool rulesProgrammed_ = false;

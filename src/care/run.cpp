@@ -283,6 +283,7 @@ int runCare(const CareConfig& config) {
         **loop, config.realServers, [&care](const Endpoint& server, health::FailureKind kind, const std::string& detail) {
           care.onEvidence(server, kind, detail);
         });
+    canaries->setObserver([&care](const Endpoint& server, health::CanaryEvent event) { care.noteCanary(server, event); });
     canaries->start();
     logf(LogLevel::Info, "canary connections on rs={}", config.realServers.size());
   }

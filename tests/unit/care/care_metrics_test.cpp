@@ -53,5 +53,42 @@ TEST(CareMetrics, ARoundCompletesWhenEveryServerWasChecked) {
   EXPECT_NE(out.text().find("\nlvscare_last_check_round_timestamp_seconds 1007\n"), std::string::npos) << out.text();
 }
 
+TEST(CareMetrics, EvidenceByKindAndOutcome) {
+  const Endpoint a = *Endpoint::parse("192.168.0.2:6443");
+  CareMetrics metrics({a}, health::TimePoint{}, CareMetrics::WallClock::time_point(1000s));
+  metrics.recordEvidence(a, health::FailureKind::Refused, true);
+  metrics.recordEvidence(a, health::FailureKind::Refused, false);
+  metrics.recordEvidence(a, health::FailureKind::Refused, false);
+  observe::MetricsText out;
+  metrics.writeCounters(out);
+  const std::string& text = out.text();
+  EXPECT_NE(text.find("lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"acted\"} 1\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"ignored\"} 2\n"),
+            std::string::npos) << text;
+  EXPECT_EQ(text.find("lvscare_canary"), std::string::npos) << "no canary families while canaries are off";
+}
+
+TEST(CareMetrics, CanaryEventsAndWhetherItIsOpen) {
+  const Endpoint a = *Endpoint::parse("192.168.0.2:6443");
+  const Endpoint b = *Endpoint::parse("192.168.0.3:6443");
+  CareMetrics metrics({a, b}, health::TimePoint{}, CareMetrics::WallClock::time_point(1000s));
+  using health::CanaryEvent;
+  for (CanaryEvent event : {CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Opened}) metrics.recordCanary(a, event);
+  for (CanaryEvent event : {CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Death}) metrics.recordCanary(b, event);
+  observe::MetricsText out;
+  metrics.writeCounters(out);
+  const std::string& text = out.text();
+  for (const char* sample : {
+           "lvscare_canary_events_total{real_server=\"192.168.0.2:6443\",event=\"opened\"} 2\n",
+           "lvscare_canary_events_total{real_server=\"192.168.0.2:6443\",event=\"closed\"} 1\n",
+           "lvscare_canary_events_total{real_server=\"192.168.0.3:6443\",event=\"death\"} 1\n",
+           "lvscare_canary_open{real_server=\"192.168.0.2:6443\"} 1\n",
+           "lvscare_canary_open{real_server=\"192.168.0.3:6443\"} 0\n",
+       }) {
+    EXPECT_NE(text.find(sample), std::string::npos) << sample << " in\n" << text;
+  }
+}
+
 }  // namespace
 }  // namespace lvscare::care

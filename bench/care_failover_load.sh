@@ -143,19 +143,7 @@ EOF
     keepalived)
       # IPVS programmed by keepalived; the VIP on lo so that this namespace's own connections to it
       # pass IPVS (the masters route their answers back through 10.79.N.1).
-      {
-        echo "global_defs { router_id lvscare_failover_load }"
-        echo "virtual_server $VIP $VPORT {"
-        echo "  delay_loop 1"
-        echo "  lb_algo rr"
-        echo "  lb_kind NAT"
-        echo "  protocol TCP"
-        for n in 1 2 3; do
-          echo "  real_server ${master_rs[n]%:*} $VPORT { weight 1"
-          echo "    HTTP_GET { url { path $HEALTH_PATH status_code 200 } connect_timeout 1 retry 0 delay_before_retry 0 } }"
-        done
-        echo "}"
-      } > "$work/keepalived.conf"
+      masters_keepalived_conf lvscare_failover_load "$HEALTH_PATH" > "$work/keepalived.conf"
       ip addr add "$VIP/32" dev lo
       keepalived --dont-fork --log-console --check --use-file "$work/keepalived.conf" --pid "$work/keepalived.pid" \
         --checkers_pid "$work/checkers.pid" >> "$log" 2>&1 &

@@ -1,4 +1,4 @@
-# Shared by the root tests here, ../cli/sealos_corpus.sh and bench/care_failover_load.sh (sourced,
+# Shared by the root tests here, ../cli/sealos_corpus.sh and the bench/care_*.sh scripts (sourced,
 # not run): timing, bounded waits, messages, server namespaces, weights in the kernel, the
 # kube-apiserver stand-ins, and the end of a cleanup trap. Needs $work, $log and $ok from the script.
 
@@ -174,4 +174,22 @@ masters_cleanup() {
     for pid in $(ip netns pids "${master_ns[n]}" 2> /dev/null); do kill -CONT "$pid"; kill -9 "$pid"; done 2> /dev/null
     ip netns del "${master_ns[n]}" 2> /dev/null
   done
+}
+
+# masters_keepalived_conf ROUTER_ID HEALTH_PATH: keepalived's configuration (on stdout) for the
+# benches' anchor: $VIP:$VPORT on IPVS (NAT, rr) over the three masters, HTTP_GET of HEALTH_PATH
+# every second (delay_loop 1, connect_timeout 1, no retry), as lvscare's --interval 1.
+masters_keepalived_conf() {
+  local n
+  echo "global_defs { router_id $1 }"
+  echo "virtual_server $VIP $VPORT {"
+  echo "  delay_loop 1"
+  echo "  lb_algo rr"
+  echo "  lb_kind NAT"
+  echo "  protocol TCP"
+  for n in 1 2 3; do
+    echo "  real_server ${master_rs[n]%:*} $VPORT { weight 1"
+    echo "    HTTP_GET { url { path $2 status_code 200 } connect_timeout 1 retry 0 delay_before_retry 0 } }"
+  done
+  echo "}"
 }

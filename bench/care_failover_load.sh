@@ -32,6 +32,11 @@
 #              long, then SIGCONT: failed requests, and "to-victim": from the first to the last
 #              request sent to it while stopped (the ids it serves on SIGCONT, with the client's
 #              times), the issue's goal being the check timeout + 200 ms;
+#   drop       master 2's namespace drops every packet to port 6443 (a host gone silent: SYNs never
+#              answered) for as long, then accepts again: failed requests, and "to-victim": from the
+#              first to the last request sent to it while dropping, known from the client's side
+#              (timed out, or answered only after a SYN retransmission: 900 ms or more, where an
+#              answer takes a few ms; a proxy that redispatches shows up the same way);
 #   rolling    masters 1, 2, 3 in turn get SIGTERM (/readyz fails for $SHUTDOWN_DELAY, default 3s,
 #              while they serve, then they close their listener) and are restarted 1 s after they
 #              exit (not ready for the first second): failed requests (the goal is 0).
@@ -40,14 +45,14 @@
 # answered but never served; anything but 0 is a bug). $TRIALS (default 5) for kill and blackhole,
 # $ROLLING_TRIALS (default 2) for rolling; $ROWS and $SCENARIOS choose (default: all). p50 and max
 # per row and scenario in one table at the end. Root only (exit 77 otherwise); everything runs in
-# a private network namespace (unshare -n); every wait is bounded. A default run takes ~8 minutes.
+# a private network namespace (unshare -n); every wait is bounded. A default run takes ~10 minutes.
 set -euo pipefail
 BUILD=$(readlink -f "${1:-build}")
 TRIALS=${2:-${TRIALS:-5}}
 ROLLING_TRIALS=${ROLLING_TRIALS:-2}
 DATAPATH=${DATAPATH:-nftables}
 if [[ $DATAPATH == ipvs ]]; then ROWS=${ROWS:-lvscare lvscare-5s haproxy keepalived}; else ROWS=${ROWS:-lvscare lvscare-5s haproxy}; fi
-SCENARIOS=${SCENARIOS:-kill blackhole rolling}
+SCENARIOS=${SCENARIOS:-kill blackhole drop rolling}
 RATE=${RATE:-50} CLIENTS=${CLIENTS:-128} REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-2s}
 HEALTH_PATH=${HEALTH_PATH:-/readyz} SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-3s} IDLE_TIMEOUT=${IDLE_TIMEOUT:-10s}
 LVSCARE_EXTRA_FLAGS=${LVSCARE_EXTRA_FLAGS:-} LVSCARE_GO_EXTRA_FLAGS=${LVSCARE_GO_EXTRA_FLAGS:-}
@@ -212,6 +217,18 @@ trial_blackhole() {
   stop_us=${stop_us/./} cont_us=${cont_us/./}
   blackhole_window=("$stop_us" "$cont_us")
 }
+readonly DROP_TABLE=lvscare_bench_drop
+trial_drop() {
+  local start_us=$EPOCHREALTIME
+  ip netns exec "${master_ns[VICTIM]}" nft -f - <<< "table ip $DROP_TABLE {
+    chain input { type filter hook input priority -300; policy accept; tcp dport $VPORT drop; }; }"
+  sleep "$(awk -v ms="$settle_ms" 'BEGIN { print ms / 1000 }')"
+  local end_us=$EPOCHREALTIME
+  ip netns exec "${master_ns[VICTIM]}" nft delete table ip "$DROP_TABLE"
+  wait_back "$VICTIM"
+  start_us=${start_us/./} end_us=${end_us/./}
+  blackhole_window=("$start_us" "$end_us")
+}
 master_exited() { ! kill -0 "${master_pid[$1]}" 2> /dev/null; }
 trial_rolling() {
   local n
@@ -237,6 +254,17 @@ to_victim_ms() {
     END { print first == "" ? 0 : int((last - first) / 1000) }' "$work/results" "$work/m$VICTIM.log"
 }
 
+# The same for a dropping victim, from the client's results: the requests started while it dropped
+# that timed out or were answered only after 900 ms (a SYN retransmission, or a proxy's redispatch).
+to_victim_drop_ms() {
+  awk -v a="${blackhole_window[0]}" -v b="${blackhole_window[1]}" '
+    $2 >= a && $2 < b && ($4 == "timeout" || $3 >= 900000) {
+      if (first == "" || $2 < first) first = $2
+      if ($2 > last) last = $2
+    }
+    END { print first == "" ? 0 : int((last - first) / 1000) }' "$work/results"
+}
+
 declare -A figures=()  # "<row> <scenario> <measure>" -> values, one per trial
 record() { figures["$1 $2 $3"]+="$4 "; }
 
@@ -253,8 +281,9 @@ run_trials() { # row scenario count
     record "$row" "$scenario" slowest "${slowest%.*}"
     record "$row" "$scenario" outage "${outage%.*}"
     record "$row" "$scenario" lost "$lost"
-    if [[ $scenario == blackhole ]]; then
-      local victim_ms; victim_ms=$(to_victim_ms)
+    if [[ $scenario == blackhole || $scenario == drop ]]; then
+      local victim_ms
+      if [[ $scenario == drop ]]; then victim_ms=$(to_victim_drop_ms); else victim_ms=$(to_victim_ms); fi
       record "$row" "$scenario" to_victim "$victim_ms"
       extra=", to victim for $victim_ms ms"
     fi

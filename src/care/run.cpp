@@ -279,13 +279,26 @@ int runCare(const CareConfig& config) {
   auto passive = startPassiveDetection(config, chosen->kind, **loop, care, settings.probe.timeout);
   std::unique_ptr<health::CanaryWatch> canaries;
   if (config.canary) {
+    health::CanaryOptions canaryOptions;
+    if (settings.probe.scheme != health::Scheme::Tcp) canaryOptions.request = settings.probe;
+    if (settings.probe.scheme == health::Scheme::Https) {
+      // The checks' own TLS settings: the factory above already loaded them once without error.
+      auto tls = health::TlsClientContext::create(settings.probe);
+      if (!tls) {
+        logf(LogLevel::Error, "canary tls error={}", logValue(tls.error().describe()));
+        return kExitFailure;
+      }
+      canaryOptions.tls = std::move(*tls);
+    }
     canaries = std::make_unique<health::CanaryWatch>(
-        **loop, config.realServers, [&care](const Endpoint& server, health::FailureKind kind, const std::string& detail) {
+        **loop, config.realServers,
+        [&care](const Endpoint& server, health::FailureKind kind, const std::string& detail) {
           care.onEvidence(server, kind, detail);
-        });
+        },
+        canaryOptions);
     canaries->setObserver([&care](const Endpoint& server, health::CanaryEvent event) { care.noteCanary(server, event); });
     canaries->start();
-    logf(LogLevel::Info, "canary connections on rs={}", config.realServers.size());
+    logf(LogLevel::Info, "canary connections on rs={} tls={}", config.realServers.size(), canaryOptions.tls != nullptr);
   }
   ServedEndpoint endpoint;
   if (config.metricsBindAddress) {

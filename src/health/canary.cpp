@@ -10,6 +10,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "health/http_request.hpp"
 #include "lvscare/socket_address.hpp"
 
 namespace lvscare::health {
@@ -24,9 +28,15 @@ std::string_view toString(CanaryEvent event) {
 }
 
 struct CanaryWatch::Canary {
-  enum class State : std::uint8_t { Idle, Connecting, Open, Waiting };
+  enum class State : std::uint8_t { Idle, Connecting, Handshaking, Open, Waiting };
   Endpoint server;
   std::unique_ptr<event::FdWatch> watch;  // owns the socket
+  SslPtr ssl;                             // a TLS canary's session on the socket
+  SslSessionPtr session;                  // a copy of the last resumable session, offered by the next handshake
+  const SSL_SESSION* kept = nullptr;      // the connection's session that `session` copies (not owned)
+  std::string request;                    // the keep-alive request; empty: none is sent
+  TimePoint requestedAt{};                // the last request sent on the open canary
+  bool requestSent = false;               // on this connection
   std::unique_ptr<event::Timer> timer;    // the connect timeout, or the next retry
   State state = State::Idle;
   bool afterClose = false;  // this connect follows a close: its failure is a death
@@ -42,15 +52,28 @@ CanaryWatch::CanaryWatch(event::EpollDispatcher& loop, const std::vector<Endpoin
     auto canary = std::make_unique<Canary>();
     canary->server = server;
     Canary* raw = canary.get();
-    canary->timer = loop_.createTimer([this, raw] {
-      if (raw->state == Canary::State::Connecting) return onConnectResult(*raw, ETIMEDOUT);
-      if (raw->state == Canary::State::Waiting) connect(*raw);
-    });
+    if (options_.request) canary->request = buildHttpRequest(*options_.request, server, Connection::KeepAlive);
+    canary->timer = loop_.createTimer([this, raw] { onTimer(*raw); });
     canaries_.emplace(server, std::move(canary));
   }
 }
 
 CanaryWatch::~CanaryWatch() = default;
+
+// One timer per canary, for whatever its state waits on.
+void CanaryWatch::onTimer(Canary& canary) {
+  switch (canary.state) {
+    case Canary::State::Connecting: return onConnectResult(canary, ETIMEDOUT);
+    case Canary::State::Waiting: return connect(canary);
+    case Canary::State::Handshaking:  // a server that accepts but never finishes a handshake
+      ++counters_.tlsFailures;
+      closeSocket(canary);
+      canary.state = Canary::State::Waiting;
+      return canary.timer->arm(options_.tlsRetry);
+    case Canary::State::Open: return sendRequest(canary);
+    case Canary::State::Idle: return;
+  }
+}
 
 void CanaryWatch::start() {
   for (auto& [server, canary] : canaries_) connect(*canary);
@@ -63,7 +86,8 @@ std::size_t CanaryWatch::open() const {
 }
 
 void CanaryWatch::connect(Canary& canary) {
-  canary.watch.reset();
+  closeSocket(canary);
+  canary.requestSent = false;
   UniqueFd fd(::socket(canary.server.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return retryLater(canary);
   // Keepalive bounds a host that dies without a word: the canary errors with ETIMEDOUT after
@@ -98,11 +122,24 @@ void CanaryWatch::onEvents(Canary& canary, std::uint32_t events) {
     if (error == 0 && (events & (kError | kHangup)) != 0) error = ECONNREFUSED;
     return onConnectResult(canary, error);
   }
-  if (canary.state != Canary::State::Open) return;
-  // Nothing is ever sent on a canary; whatever the server sends is read and dropped. End of
-  // stream (FIN) or an error (RST, a keepalive timeout) closes it.
+  if (canary.state == Canary::State::Handshaking) return continueHandshake(canary);
+  if (canary.state == Canary::State::Open) drainOpen(canary);
+}
+
+void CanaryWatch::drainOpen(Canary& canary) {
+  // Nothing is ever sent on a canary (after a TLS handshake); whatever the server sends (TLS 1.3
+  // session tickets, say) is read and dropped. End of stream (FIN, close_notify) or an error
+  // (RST, a keepalive timeout) closes it. Edge-triggered: read until the socket would block.
   std::array<char, 4096> sink;
   for (int reads = 0; reads < 16; ++reads) {
+    if (canary.ssl) {
+      ERR_clear_error();
+      const int n = SSL_read(canary.ssl.get(), sink.data(), static_cast<int>(sink.size()));
+      if (n > 0) continue;
+      const int kind = SSL_get_error(canary.ssl.get(), n);
+      if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return keepSession(canary);
+      return onClosed(canary);
+    }
     const ssize_t n = ::recv(canary.watch->fd(), sink.data(), sink.size(), 0);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
@@ -111,17 +148,105 @@ void CanaryWatch::onEvents(Canary& canary, std::uint32_t events) {
   }
 }
 
+void CanaryWatch::startHandshake(Canary& canary) {
+  auto ssl = options_.tls->newConnection(canary.server, canary.watch->fd());
+  if (!ssl) {
+    ++counters_.tlsFailures;
+    closeSocket(canary);
+    canary.state = Canary::State::Waiting;
+    return canary.timer->arm(options_.tlsRetry);
+  }
+  canary.ssl = std::move(*ssl);
+  // A server's close without close_notify is how idle canaries end: a plain end of stream, not an
+  // error that would spoil the session.
+  SSL_set_options(canary.ssl.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+  if (canary.session && options_.tls->resumesSessions()) SSL_set_session(canary.ssl.get(), canary.session.get());
+  canary.state = Canary::State::Handshaking;
+  canary.timer->arm(options_.connectTimeout);
+  continueHandshake(canary);
+}
+
+void CanaryWatch::continueHandshake(Canary& canary) {
+  ERR_clear_error();
+  const int ret = SSL_do_handshake(canary.ssl.get());
+  if (ret == 1) {
+    opened(canary);
+    return drainOpen(canary);  // session tickets may have come with the last flight
+  }
+  const int kind = SSL_get_error(canary.ssl.get(), ret);
+  if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return;
+  // The server closed during the handshake: a close like any other (a reconnect confirms it).
+  if (kind != SSL_ERROR_SSL) return onClosed(canary);
+  // A TLS reason (certificate, protocol): not ours to judge (the checks report it); retried slowly
+  // so that a server with broken TLS does not get a handshake every second from every node.
+  ++counters_.tlsFailures;
+  closeSocket(canary);
+  canary.session.reset();
+  canary.state = Canary::State::Waiting;
+  canary.timer->arm(options_.tlsRetry);
+}
+
+void CanaryWatch::opened(Canary& canary) {
+  canary.timer->cancel();
+  canary.state = Canary::State::Open;
+  canary.requestSent = false;
+  if (!canary.request.empty()) sendRequest(canary);
+}
+
+void CanaryWatch::sendRequest(Canary& canary) {
+  // A small request on an idle connection goes out whole in one write; one that does not is not
+  // retried: the canary's job is the close, and the next request comes anyway.
+  const int size = static_cast<int>(canary.request.size());
+  if (canary.ssl) {
+    ERR_clear_error();
+    (void)SSL_write(canary.ssl.get(), canary.request.data(), size);
+  } else {
+    (void)::send(canary.watch->fd(), canary.request.data(), canary.request.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+  ++counters_.requests;
+  canary.requestSent = true;
+  canary.requestedAt = loop_.now();
+  canary.timer->arm(options_.requestEvery);
+}
+
+void CanaryWatch::keepSession(Canary& canary) {
+  // A TLS 1.3 server sends its session tickets after the handshake: kept once they are read. A
+  // copy, because the connection's own session is marked not resumable when it ends in an error
+  // (a reset, the server's death), which is how a canary usually ends.
+  if (!options_.tls->resumesSessions()) return;
+  SSL_SESSION* current = SSL_get_session(canary.ssl.get());
+  if (current == nullptr || SSL_SESSION_is_resumable(current) != 1 || current == canary.kept) return;
+  if (SslSessionPtr copy(SSL_SESSION_dup(current)); copy) {
+    canary.session = std::move(copy);
+    canary.kept = current;
+  }
+}
+
+void CanaryWatch::closeSocket(Canary& canary) {
+  if (canary.ssl) {
+    keepSession(canary);  // tickets read in the same call that met the end of stream
+    // Closed without a close_notify: nothing is owed to a server that closed first or died.
+    SSL_set_shutdown(canary.ssl.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    canary.ssl.reset();
+  }
+  canary.kept = nullptr;
+  canary.watch.reset();
+}
+
 void CanaryWatch::onConnectResult(Canary& canary, int error) {
   canary.timer->cancel();
   if (error == 0) {
+    // Open as far as a death is concerned: something accepts on the port.
     canary.state = Canary::State::Open;
     canary.openedAt = loop_.now();
     ++counters_.connects;
     if (canary.afterClose) ++counters_.idleCloses;
     canary.afterClose = false;
-    return tell(canary, CanaryEvent::Opened);
+    tell(canary, CanaryEvent::Opened);
+    if (options_.tls) return startHandshake(canary);
+    return opened(canary);
   }
-  canary.watch.reset();
+  closeSocket(canary);
   const bool death = canary.afterClose;
   canary.afterClose = false;
   retryLater(canary);
@@ -138,7 +263,11 @@ void CanaryWatch::tell(const Canary& canary, CanaryEvent event) {
 }
 
 void CanaryWatch::onClosed(Canary& canary) {
-  canary.watch.reset();
+  closeSocket(canary);
+  canary.timer->cancel();
+  // Closed right after a request: the server does not keep connections alive; asking again would
+  // only make it close sooner.
+  if (canary.requestSent && loop_.now() - canary.requestedAt < options_.minLifetime) canary.request.clear();
   canary.afterClose = true;
   tell(canary, CanaryEvent::Closed);
   const TimePoint now = loop_.now();

@@ -9,16 +9,26 @@
 // time out of rotation at all, and a real death is reported one connect round trip after it.
 // A host that dies without a word (no FIN) is noticed by TCP keepalive on the canary (a few
 // seconds) and by the active checks, whichever comes first.
+//
+// With an HTTPS check the canary completes a TLS handshake (resuming the last session when the
+// checks do not verify) and then holds the session idle. A TLS server that gets a bare TCP
+// connection closes it at its handshake timeout and, as Go's net/http (kube-apiserver) does,
+// logs and counts a "TLS handshake error" each time; after a handshake it waits for a request
+// and closes at its header or idle timeout without a word. Death is still told at the TCP level
+// (a reconnect refused), so the TLS part never decides anything: a handshake that fails for a
+// TLS reason is retried after tlsRetry and left to the checks to report.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "health/tls_context.hpp"
 #include "lvscare/event_loop.hpp"
 #include "lvscare/health.hpp"
 
@@ -41,6 +51,18 @@ struct CanaryOptions {
   int keepaliveIdleSeconds = 5;
   int keepaliveIntervalSeconds = 1;
   int keepaliveCount = 3;
+  // HTTPS checks: the checks' TLS client settings (CA, client certificate, server name); null for
+  // a plain TCP canary (HTTP and TCP checks).
+  std::shared_ptr<const TlsClientContext> tls;
+  Duration tlsRetry = std::chrono::seconds(30);  // after a handshake failed (or hung) for a TLS reason
+  // HTTP and HTTPS checks: the check's request (without "Connection: close"), sent when a canary
+  // opens and every requestEvery after. A server closes a connection that carries no request for
+  // a while (kube-apiserver: 32 s after the handshake, 90 s after its last answer), and every
+  // reopen costs it a connection and a TLS handshake; one small request a minute keeps the canary
+  // open for good. Answers are read and dropped. A server that closes the canary within
+  // minLifetime of a request (no keep-alive) gets no more requests on it. Unset: nothing is sent.
+  std::optional<ProbeConfig> request;
+  Duration requestEvery = std::chrono::seconds(60);
 };
 
 // What a canary went through, for whoever counts (the metrics): connected, closed by the server
@@ -68,9 +90,11 @@ class CanaryWatch {
   void setObserver(EventCallback observer) { observer_ = std::move(observer); }
 
   struct Counters {
-    std::uint64_t connects = 0;    // canaries opened
-    std::uint64_t idleCloses = 0;  // closed, and the reconnect succeeded
-    std::uint64_t deaths = 0;      // closed, and the reconnect failed: reported
+    std::uint64_t connects = 0;     // canaries opened
+    std::uint64_t idleCloses = 0;   // closed, and the reconnect succeeded
+    std::uint64_t deaths = 0;       // closed, and the reconnect failed: reported
+    std::uint64_t tlsFailures = 0;  // TLS handshakes that failed for a TLS reason (not a close)
+    std::uint64_t requests = 0;     // keep-alive requests sent
   };
   const Counters& counters() const { return counters_; }
   std::size_t open() const;  // canaries open now
@@ -83,6 +107,14 @@ class CanaryWatch {
   void onClosed(Canary& canary);
   void retryLater(Canary& canary);
   void tell(const Canary& canary, CanaryEvent event);
+  void startHandshake(Canary& canary);
+  void continueHandshake(Canary& canary);
+  void drainOpen(Canary& canary);
+  void keepSession(Canary& canary);
+  void opened(Canary& canary);  // TCP connected and, for TLS, handshaken
+  void sendRequest(Canary& canary);
+  void onTimer(Canary& canary);
+  void closeSocket(Canary& canary);
 
   event::EpollDispatcher& loop_;
   DeathCallback onDeath_;

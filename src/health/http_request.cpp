@@ -49,7 +49,7 @@ FieldResult<HealthField> checkHttpRequest(const ProbeConfig& config) {
   return {};
 }
 
-std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target) {
+std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target, Connection connection) {
   std::string request;
   request.reserve(128 + config.body.size());
   request += config.method;
@@ -66,7 +66,8 @@ std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target) 
   for (const auto& [name, value] : config.headers) request += name + ": " + value + "\r\n";
   const bool bodyMethod = config.method == "POST" || config.method == "PUT" || config.method == "PATCH";
   if (!config.body.empty() || bodyMethod) request += "Content-Length: " + std::to_string(config.body.size()) + "\r\n";
-  request += "Connection: close\r\n\r\n";
+  // HTTP/1.1 keeps a connection open unless told otherwise.
+  request += connection == Connection::Close ? "Connection: close\r\n\r\n" : "\r\n";
   request += config.body;
   return request;
 }

@@ -2,6 +2,7 @@
 // headers, and the request bytes. Pure, so both are unit-tested directly.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,10 @@ FieldResult<HealthField> checkHttpRequest(const ProbeConfig& config);
 //   <METHOD> <path> HTTP/1.1 / Host / User-Agent / user headers / Content-Length / Connection: close
 // Host is serverName (else the target's address) with the port; a user's Host or User-Agent header
 // replaces ours. Content-Length is sent with a body, and as 0 for POST, PUT and PATCH without one.
-std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target);
+// KeepAlive leaves out "Connection: close" (the canary's requests, which keep a connection open).
+enum class Connection : std::uint8_t { Close, KeepAlive };
+std::string buildHttpRequest(const ProbeConfig& config, const Endpoint& target,
+                             Connection connection = Connection::Close);
 
 // LVScare's rule: healthy below 400, or when listed as an extra healthy status.
 bool isHealthyStatus(int status, const std::vector<int>& extraHealthyStatuses);

@@ -7,7 +7,10 @@
 
 #include <memory>
 
+#include "health/tls_context.hpp"
 #include "unit/health/loopback_server.hpp"
+#include "unit/health/probe_helpers.hpp"
+#include "unit/health/test_pki.hpp"
 
 namespace lvscare::health {
 namespace {
@@ -93,6 +96,119 @@ TEST_F(CanaryTest, AServerThatIsNotThereYetIsRetriedWithoutDeaths) {
   loop->runFor(100ms);
   EXPECT_TRUE(deaths.empty());  // never open, so nothing died
   EXPECT_EQ(canaries->open(), 0u);
+}
+
+TEST_F(CanaryTest, AKeepAliveRequestEveryWhileKeepsOneConnection) {
+  LoopbackServer server(*loop, ServerMode::RespondKeepAlive);
+  ASSERT_TRUE(server.ok());
+  CanaryOptions options;
+  options.request = testing::httpConfig(Scheme::Http);
+  options.request->path = "/readyz";
+  options.requestEvery = 20ms;
+  auto canaries = watch(server.endpoint(), options);
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return server.requests().size() >= 3; }, 2s));
+  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(server.requests()[0].rfind("GET /readyz HTTP/1.1\r\n", 0), 0u);
+  EXPECT_EQ(server.requests()[0].find("Connection: close"), std::string::npos);
+  EXPECT_EQ(canaries->open(), 1u);
+  EXPECT_TRUE(deaths.empty());
+}
+
+TEST_F(CanaryTest, AServerThatClosesAfterAnAnswerGetsNoMoreRequests) {
+  LoopbackServer server(*loop, ServerMode::Respond);  // answers, then closes: no keep-alive
+  ASSERT_TRUE(server.ok());
+  CanaryOptions options;
+  options.request = testing::httpConfig(Scheme::Http);
+  options.requestEvery = 20ms;
+  auto canaries = watch(server.endpoint(), options);
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return server.accepted() == 2 && canaries->open() == 1; }, 2s));
+  loop->runFor(100ms);
+  EXPECT_EQ(server.requests().size(), 1u);  // the reopened canary just waits
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_TRUE(deaths.empty());
+}
+
+// With an HTTPS check the canary holds a TLS session, not a bare connection (a TLS server logs a
+// handshake error for every bare one it times out).
+class TlsCanaryTest : public CanaryTest {
+ protected:
+  static void SetUpTestSuite() { pki = new testing::TestPki(testing::makeTestPki()); }
+  static void TearDownTestSuite() {
+    testing::removeTestPki(*pki);
+    delete pki;
+  }
+  std::unique_ptr<LoopbackServer> tlsServer(ServerMode mode) {
+    testing::TlsServerConfig tls{pki->serverCert, pki->serverKey, ""};
+    auto server = std::make_unique<LoopbackServer>(*loop, mode, "HTTP/1.1 200 OK\r\n\r\n", "127.0.0.1", &tls);
+    EXPECT_TRUE(server->ok());
+    return server;
+  }
+  static CanaryOptions tlsOptions(ProbeConfig config) {
+    auto tls = TlsClientContext::create(config);
+    EXPECT_TRUE(tls) << tls.error().describe();
+    CanaryOptions options;
+    options.tls = tls ? *tls : nullptr;
+    return options;
+  }
+  static testing::TestPki* pki;
+};
+testing::TestPki* TlsCanaryTest::pki = nullptr;
+
+TEST_F(TlsCanaryTest, HoldsAHandshakenSessionAndStillTellsADeath) {
+  auto server = tlsServer(ServerMode::Respond);
+  const Endpoint target = server->endpoint();
+  auto canaries = watch(target, tlsOptions(testing::httpConfig(Scheme::Https)));
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return server->handshakes() == 1; }, 2s));
+  loop->runFor(50ms);
+  EXPECT_EQ(canaries->open(), 1u);
+  EXPECT_TRUE(server->requests().empty());  // nothing sent after the handshake
+  server.reset();
+  ASSERT_TRUE(loop->runUntil([&] { return !deaths.empty(); }, 2s));
+  EXPECT_EQ(deaths[0].kind, FailureKind::Refused);
+}
+
+TEST_F(TlsCanaryTest, AServerClosingAfterTheHandshakeIsAnIdleCloseAndTheSessionIsResumed) {
+  auto server = tlsServer(ServerMode::CloseAfterHandshake);
+  CanaryOptions options = tlsOptions(testing::httpConfig(Scheme::Https));
+  options.retryMin = options.retryMax = 10ms;
+  auto canaries = watch(server->endpoint(), options);
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return server->handshakes() >= 3; }, 2s));
+  EXPECT_TRUE(deaths.empty());
+  EXPECT_GE(canaries->counters().idleCloses, 2u);
+  EXPECT_GE(server->resumedSessions(), 1);  // the checks skip verification, so sessions are resumed
+}
+
+TEST_F(TlsCanaryTest, KeepAliveRequestsGoThroughTheSession) {
+  auto server = tlsServer(ServerMode::RespondKeepAlive);
+  CanaryOptions options = tlsOptions(testing::httpConfig(Scheme::Https));
+  options.request = testing::httpConfig(Scheme::Https);
+  options.requestEvery = 20ms;
+  auto canaries = watch(server->endpoint(), options);
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return server->requests().size() >= 3; }, 2s));
+  EXPECT_EQ(server->accepted(), 1);
+  EXPECT_EQ(server->handshakes(), 1);
+  EXPECT_TRUE(deaths.empty());
+}
+
+TEST_F(TlsCanaryTest, AFailedVerificationIsNotADeathAndIsRetriedSlowly) {
+  auto server = tlsServer(ServerMode::Respond);
+  ProbeConfig config = testing::httpConfig(Scheme::Https);
+  config.insecureSkipVerify = false;
+  config.caFile = pki->otherCaCert;  // the server's certificate is not signed by it
+  CanaryOptions options = tlsOptions(config);
+  options.retryMin = options.retryMax = 10ms;
+  auto canaries = watch(server->endpoint(), options);  // tlsRetry stays 30 s
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return canaries->counters().tlsFailures == 1; }, 2s));
+  loop->runFor(100ms);
+  EXPECT_TRUE(deaths.empty());
+  EXPECT_EQ(server->accepted(), 1);  // not again before tlsRetry
+  EXPECT_EQ(canaries->counters().tlsFailures, 1u);
 }
 
 }  // namespace

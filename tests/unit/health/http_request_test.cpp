@@ -14,6 +14,13 @@ TEST(HttpRequestTest, LvscareDefaults) {
             "GET /healthz HTTP/1.1\r\nHost: 192.168.0.2:6443\r\nUser-Agent: lvscare\r\nConnection: close\r\n\r\n");
 }
 
+TEST(HttpRequestTest, KeepAliveLeavesOutConnectionClose) {
+  ProbeConfig config;
+  config.path = "/readyz";
+  EXPECT_EQ(buildHttpRequest(config, ep("192.168.0.2:6443"), Connection::KeepAlive),
+            "GET /readyz HTTP/1.1\r\nHost: 192.168.0.2:6443\r\nUser-Agent: lvscare\r\n\r\n");
+}
+
 TEST(HttpRequestTest, MethodHeadersBodyAndIpv6Host) {
   ProbeConfig config;
   config.method = "POST";

@@ -112,9 +112,11 @@ void LoopbackServer::onReadable(int fd) {
       return close(fd);
     }
     c.handshakeDone = true;
+    ++handshakes_;
     if (SSL_session_reused(c.ssl) == 1) ++resumed_;
     const char* sni = SSL_get_servername(c.ssl, TLSEXT_NAMETYPE_host_name);
     serverName_ = sni != nullptr ? sni : "";
+    if (mode_ == ServerMode::CloseAfterHandshake) return close(fd);
   }
   char buffer[4096];
   const int n =
@@ -125,7 +127,7 @@ void LoopbackServer::onReadable(int fd) {
     return close(fd);
   }
   c.request.append(buffer, static_cast<std::size_t>(n));
-  if (mode_ == ServerMode::Respond) {
+  if (mode_ == ServerMode::Respond || mode_ == ServerMode::RespondKeepAlive) {
     const auto end = c.request.find("\r\n\r\n");
     if (end == std::string::npos) return;
     // The body, when a Content-Length announces one.
@@ -142,6 +144,7 @@ void LoopbackServer::onReadable(int fd) {
   } else {
     [[maybe_unused]] auto sent = send(fd, response_.data(), response_.size(), MSG_NOSIGNAL);
   }
+  if (mode_ == ServerMode::RespondKeepAlive) return c.request.clear();
   close(fd);
 }
 

@@ -15,11 +15,13 @@
 namespace lvscare::health::testing {
 
 enum class ServerMode {
-  Respond,            // reads the request, writes `response`, closes
-  RespondToAnything,  // writes `response` on the first bytes, whatever they are, and closes
-  CloseAtOnce,        // accepts and closes without a word
-  NeverAccept,        // listens but never accepts: the kernel completes the handshake, then nothing
-  AcceptSilently,     // accepts and never answers
+  Respond,              // reads the request, writes `response`, closes
+  RespondKeepAlive,     // reads a request, writes `response`, and waits for the next one
+  RespondToAnything,    // writes `response` on the first bytes, whatever they are, and closes
+  CloseAtOnce,          // accepts and closes without a word
+  NeverAccept,          // listens but never accepts: the kernel completes the handshake, then nothing
+  AcceptSilently,       // accepts and never answers
+  CloseAfterHandshake,  // TLS only: completes the handshake (its session tickets sent), then closes
 };
 
 struct TlsServerConfig {
@@ -42,6 +44,7 @@ class LoopbackServer {
   const std::string& lastServerName() const { return serverName_; }  // SNI the client sent
   const std::string& lastTlsError() const { return tlsError_; }
   int resumedSessions() const { return resumed_; }  // TLS handshakes that resumed a session
+  int handshakes() const { return handshakes_; }    // TLS handshakes completed
 
  private:
   struct Connection;
@@ -58,6 +61,7 @@ class LoopbackServer {
   std::map<int, std::unique_ptr<Connection>> connections_;
   int accepted_ = 0;
   int resumed_ = 0;
+  int handshakes_ = 0;
   std::vector<std::string> requests_;
   std::string serverName_;
   std::string tlsError_;

@@ -244,22 +244,31 @@ func report(held []*heldConn, control string, before serverStats, limit time.Dur
 	return nil
 }
 
-// runHandshakes makes N connections one after another, each a TLS handshake (ALPN http/1.1) and
-// a close, and divides the server's CPU time over them by N. With --resume the client keeps a
-// session cache, so every handshake after the first resumes (TLS 1.3 PSK with a fresh ECDHE,
-// no certificate and no signature), as lvscare's HTTPS checks do when they do not verify.
+// runHandshakes makes N connections one after another and divides the server's CPU time over
+// them by N (accepting and closing included: that is what a reconnect costs). --what says what
+// each connection does:
+//
+//	tcp        connect and close, no ClientHello (a plain canary's reconnect)
+//	handshake  a TLS handshake (ALPN http/1.1), then close (a TLS canary's reconnect)
+//	request    a handshake and one GET /readyz with "Connection: close" (an HTTPS check)
+//
+// With --resume the client keeps a session cache, so every handshake after the first resumes
+// (TLS 1.3: a ticket plus a fresh ECDHE, no certificate and no signature), as lvscare's HTTPS
+// checks do when they do not verify; it needs "request", which reads the ticket before closing.
 func runHandshakes(args []string) error {
 	flags := flag.NewFlagSet("handshakes", flag.ContinueOnError)
-	count := flags.Int("n", 2000, "handshakes")
+	count := flags.Int("n", 2000, "connections")
 	target := flags.String("target", "", "the server's TLS address")
 	control := flags.String("control", "", "the server's control address")
-	resume := flags.Bool("resume", false, "resume sessions (a client session cache)")
+	what := flags.String("what", "handshake", "tcp, handshake or request")
+	resume := flags.Bool("resume", false, "resume sessions (a client session cache; needs --what request)")
 	maxVersion := flags.String("tls", "1.3", "the highest TLS version the client offers: 1.2 or 1.3")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if *count < 1 || *target == "" || *control == "" || (*maxVersion != "1.2" && *maxVersion != "1.3") {
-		return errors.New("handshakes needs --n >= 1, --target, --control, and --tls 1.2 or 1.3")
+	if *count < 1 || *target == "" || *control == "" || (*maxVersion != "1.2" && *maxVersion != "1.3") ||
+		(*what != "tcp" && *what != "handshake" && *what != "request") || (*resume && *what != "request") {
+		return errors.New("handshakes needs --n >= 1, --target, --control, --what tcp|handshake|request (request with --resume), --tls 1.2|1.3")
 	}
 	var cache tls.ClientSessionCache
 	if *resume {
@@ -281,16 +290,19 @@ func runHandshakes(args []string) error {
 		if err != nil {
 			return err
 		}
+		if *what == "tcp" {
+			raw.Close()
+			continue
+		}
 		conn := tls.Client(raw, config)
 		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-		if err := conn.Handshake(); err != nil {
-			conn.Close()
-			return fmt.Errorf("handshake %d: %w", i+1, err)
+		err = conn.Handshake()
+		if err == nil && *what == "request" {
+			err = getAndClose(conn)
 		}
-		if *resume {
-			// A TLS 1.3 ticket arrives after the handshake: read until it has (or briefly time out).
-			_ = conn.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
-			_, _ = conn.Read(make([]byte, 1))
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("connection %d: %w", i+1, err)
 		}
 		if conn.ConnectionState().DidResume {
 			resumed++
@@ -305,8 +317,28 @@ func runHandshakes(args []string) error {
 		return err
 	}
 	n := float64(*count)
-	fmt.Printf("handshakes: %d (TLS up to %s, %d resumed) in %.1f s: server CPU %.0f us each, client CPU %.0f us each, handshake errors +%d\n",
-		*count, *maxVersion, resumed, wall.Seconds(), float64(after.CPUMicros-before.CPUMicros)/n, float64(clientCPU)/n,
+	label := *what
+	if *what != "tcp" {
+		label = fmt.Sprintf("%s, TLS up to %s, %d resumed", *what, *maxVersion, resumed)
+	}
+	fmt.Printf("connections: %d (%s) in %.1f s: server CPU %.0f us each, client CPU %.0f us each, handshake errors logged +%d\n",
+		*count, label, wall.Seconds(), float64(after.CPUMicros-before.CPUMicros)/n, float64(clientCPU)/n,
 		after.HandshakeErrors-before.HandshakeErrors)
+	return nil
+}
+
+func getAndClose(conn *tls.Conn) error {
+	if _, err := io.WriteString(conn, "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"); err != nil {
+		return err
+	}
+	response, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, response.Body)
+	response.Body.Close()
+	if response.StatusCode != 200 {
+		return fmt.Errorf("GET /readyz: %s", response.Status)
+	}
 	return nil
 }

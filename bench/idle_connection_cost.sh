@@ -23,7 +23,8 @@
 #      median, max): a plain TCP connect and close (a plain canary's reconnect); a full TLS 1.3
 #      handshake (ECDHE X25519 + ECDSA P-256 signature) and close (a TLS canary's reconnect); a
 #      handshake and one GET /readyz (an HTTPS check); the same resuming the session (lvscare's
-#      HTTPS check when it does not verify). The machine's other load shows up here.
+#      HTTPS check when it does not verify); one GET /readyz on a TLS connection held open (a
+#      check sent on a held connection). The machine's other load shows up here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNECTIONS=${1:-2000}
@@ -40,9 +41,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd bench/idle_connection_cost && GOCACHE=$work/gocache GOPROXY=off GOFLAGS= go build -o "$work/icc" .)
+(cd bench/idle_connection_cost && GOCACHE=$work/gocache GOPROXY=off GOFLAGS='' go build -o "$work/icc" .)
 
-target= control=
+target='' control=''
 start_server() {
   stop_server
   "$work/icc" server "$@" > "$work/server.out" &
@@ -88,8 +89,8 @@ summary() {  # the "server CPU <x> us each" figures of the runs: min, median, ma
     awk '{v[NR]=$1} END {printf "  %s: server CPU per connection min %d us, median %d us, max %d us (%d runs)\n", label, v[1], v[int((NR+1)/2)], v[NR], NR}' label="$1"
 }
 # What: a plain canary's reconnect; a TLS canary's; an HTTPS check (full handshake); an HTTPS
-# check resuming its session (lvscare's when it does not verify).
-for mode in "tcp" "handshake" "request" "request --resume"; do
+# check resuming its session (lvscare's when it does not verify); a check on a held connection.
+for mode in "tcp" "handshake" "request" "request --resume" "keepalive"; do
   for _ in $(seq "$RUNS"); do
     # shellcheck disable=SC2086  # mode is two words for the last one
     timeout 300 "$work/icc" handshakes --n "$HANDSHAKES" --target "$target" --control "$control" --what $mode

@@ -251,6 +251,8 @@ func report(held []*heldConn, control string, before serverStats, limit time.Dur
 //	tcp        connect and close, no ClientHello (a plain canary's reconnect)
 //	handshake  a TLS handshake (ALPN http/1.1), then close (a TLS canary's reconnect)
 //	request    a handshake and one GET /readyz with "Connection: close" (an HTTPS check)
+//	keepalive  one GET /readyz on a TLS connection kept open (a check on a held connection;
+//	           the one handshake is spread over the N)
 //
 // With --resume the client keeps a session cache, so every handshake after the first resumes
 // (TLS 1.3: a ticket plus a fresh ECDHE, no certificate and no signature), as lvscare's HTTPS
@@ -260,15 +262,15 @@ func runHandshakes(args []string) error {
 	count := flags.Int("n", 2000, "connections")
 	target := flags.String("target", "", "the server's TLS address")
 	control := flags.String("control", "", "the server's control address")
-	what := flags.String("what", "handshake", "tcp, handshake or request")
+	what := flags.String("what", "handshake", "tcp, handshake, request or keepalive")
 	resume := flags.Bool("resume", false, "resume sessions (a client session cache; needs --what request)")
 	maxVersion := flags.String("tls", "1.3", "the highest TLS version the client offers: 1.2 or 1.3")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	if *count < 1 || *target == "" || *control == "" || (*maxVersion != "1.2" && *maxVersion != "1.3") ||
-		(*what != "tcp" && *what != "handshake" && *what != "request") || (*resume && *what != "request") {
-		return errors.New("handshakes needs --n >= 1, --target, --control, --what tcp|handshake|request (request with --resume), --tls 1.2|1.3")
+		(*what != "tcp" && *what != "handshake" && *what != "request" && *what != "keepalive") || (*resume && *what != "request") {
+		return errors.New("handshakes needs --n >= 1, --target, --control, --what tcp|handshake|request|keepalive (request with --resume), --tls 1.2|1.3")
 	}
 	var cache tls.ClientSessionCache
 	if *resume {
@@ -285,7 +287,12 @@ func runHandshakes(args []string) error {
 	clientBefore := cpuMicros()
 	start := time.Now()
 	resumed := 0
-	for i := 0; i < *count; i++ {
+	if *what == "keepalive" {
+		if err := requestsOnOneConnection(*target, *count); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < *count && *what != "keepalive"; i++ {
 		raw, err := net.DialTimeout("tcp", *target, 5*time.Second)
 		if err != nil {
 			return err
@@ -339,6 +346,31 @@ func getAndClose(conn *tls.Conn) error {
 	response.Body.Close()
 	if response.StatusCode != 200 {
 		return fmt.Errorf("GET /readyz: %s", response.Status)
+	}
+	return nil
+}
+
+// requestsOnOneConnection: one TLS connection, `count` GET /readyz on it one after another.
+func requestsOnOneConnection(target string, count int) error {
+	conn, reader, err := open("tls-http1-keepalive", target) // its first request counts as one
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for i := 1; i < count; i++ {
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(conn, "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+			return err
+		}
+		response, err := http.ReadResponse(reader, nil)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, response.Body)
+		response.Body.Close()
+		if response.StatusCode != 200 {
+			return fmt.Errorf("GET /readyz: %s", response.Status)
+		}
 	}
 	return nil
 }

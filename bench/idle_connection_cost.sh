@@ -36,7 +36,7 @@ command -v go > /dev/null || { echo "idle_connection_cost.sh: needs go (>= 1.19)
 work=$(mktemp -d /tmp/idle-connection-cost.XXXXXX)
 server_pid=
 cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2> /dev/null && wait "$server_pid" 2> /dev/null
+  stop_server
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -26,12 +26,15 @@
 #      HTTPS check when it does not verify); one GET /readyz on a TLS connection held open (a
 #      check sent on a held connection). The machine's other load shows up here.
 set -euo pipefail
+command -v go > /dev/null || { echo "idle_connection_cost.sh: needs go (>= 1.19)" >&2; exit 77; }
 cd "$(dirname "$0")/.."
 CONNECTIONS=${1:-2000}
 HANDSHAKES=${2:-2000}
 RUNS=${3:-3}
 REAL_TIMEOUTS=${REAL_TIMEOUTS:-0}
-command -v go > /dev/null || { echo "idle_connection_cost.sh: needs go (>= 1.19)" >&2; exit 77; }
+for number in "$CONNECTIONS" "$HANDSHAKES" "$RUNS"; do
+  [[ $number =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/idle_connection_cost.sh [connections] [handshakes] [runs] (positive integers)" >&2; exit 2; }
+done
 
 work=$(mktemp -d /tmp/idle-connection-cost.XXXXXX)
 server_pid=

@@ -93,10 +93,15 @@ summary() {  # the "server CPU <x> us each" figures of the runs: min, median, ma
 }
 # What: a plain canary's reconnect; a TLS canary's; an HTTPS check (full handshake); an HTTPS
 # check resuming its session (lvscare's when it does not verify); a check on a held connection.
-for mode in "tcp" "handshake" "request" "request --resume" "keepalive"; do
-  for _ in $(seq "$RUNS"); do
-    # shellcheck disable=SC2086  # mode is two words for the last one
-    timeout 300 "$work/icc" handshakes --n "$HANDSHAKES" --target "$target" --control "$control" --what $mode
-  done | tee "$work/run.out"
-  summary "$mode" < "$work/run.out"
+# The kinds take turns within each run, so the machine's other load falls on all of them alike.
+modes=("tcp" "handshake" "request" "request --resume" "keepalive")
+for _ in $(seq "$RUNS"); do
+  for i in "${!modes[@]}"; do
+    # shellcheck disable=SC2086  # a mode may be two words
+    timeout 300 "$work/icc" handshakes --n "$HANDSHAKES" --target "$target" --control "$control" --what ${modes[$i]} |
+      tee -a "$work/mode$i.out"
+  done
+done
+for i in "${!modes[@]}"; do
+  summary "${modes[$i]}" < "$work/mode$i.out"
 done

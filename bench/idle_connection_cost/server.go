@@ -47,9 +47,9 @@ type serverCounters struct {
 	lastError       string
 }
 
-// countingListener counts the connections accepted and closed, below TLS, so every kind of
-// connection is seen (an HTTP/2 connection never reaches http.Server's ConnState hooks as closed
-// in every Go version).
+// countingListener counts the connections accepted and closed below TLS, so every kind is counted
+// the same way whatever runs on it (plain TCP never becomes an HTTP connection; HTTP/2 has its own
+// connection states).
 type countingListener struct {
 	net.Listener
 	counters  *serverCounters

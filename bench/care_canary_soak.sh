@@ -15,7 +15,7 @@
 # (tests/support/vip_load_client, $RATE fresh connections per second, default 10, 2 s timeout) so the
 # conntrack evidence has input too. Over SECONDS (default 3600) it counts, per lvscare, the real
 # servers taken out (every phase change away from active: all false, the servers never fail), the
-# evidence acted on and ignored, the canaries' opens, closes and deaths (from /metrics), the client's
+# evidence acted on, ignored and unconfirmed (refusals a confirming connect found false), the canaries' opens, closes and deaths (from /metrics), the client's
 # failed requests, and CPU (utime + stime) and RSS (VmRSS, VmHWM) from /proc. A progress line every
 # $REPORT_EVERY seconds (default 300). Root only (exit 77 otherwise); everything runs in a private
 # network namespace (unshare -n); every wait is bounded.
@@ -111,10 +111,11 @@ report() {
     text=$(metrics_of "$row")
     cpu=$(awk -v t="$(cpu_ticks "${care_pid[$row]}")" -v t0="${ticks0[$row]}" -v hz="$clk_tck" -v s="$took" \
       'BEGIN { printf "%.3f s (%.4f s per 10 s)", (t - t0) / hz, (s > 0 ? (t - t0) / hz * 10 / s : 0) }')
-    printf '%-10s after %5d s: out of rotation %d, evidence acted %d ignored %d, canary opened %d closed %d deaths %d; cpu %s; %s\n' \
+    printf '%-10s after %5d s: out of rotation %d, evidence acted %d ignored %d unconfirmed %d, canary opened %d closed %d deaths %d; cpu %s; %s\n' \
       "$row" "$took" "$(metric_sum "$text" lvscare_state_transitions_total 'from="active"')" \
       "$(metric_sum "$text" lvscare_evidence_total 'outcome="acted"')" \
       "$(metric_sum "$text" lvscare_evidence_total 'outcome="ignored"')" \
+      "$(metric_sum "$text" lvscare_evidence_total 'outcome="unconfirmed"')" \
       "$(metric_sum "$text" lvscare_canary_events_total 'event="opened"')" \
       "$(metric_sum "$text" lvscare_canary_events_total 'event="closed"')" \
       "$(metric_sum "$text" lvscare_canary_events_total 'event="death"')" "$cpu" "$(memory_of "${care_pid[$row]}")"

@@ -162,7 +162,8 @@ void CareLoop::onDrainDeadline() {
 
 void CareLoop::onEvidence(const Endpoint& server, health::FailureKind kind, std::string_view detail) {
   const auto outcome = desired_.onEvidence(server, kind, dispatcher_.now());
-  metrics_.recordEvidence(server, kind, outcome.transition.has_value());
+  metrics_.recordEvidence(
+      server, kind, outcome.transition ? CareMetrics::EvidenceOutcome::Acted : CareMetrics::EvidenceOutcome::Ignored);
   if (!outcome.transition) {
     logf(LogLevel::Debug, "evidence rs={} kind={} detail={} ignored={}", server.toString(), health::toString(kind),
          logValue(detail), logValue(outcome.ignored));

@@ -12,18 +12,18 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
-#include <optional>
 #include <vector>
 
 #include "care/care_metrics.hpp"
 #include "care/check_log.hpp"
 #include "care/desired_state.hpp"
 #include "care/fail_open_log.hpp"
-#include "care/kept_weights.hpp"
 #include "care/failure_log.hpp"
 #include "care/host_setup.hpp"
+#include "care/kept_weights.hpp"
 #include "lvscare/datapath.hpp"
 #include "lvscare/dispatcher.hpp"
 #include "lvscare/health.hpp"
@@ -69,6 +69,10 @@ class CareLoop {
   // refused by it or never answered): taken out at once when the policy allows (DesiredState::
   // onEvidence), then an active check right away confirms or brings it back.
   void onEvidence(const Endpoint& server, health::FailureKind kind, std::string_view detail);
+  // Evidence a confirming connect found false (passive_detector.hpp): only counted.
+  void noteUnconfirmed(const Endpoint& server, health::FailureKind kind) {
+    metrics_.recordEvidence(server, kind, CareMetrics::EvidenceOutcome::Unconfirmed);
+  }
   // A canary connection opened, closed or died (health/canary.hpp): counted for the metrics.
   void noteCanary(const Endpoint& server, health::CanaryEvent event) { metrics_.recordCanary(server, event); }
   // The kernel announced a change that may concern our rules or host setup (kernel_watch.hpp): one

@@ -113,8 +113,8 @@ void CareMetrics::recordTransition(const Endpoint& server, ServerPhase from, Ser
   if (auto found = servers_.find(server); found != servers_.end()) found->second.changedAt = now;
 }
 
-void CareMetrics::recordEvidence(const Endpoint& server, health::FailureKind kind, bool acted) {
-  ++evidence_[{server, kind, acted}];
+void CareMetrics::recordEvidence(const Endpoint& server, health::FailureKind kind, EvidenceOutcome outcome) {
+  ++evidence_[{server, kind, outcome}];
 }
 
 void CareMetrics::recordCanary(const Endpoint& server, health::CanaryEvent event) {
@@ -197,11 +197,15 @@ void CareMetrics::writeCounters(observe::MetricsText& out) const {
   }
   out.family("lvscare_evidence_total", Type::Counter,
              "Passive evidence against real servers (refused or unanswered connections, canary deaths), by kind "
-             "and whether it took the server out (acted) or was ignored (fail-open, rate limit, a recent false alarm).");
+             "and whether it took the server out (acted), was ignored (fail-open, rate limit, a recent false alarm) or "
+             "was unconfirmed (a refusal the confirming connect found answered).");
   for (const auto& [key, count] : evidence_) {
-    const auto& [server, kind, acted] = key;
+    const auto& [server, kind, outcome] = key;
+    const char* said = outcome == EvidenceOutcome::Acted     ? "acted"
+                       : outcome == EvidenceOutcome::Ignored ? "ignored"
+                                                             : "unconfirmed";
     out.sample("lvscare_evidence_total",
-               {{"real_server", server.toString()}, {"kind", health::toString(kind)}, {"outcome", acted ? "acted" : "ignored"}},
+               {{"real_server", server.toString()}, {"kind", health::toString(kind)}, {"outcome", said}},
                static_cast<double>(count));
   }
   if (!canaryOpen_.empty()) writeCanaries(out);

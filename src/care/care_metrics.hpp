@@ -64,8 +64,10 @@ class CareMetrics {
   void recordRulesPass(bool programmed) { rulesProgrammed_ = programmed; }
   void recordHostPass(const Result<void>& host);
   void recordRepair(RepairPart part, health::Duration took);
-  // Passive evidence (conntrack, canaries) and whether it moved the server (acted) or was ignored.
-  void recordEvidence(const Endpoint& server, health::FailureKind kind, bool acted);
+  // Passive evidence (conntrack, canaries): it moved the server (acted), was ignored (fail-open,
+  // rate limit, a recent false alarm), or a confirming connect found the server answering.
+  enum class EvidenceOutcome : std::uint8_t { Acted, Ignored, Unconfirmed };
+  void recordEvidence(const Endpoint& server, health::FailureKind kind, EvidenceOutcome outcome);
   void recordCanary(const Endpoint& server, health::CanaryEvent event);
 
   health::TimePoint started() const { return started_; }
@@ -97,7 +99,7 @@ class CareMetrics {
   std::map<std::string_view, std::uint64_t> operationErrors_;
   std::map<RepairPart, std::uint64_t> repairs_;
   std::map<RepairPart, observe::Histogram> repairSeconds_;
-  std::map<std::tuple<Endpoint, health::FailureKind, bool>, std::uint64_t> evidence_;
+  std::map<std::tuple<Endpoint, health::FailureKind, EvidenceOutcome>, std::uint64_t> evidence_;
   std::map<std::pair<Endpoint, health::CanaryEvent>, std::uint64_t> canaryEvents_;
   std::map<Endpoint, bool> canaryOpen_;  // empty while canaries are off
   std::optional<std::string> kernelError_;

@@ -102,6 +102,7 @@ void PassiveDetector::confirmed(const Endpoint& server, const health::ProbeResul
   confirmation.deadline->cancel();
   if (result.healthy) {
     ++counters_.unconfirmed;
+    care_.noteUnconfirmed(server, health::FailureKind::Refused);
     logf(LogLevel::Debug, "evidence rs={} detail={} unconfirmed=\"connected\"", server.toString(),
          logValue(confirmation.detail));
     return;

@@ -56,16 +56,27 @@ TEST(CareMetrics, ARoundCompletesWhenEveryServerWasChecked) {
 TEST(CareMetrics, EvidenceByKindAndOutcome) {
   const Endpoint a = *Endpoint::parse("192.168.0.2:6443");
   CareMetrics metrics({a}, health::TimePoint{}, CareMetrics::WallClock::time_point(1000s));
-  metrics.recordEvidence(a, health::FailureKind::Refused, true);
-  metrics.recordEvidence(a, health::FailureKind::Refused, false);
-  metrics.recordEvidence(a, health::FailureKind::Refused, false);
+  using Outcome = CareMetrics::EvidenceOutcome;
+  metrics.recordEvidence(a, health::FailureKind::Refused, Outcome::Acted);
+  metrics.recordEvidence(a, health::FailureKind::Refused, Outcome::Ignored);
+  metrics.recordEvidence(a, health::FailureKind::Refused, Outcome::Ignored);
+  metrics.recordEvidence(a, health::FailureKind::Refused, Outcome::Unconfirmed);
   observe::MetricsText out;
   metrics.writeCounters(out);
   const std::string& text = out.text();
-  EXPECT_NE(text.find("lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"acted\"} 1\n"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find("lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"ignored\"} 2\n"),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find("lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"acted\"} 1\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"ignored\"} 2\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          "lvscare_evidence_total{real_server=\"192.168.0.2:6443\",kind=\"refused\",outcome=\"unconfirmed\"} 1\n"),
+      std::string::npos)
+      << text;
   EXPECT_EQ(text.find("lvscare_canary"), std::string::npos) << "no canary families while canaries are off";
 }
 
@@ -74,8 +85,10 @@ TEST(CareMetrics, CanaryEventsAndWhetherItIsOpen) {
   const Endpoint b = *Endpoint::parse("192.168.0.3:6443");
   CareMetrics metrics({a, b}, health::TimePoint{}, CareMetrics::WallClock::time_point(1000s));
   using health::CanaryEvent;
-  for (CanaryEvent event : {CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Opened}) metrics.recordCanary(a, event);
-  for (CanaryEvent event : {CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Death}) metrics.recordCanary(b, event);
+  for (CanaryEvent event : {CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Opened})
+    metrics.recordCanary(a, event);
+  for (CanaryEvent event : {CanaryEvent::Opened, CanaryEvent::Closed, CanaryEvent::Death})
+    metrics.recordCanary(b, event);
   observe::MetricsText out;
   metrics.writeCounters(out);
   const std::string& text = out.text();

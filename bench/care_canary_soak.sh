@@ -15,7 +15,8 @@
 # (tests/support/vip_load_client, $RATE fresh connections per second, default 10, 2 s timeout) so the
 # conntrack evidence has input too. Over SECONDS (default 3600) it counts, per lvscare, the real
 # servers taken out (every phase change away from active: all false, the servers never fail), the
-# evidence acted on, ignored and unconfirmed (refusals a confirming connect found false), the canaries' opens, closes and deaths (from /metrics), the client's
+# evidence acted on, ignored and unconfirmed (refusals a confirming connect found false), the
+# canaries' opens, closes and deaths (from /metrics), the client's
 # failed requests, and CPU (utime + stime) and RSS (VmRSS, VmHWM) from /proc. A progress line every
 # $REPORT_EVERY seconds (default 300). Root only (exit 77 otherwise); everything runs in a private
 # network namespace (unshare -n); every wait is bounded.

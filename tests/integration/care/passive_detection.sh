@@ -11,6 +11,9 @@
 # lvscare keeping 10.103.98.1:80 in route mode with --interval 30, so that within the test only
 # the conntrack events it watches can act (the first check round is at start, the next 30 s
 # later). Checked with nft and curl:
+#   0. a refusal of one client only (server 1 resets SYNs from a few source ports, as a TIME_WAIT
+#      left from an earlier connection with the same ports makes it look): the confirming connect
+#      gets through, so the server stays (the evidence is counted unconfirmed);
 #   1. a killed server: a client's connection through the VIP is refused, and the server is
 #      removed at once (no weight-0 step), long before the next check;
 #   2. a black-holed server (its netns drops the port): a client's SYN goes unanswered, and the
@@ -61,6 +64,18 @@ wait_for "$WAIT" eval 'has_weight "${rs[0]}" 1 && has_weight "${rs[1]}" 1 && has
   || fail "not all three at weight 1: $(weights)"
 grep -q "passive detection on source=conntrack" "$log" || fail "passive detection did not start"
 say "all three at weight 1; passive detection on"
+
+# --- 0. refused for one client only: unconfirmed, kept ------------------------------------------
+ip netns exec "${server_ns[0]}" nft -f - <<< "table inet refuse_some { chain in { type filter hook input priority 0; tcp dport $VPORT tcp sport 40000-40009 tcp flags syn reject with tcp reset; }; }"
+for ((n = 0; n < 3; n++)); do  # round robin: one of them goes to server 0 and is refused
+  curl -s -o /dev/null --max-time 2 --local-port 40000-40009 "http://$VS/" 2> /dev/null || true
+done
+wait_for "$WAIT" grep -q "evidence rs=${rs[0]} detail=\"connection from .* refused\" unconfirmed=\"connected\"" "$log" \
+  || fail "no line saying the refusal of ${rs[0]} was unconfirmed"
+has_weight "${rs[0]}" 1 || fail "a refusal the confirming connect disproved took ${rs[0]} out: $(weights)"
+! grep -q "rs=${rs[0]} active ->" "$log" || fail "${rs[0]} changed phase on an unconfirmed refusal"
+ip netns exec "${server_ns[0]}" nft delete table inet refuse_some
+say "a refusal of one client only was unconfirmed; ${rs[0]} kept: $(weights)"
 
 # --- 1. killed: refused, removed at once ------------------------------------------------------
 kill -9 "${server_pid[0]}"; wait "${server_pid[0]}" 2> /dev/null || true

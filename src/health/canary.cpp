@@ -127,9 +127,9 @@ void CanaryWatch::onEvents(Canary& canary, std::uint32_t events) {
 }
 
 void CanaryWatch::drainOpen(Canary& canary) {
-  // Nothing is ever sent on a canary (after a TLS handshake); whatever the server sends (TLS 1.3
-  // session tickets, say) is read and dropped. End of stream (FIN, close_notify) or an error
-  // (RST, a keepalive timeout) closes it. Edge-triggered: read until the socket would block.
+  // Whatever the server sends (answers to the keep-alive requests, TLS 1.3 session tickets) is read
+  // and dropped. End of stream (FIN, close_notify) or an error (RST, a keepalive timeout) closes
+  // it. Edge-triggered: read until the socket would block (bounded; more data is a new edge).
   std::array<char, 4096> sink;
   for (int reads = 0; reads < 16; ++reads) {
     if (canary.ssl) {

@@ -9,6 +9,7 @@ Result<std::unique_ptr<PassiveDetector>> PassiveDetector::start(event::EpollDisp
                                                                 health::Duration unansweredAfter) {
   auto socket = nftables::ConntrackEventSocket::open();
   if (!socket) return passOn(socket);
+  socket->keepOnlyDestination(care.options().service.key.endpoint.address);
   health::ProbeConfig connectOnly;
   connectOnly.scheme = health::Scheme::Tcp;
   connectOnly.timeout = unansweredAfter;
@@ -41,7 +42,7 @@ void PassiveDetector::onReadable() {
     logf(LogLevel::Warn, "conntrack events error={}", logValue(batch.error().describe()));
     return;
   }
-  counters_.events += batch->events.size();
+  counters_.events += batch->events.size() + batch->skipped;
   if (batch->overran) {
     ++counters_.overruns;
     // Lost events only delay evidence (the active checks go on): said once, then counted.

@@ -5,7 +5,9 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <span>
 
 namespace lvscare::nftables {
 
@@ -87,6 +89,11 @@ Result<ConntrackEventSocket> ConntrackEventSocket::open() {
   return ConntrackEventSocket(std::move(fd));
 }
 
+bool mayConcern(netlink::Bytes message, const IpAddress& address) {
+  const auto needle = std::span(address.bytes).first(address.size());
+  return std::search(message.begin(), message.end(), needle.begin(), needle.end()) != message.end();
+}
+
 Result<ConntrackEventSocket::Batch> ConntrackEventSocket::readAvailable(std::size_t maxDatagrams) {
   Batch batch;
   for (std::size_t read = 0; read < maxDatagrams; ++read) {
@@ -110,6 +117,10 @@ Result<ConntrackEventSocket::Batch> ConntrackEventSocket::readAvailable(std::siz
       continue;
     }
     for (const auto& message : *messages) {
+      if (destination_ && !mayConcern(message.payload, *destination_)) {
+        ++batch.skipped;
+        continue;
+      }
       auto event = parseConntrackEvent(message);
       if (event) batch.events.push_back(std::move(*event));
       else ++batch.malformed;

@@ -45,6 +45,12 @@ struct ConntrackEvent {
 // IPCTNL_MSG_CT_DELETE for DESTROY). Fails on anything else or on a malformed message.
 Result<ConntrackEvent> parseConntrackEvent(const netlink::MessageView& message);
 
+// Whether an event message may concern connections to `address`: its bytes appear somewhere in the
+// message. Necessary for the original destination to be that address, and one memory search
+// instead of a parse: most events of a busy node (kube-proxy's services, pods' traffic) are
+// someone else's. A match by chance only costs the parse it would have had anyway.
+bool mayConcern(netlink::Bytes message, const IpAddress& address);
+
 // A non-blocking ctnetlink socket subscribed to the NEW, UPDATE and DESTROY groups of this network
 // namespace. Subscribing is what turns events on where net.netfilter.nf_conntrack_events is 2
 // (the kernel's default: events only while someone listens). Needs CAP_NET_ADMIN.
@@ -53,9 +59,13 @@ class ConntrackEventSocket {
   static Result<ConntrackEventSocket> open();
   int fd() const { return fd_.get(); }
 
+  // From now on only events that mayConcern() this address are parsed and returned (a VIP).
+  void keepOnlyDestination(const IpAddress& address) { destination_ = address; }
+
   struct Batch {
-    std::vector<ConntrackEvent> events;  // ours and everyone else's; the caller filters
+    std::vector<ConntrackEvent> events;  // ours and, unless filtered, everyone else's
     std::size_t malformed = 0;           // messages that did not parse (skipped)
+    std::size_t skipped = 0;             // messages the destination filter left unparsed
     bool overran = false;                // ENOBUFS: the kernel dropped events meanwhile
   };
   // Reads what is queued, at most `maxDatagrams` receive calls, without waiting.
@@ -65,6 +75,7 @@ class ConntrackEventSocket {
   explicit ConntrackEventSocket(UniqueFd fd) : fd_(std::move(fd)), buffer_(256 * 1024) {}
   UniqueFd fd_;
   std::vector<std::uint8_t> buffer_;
+  std::optional<IpAddress> destination_;
 };
 
 }  // namespace lvscare::nftables

@@ -3,10 +3,10 @@
 #include "nftables/conntrack_events.hpp"
 #include "unit/nftables/conntrack_test_helpers.hpp"
 
-#include <netinet/in.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +62,17 @@ TEST(ConntrackEventCodecTest, TellsNewFromUpdateFromDestroy) {
   ASSERT_TRUE(destroyed) << destroyed.error().describe();
   EXPECT_EQ(destroyed->type, ConntrackEventType::Destroy);
   EXPECT_FALSE(destroyed->tcpState);
+}
+
+TEST(ConntrackEventCodecTest, ThePreFilterKeepsEventsThatCarryTheAddress) {
+  const netlink::Message message = eventMessage(IPCTNL_MSG_CT_NEW, NLM_F_CREATE, 1);
+  const auto views = netlink::splitMessages(message.bytes);
+  ASSERT_TRUE(views);
+  const netlink::Bytes payload = views->front().payload;
+  EXPECT_TRUE(mayConcern(payload, IpAddress::v4(169, 254, 0, 1)));  // the VIP
+  EXPECT_TRUE(mayConcern(payload, IpAddress::v4(10, 78, 1, 2)));    // the real server: a superset is fine
+  EXPECT_FALSE(mayConcern(payload, IpAddress::v4(169, 254, 0, 2)));
+  EXPECT_FALSE(mayConcern(payload, IpAddress::parse("fd00::1").value()));
 }
 
 TEST(ConntrackEventCodecTest, RefusesWhatIsNotAConntrackEvent) {

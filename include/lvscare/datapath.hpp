@@ -77,6 +77,14 @@ struct RealServerStatus {
   RealServerStats stats;
 };
 
+// One virtual server as the kernel has it, with its real servers. (A flag rather than
+// std::optional: g++ 12 warns falsely about moving an optional VirtualServer.)
+struct VirtualServerState {
+  bool exists = false;  // false: no such virtual server; the other fields are empty
+  VirtualServer service;
+  std::vector<RealServerStatus> reals;
+};
+
 // One change to a datapath. For real-server ops, `service` names the virtual server (its key is
 // what matters); for virtual-server ops, `service` is the whole definition.
 struct DatapathOp {
@@ -119,6 +127,10 @@ class Datapath {
   virtual Result<std::vector<VirtualServer>> listVirtualServers() = 0;
   virtual Result<VirtualServer> getVirtualServer(const ServiceKey& key) = 0;
   virtual Result<std::vector<RealServerStatus>> listRealServers(const ServiceKey& key) = 0;
+  // getVirtualServer and listRealServers in one read; a missing virtual server is not an error
+  // (exists = false). The care loop calls this several times a second, so a datapath that can read
+  // both more cheaply than with the two calls (IPVS: one datagram, one reply) overrides it.
+  virtual Result<VirtualServerState> readVirtualServer(const ServiceKey& key);
 
   // Removes every virtual server this datapath owns (IPVS: the whole table; nftables: our tables
   // only, never anyone else's).

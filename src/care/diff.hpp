@@ -10,13 +10,8 @@
 
 namespace lvscare::care {
 
-// Our virtual server as the kernel has it. (A flag rather than std::optional: g++ 12 warns
-// falsely about moving an optional VirtualServer.)
-struct KernelState {
-  bool exists = false;  // false: no such virtual server; the other fields are empty
-  VirtualServer service;
-  std::vector<RealServerStatus> reals;
-};
+// Our virtual server as the kernel has it (Datapath::readVirtualServer).
+using KernelState = VirtualServerState;
 
 // The ops that make `kernel` equal `desired` + `desiredReals`, in an order the kernel accepts:
 // the virtual server first, then deletions, updates and additions of real servers. Real servers in

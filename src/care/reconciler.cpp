@@ -5,18 +5,7 @@
 namespace lvscare::care {
 
 Result<KernelState> readKernelState(Datapath& datapath, const ServiceKey& key) {
-  auto service = datapath.getVirtualServer(key);
-  if (!service) {
-    if (service.error().code == Errc::NotFound) return KernelState{};
-    return passOn(service, "read virtual server " + key.toString());
-  }
-  auto reals = datapath.listRealServers(key);
-  if (!reals) {
-    // Deleted between the two reads: the next pass sees it missing.
-    if (reals.error().code == Errc::NotFound) return KernelState{};
-    return passOn(reals, "list real servers of " + key.toString());
-  }
-  return KernelState{true, std::move(*service), std::move(*reals)};
+  return datapath.readVirtualServer(key);
 }
 
 bool alreadyDone(const DatapathOp& op, const Error& error) {

@@ -82,6 +82,21 @@ Result<void> applySingle(Datapath& datapath, DatapathOp op) {
 }
 }  // namespace
 
+Result<VirtualServerState> Datapath::readVirtualServer(const ServiceKey& key) {
+  auto service = getVirtualServer(key);
+  if (!service) {
+    if (service.error().code == Errc::NotFound) return VirtualServerState{};
+    return passOn(service, "read virtual server " + key.toString());
+  }
+  auto reals = listRealServers(key);
+  if (!reals) {
+    // Deleted between the two reads: the next read sees it missing.
+    if (reals.error().code == Errc::NotFound) return VirtualServerState{};
+    return passOn(reals, "list real servers of " + key.toString());
+  }
+  return VirtualServerState{true, std::move(*service), std::move(*reals)};
+}
+
 Result<void> Datapath::addVirtualServer(const VirtualServer& vs) {
   return applySingle(*this, DatapathOp::addVirtualServer(vs));
 }

@@ -349,6 +349,13 @@ Message dumpDestsRequest(std::uint16_t family, const ServiceKey& key) {
   return builder.finish();
 }
 
+std::array<netlink::Query, 2> readServiceQueries(std::uint16_t family, const ServiceKey& key) {
+  std::array<netlink::Query, 2> queries;
+  queries[kReadService] = netlink::Query{getServiceRequest(family, key), false};
+  queries[kReadDests] = netlink::Query{dumpDestsRequest(family, key), true};
+  return queries;
+}
+
 Message flushRequest(std::uint16_t family) { return start(family, IPVS_CMD_FLUSH).finish(); }
 Message getConfigRequest(std::uint16_t family) { return start(family, IPVS_CMD_GET_CONFIG).finish(); }
 Message getInfoRequest(std::uint16_t family) { return start(family, IPVS_CMD_GET_INFO).finish(); }

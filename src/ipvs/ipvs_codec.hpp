@@ -10,6 +10,7 @@
 //   - IPVS_DEST_ATTR_ADDR_FAMILY exists since 3.18 (absent: the service's family).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,6 +48,11 @@ Result<netlink::Message> addDestRequest(std::uint16_t family, const ServiceKey& 
 Result<netlink::Message> setDestRequest(std::uint16_t family, const ServiceKey& key, const RealServer& rs);
 netlink::Message deleteDestRequest(std::uint16_t family, const ServiceKey& key, const Endpoint& rs);
 netlink::Message dumpDestsRequest(std::uint16_t family, const ServiceKey& key);
+// One virtual server and its destinations as one query (netlink::Socket::query): GET_SERVICE for
+// `key` (index kReadService) and the dump of its destinations (index kReadDests).
+inline constexpr std::size_t kReadService = 0;
+inline constexpr std::size_t kReadDests = 1;
+std::array<netlink::Query, 2> readServiceQueries(std::uint16_t family, const ServiceKey& key);
 netlink::Message flushRequest(std::uint16_t family);
 netlink::Message getConfigRequest(std::uint16_t family);  // timeouts
 netlink::Message getInfoRequest(std::uint16_t family);    // version, connection table size

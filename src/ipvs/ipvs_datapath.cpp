@@ -244,6 +244,39 @@ Result<std::vector<RealServerStatus>> IpvsDatapath::listRealServers(const Servic
   return servers;
 }
 
+Result<VirtualServerState> IpvsDatapath::readVirtualServer(const ServiceKey& key) {
+  if (!readQuery_ || readQuery_->first != key) readQuery_.emplace(key, readServiceQueries(family_, key));
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    VirtualServerState state;
+    auto answers =
+        socket_.query(readQuery_->second, [&](std::size_t index, const netlink::MessageView& reply) -> Result<void> {
+          if (index == kReadService) {
+            auto entry = decodeService(reply);
+            if (!entry) return passOn(entry);
+            state.exists = true;
+            state.service = std::move(entry->server);
+            return {};
+          }
+          auto dest = decodeDest(reply, key.endpoint.address.family);
+          if (!dest) return passOn(dest);
+          state.reals.push_back(std::move(*dest));
+          return {};
+        });
+    if (!answers) return fail(describeRequestError(answers.error(), "read virtual server " + key.toString()));
+    if (answers->interrupted) continue;  // a change between the dump's parts: read it all again
+    if (const auto& service = answers->results[kReadService]; !service) {
+      // Its destinations' dump then answered nothing at all: the kernel has no such service.
+      if (service.error().sysErrno == ESRCH) return VirtualServerState{};
+      return fail(describeRequestError(service.error(), "get virtual server " + key.toString()));
+    }
+    if (const auto& dests = answers->results[kReadDests]; !dests)
+      return fail(describeRequestError(dests.error(), "list real servers of " + key.toString()));
+    if (!state.exists) return fail(Errc::Malformed, "get virtual server " + key.toString() + ": no reply");
+    return state;
+  }
+  return fail(Errc::Kernel, "read virtual server " + key.toString() + ": kept being interrupted by concurrent changes");
+}
+
 Result<void> IpvsDatapath::flush() {
   auto status = socket_.request(flushRequest(family_));
   if (!status) return fail(describeRequestError(status.error(), "flush IPVS"));

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string_view>
 
 #include "ipvs/ipvs_codec.hpp"
@@ -35,6 +37,9 @@ class IpvsDatapath final : public Datapath {
   Result<std::vector<VirtualServer>> listVirtualServers() override;  // firewall-mark services are skipped
   Result<VirtualServer> getVirtualServer(const ServiceKey& key) override;
   Result<std::vector<RealServerStatus>> listRealServers(const ServiceKey& key) override;
+  // Both in one datagram and one stretch of receiving (the care loop's poll, four times a second:
+  // IPVS announces nothing). The request is encoded once per key and kept.
+  Result<VirtualServerState> readVirtualServer(const ServiceKey& key) override;
   Result<void> flush() override;
 
   // IPVS-specific extras.
@@ -59,6 +64,7 @@ class IpvsDatapath final : public Datapath {
   netlink::Socket socket_;
   std::uint16_t family_;
   IpvsOptions options_;
+  std::optional<std::pair<ServiceKey, std::array<netlink::Query, 2>>> readQuery_;  // readVirtualServer's
 };
 
 // A kernel error for `op` in words: EPERM names the capability, ESRCH/ENOENT the missing object,

@@ -20,6 +20,13 @@ struct Message {
   std::uint32_t sequence() const;
 };
 
+// One request of a query (Socket::query): a GET, answered by its one reply or by its error (no
+// NLM_F_ACK is asked for: the answer says it all), or a dump, answered up to NLMSG_DONE.
+struct Query {
+  Message message;
+  bool dump = false;
+};
+
 class MessageBuilder {
  public:
   MessageBuilder(std::uint16_t type, std::uint16_t flags);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -21,6 +22,9 @@ constexpr std::size_t kReceiveBufferSize = 64 * 1024;
 constexpr int kDumpAttempts = 3;
 // One send call carries at most this many bytes of pipelined requests.
 constexpr std::size_t kMaxSendChunk = 64 * 1024;
+// Datagrams a query reads per receive call: an IPVS read is its GET's reply, its dump's part and
+// the dump's NLMSG_DONE (queued while the part is read), so one call takes them all.
+constexpr std::size_t kQuerySlots = 4;
 
 void setFlag(Message& message, std::uint16_t flag) {
   const std::uint16_t flags = message.flags() | flag;
@@ -67,14 +71,25 @@ Result<void> Socket::growBuffers(std::size_t sendBytes, std::size_t receiveBytes
 }
 
 Result<void> Socket::sendAll(std::span<const std::uint8_t> bytes) {
+  const iovec part{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  return sendParts(std::span<const iovec>(&part, 1));
+}
+
+Result<void> Socket::sendParts(std::span<const iovec> parts) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
+  msghdr header{};
+  header.msg_name = &kernel;
+  header.msg_namelen = sizeof kernel;
+  header.msg_iov = const_cast<iovec*>(parts.data());
+  header.msg_iovlen = parts.size();
+  std::size_t total = 0;
+  for (const iovec& part : parts) total += part.iov_len;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const ssize_t sent =
-        ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
-    if (sent == static_cast<ssize_t>(bytes.size())) return {};
+    const ssize_t sent = ::sendmsg(fd_.get(), &header, 0);
+    if (sent == static_cast<ssize_t>(total)) return {};
     if (sent >= 0)
-      return fail(Errc::Io, "short netlink send: " + std::to_string(sent) + " of " + std::to_string(bytes.size()));
+      return fail(Errc::Io, "short netlink send: " + std::to_string(sent) + " of " + std::to_string(total));
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return failErrno(errno, "send netlink request");
     pollfd waiter{fd_.get(), POLLOUT, 0};
@@ -91,39 +106,51 @@ Result<void> Socket::sendMessages(std::span<Message> messages) {
   return sendAll(joined);
 }
 
-Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageView&)>& onMessage) {
-  ssize_t received = -1;
-  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+Result<void> Socket::receiveOnce(const std::function<Result<void>(const MessageView&)>& onMessage, std::size_t slots) {
+  slots = std::clamp<std::size_t>(slots, 1, kMaxQueries);
+  // One buffer of kReceiveBufferSize per datagram; the slots after the first are made on first use.
+  if (receiveBuffer_.size() < slots * kReceiveBufferSize) receiveBuffer_.resize(slots * kReceiveBufferSize);
+  std::array<iovec, kMaxQueries> vectors{};
+  std::array<sockaddr_nl, kMaxQueries> senders{};
+  std::array<mmsghdr, kMaxQueries> headers{};
+  int received = -1;
+  // The clock is read only once there is something to wait for: an answer is mostly there already.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    iovec vector{receiveBuffer_.data(), receiveBuffer_.size()};
-    sockaddr_nl from{};
-    msghdr header{};
-    header.msg_name = &from;
-    header.msg_namelen = sizeof from;
-    header.msg_iov = &vector;
-    header.msg_iovlen = 1;
-    received = ::recvmsg(fd_.get(), &header, 0);
-    if (received >= 0) {
-      if (header.msg_flags & MSG_TRUNC) return fail(Errc::Malformed, "netlink reply larger than the receive buffer");
-      if (from.nl_pid != 0) continue;  // only the kernel talks to us
-      break;
+    for (std::size_t i = 0; i < slots; ++i) {
+      vectors[i] = iovec{receiveBuffer_.data() + i * kReceiveBufferSize, kReceiveBufferSize};
+      senders[i] = sockaddr_nl{};
+      headers[i] = mmsghdr{};
+      headers[i].msg_hdr.msg_name = &senders[i];
+      headers[i].msg_hdr.msg_namelen = sizeof senders[i];
+      headers[i].msg_hdr.msg_iov = &vectors[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
     }
-    if (errno == EINTR) continue;
+    // What is queued, up to `slots` datagrams, in one call (the socket does not block).
+    received = ::recvmmsg(fd_.get(), headers.data(), static_cast<unsigned>(slots), 0, nullptr);
+    if (received > 0) break;
+    if (received == 0 || errno == EINTR) continue;
     if (errno == ENOBUFS) return fail(Errc::Io, "netlink receive buffer overran: replies were lost", ENOBUFS);
     if (errno != EAGAIN) return failErrno(errno, "receive netlink reply");
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto now = std::chrono::steady_clock::now();
+    if (!deadline) deadline = now + timeout_;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
     if (left.count() <= 0)
       return fail(Errc::Timeout, "no netlink reply within " + std::to_string(timeout_.count()) + " ms");
     pollfd waiter{fd_.get(), POLLIN, 0};
     ::poll(&waiter, 1, static_cast<int>(left.count()) + 1);
   }
-  if (received < 0) return fail(Errc::Io, "netlink receive kept being interrupted");
-  auto messages = splitMessages(Bytes(receiveBuffer_.data(), static_cast<std::size_t>(received)));
-  if (!messages) return passOn(messages);
-  for (const auto& message : *messages) {
-    auto handled = onMessage(message);
-    if (!handled) return handled;
+  if (received <= 0) return fail(Errc::Io, "netlink receive kept being interrupted");
+  for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
+    if (headers[i].msg_hdr.msg_flags & MSG_TRUNC)
+      return fail(Errc::Malformed, "netlink reply larger than the receive buffer");
+    if (senders[i].nl_pid != 0) continue;  // only the kernel talks to us
+    auto messages = splitMessages(Bytes(receiveBuffer_.data() + i * kReceiveBufferSize, headers[i].msg_len));
+    if (!messages) return passOn(messages);
+    for (const auto& message : *messages) {
+      auto handled = onMessage(message);
+      if (!handled) return handled;
+    }
   }
   return {};
 }
@@ -196,6 +223,50 @@ Result<Dump> Socket::dump(const Message& request) {
     if (!interrupted) return dump;
   }
   return fail(Errc::Kernel, "netlink dump kept being interrupted by concurrent changes");
+}
+
+Result<QueryAnswers> Socket::query(std::span<Query> queries, const QueryHandler& onReply) {
+  if (queries.empty() || queries.size() > kMaxQueries)
+    return fail(Errc::InvalidArgument, "a netlink query takes 1 to " + std::to_string(kMaxQueries) + " requests");
+  std::array<iovec, kMaxQueries> parts{};
+  const std::uint32_t first = sequence_ + 1;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    Message& message = queries[i].message;
+    message.setSequence(nextSequence());
+    const auto flags =
+        static_cast<std::uint16_t>((message.flags() & ~NLM_F_ACK) | NLM_F_REQUEST | (queries[i].dump ? NLM_F_DUMP : 0));
+    std::memcpy(message.bytes.data() + offsetof(nlmsghdr, nlmsg_flags), &flags, sizeof flags);
+    parts[i] = iovec{message.bytes.data(), message.bytes.size()};
+  }
+  if (auto sent = sendParts(std::span<const iovec>(parts.data(), queries.size())); !sent) return passOn(sent);
+  QueryAnswers answers;
+  answers.results.resize(queries.size());
+  std::uint32_t open = (1u << queries.size()) - 1;  // bit i: query i not answered yet
+  std::optional<Error> refused;
+  for (int reads = 0; open != 0 && reads < 1000000; ++reads) {
+    auto received = receiveOnce(
+        [&](const MessageView& reply) -> Result<void> {
+          const std::uint32_t index = reply.sequence - first;
+          if (index >= queries.size() || (open & (1u << index)) == 0) return {};  // stale or unrelated
+          if (reply.flags & NLM_F_DUMP_INTR) answers.interrupted = true;
+          if (reply.type == NLMSG_ERROR || reply.type == NLMSG_DONE) {
+            open &= ~(1u << index);
+            auto ack = parseAck(reply);
+            if (!ack) return passOn(ack);
+            if (ack->error != 0) answers.results[index] = fail(errorFromAck(*ack));
+            return {};
+          }
+          // A GET's answer is one message unless the kernel says more follow (NLM_F_MULTI, up to DONE).
+          if (!queries[index].dump && (reply.flags & NLM_F_MULTI) == 0) open &= ~(1u << index);
+          if (auto handled = onReply(index, reply); !handled && !refused) refused = handled.error();
+          return {};
+        },
+        kQuerySlots);
+    if (!received) return passOn(received);
+  }
+  if (open != 0) return fail(Errc::Timeout, "netlink query not answered");
+  if (refused) return fail(*refused);
+  return answers;
 }
 
 std::vector<Result<void>> Socket::pipeline(std::span<Message> messages) {

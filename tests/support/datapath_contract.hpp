@@ -62,14 +62,28 @@ class DatapathSubject final : public ContractSubject {
       if (!listed) return passOn(listed);
       ServiceState state{service, {}};
       for (const auto& status : *listed) state.reals.push_back(status.server);
+      expectOneReadAgrees(service, *listed);
       std::sort(state.reals.begin(), state.reals.end(),
                 [](const RealServer& a, const RealServer& b) { return a.endpoint < b.endpoint; });
       model.set(std::move(state));
     }
+    // A virtual server no case ever makes reads as missing, not as an error.
+    auto absent = datapath_.readVirtualServer(ServiceKey{Protocol::Tcp, Endpoint::parse("192.0.2.254:1").value()});
+    EXPECT_TRUE(absent && !absent->exists) << (absent ? "exists" : absent.error().describe());
     return model;
   }
 
  private:
+  // readVirtualServer (the care loop's read) says what getVirtualServer and listRealServers say.
+  void expectOneReadAgrees(const VirtualServer& service, const std::vector<RealServerStatus>& listed) {
+    auto read = datapath_.readVirtualServer(service.key);
+    ASSERT_TRUE(read) << read.error().describe();
+    EXPECT_TRUE(read->exists) << service.key.toString();
+    EXPECT_EQ(read->service, service);
+    ASSERT_EQ(read->reals.size(), listed.size()) << service.key.toString();
+    for (std::size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(read->reals[i].server, listed[i].server);
+  }
+
   Datapath& datapath_;
 };
 

@@ -8,6 +8,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
+#include <array>
+
 #include <gtest/gtest.h>
 
 #include "netlink/genl.hpp"
@@ -92,6 +94,59 @@ TEST(NetlinkSocketTest, DumpCollectsEveryMessage) {
   ASSERT_TRUE(dump) << dump.error().describe();
   ASSERT_FALSE(dump->messages.empty());  // at least lo
   for (const auto& message : dump->messages) EXPECT_EQ(message.type, RTM_NEWLINK);
+}
+
+TEST(NetlinkSocketTest, QueryAnswersAGetAndADumpFromOneDatagram) {
+  auto socket = Socket::open(NETLINK_ROUTE);
+  ASSERT_TRUE(socket);
+  const int lo = static_cast<int>(if_nametoindex("lo"));
+  ifinfomsg all{};
+  std::array<Query, 3> queries{Query{getLink(lo), false}, Query{getLink(0x7ffffff0), false},
+                               Query{MessageBuilder(RTM_GETLINK, 0).header(all).finish(), true}};
+  // Twice over the same queries: they are stamped afresh, and the first left nothing behind.
+  for (int round = 0; round < 2; ++round) {
+    std::array<int, 3> replies{};
+    auto answers = socket->query(queries, [&](std::size_t index, const MessageView& reply) -> Result<void> {
+      EXPECT_EQ(reply.type, RTM_NEWLINK);
+      ++replies.at(index);
+      return {};
+    });
+    ASSERT_TRUE(answers) << answers.error().describe();
+    ASSERT_EQ(answers->results.size(), 3u);
+    EXPECT_TRUE(answers->results[0]) << answers->results[0].error().describe();
+    ASSERT_FALSE(answers->results[1]);  // no such link: its error, not an ACK
+    EXPECT_EQ(answers->results[1].error().code, Errc::NotFound) << answers->results[1].error().describe();
+    EXPECT_TRUE(answers->results[2]) << answers->results[2].error().describe();
+    EXPECT_EQ(replies[0], 1);
+    EXPECT_EQ(replies[1], 0);
+    EXPECT_GE(replies[2], 1);  // at least lo
+  }
+  // Nothing stale is left: a plain request right after gets its own answer.
+  int replies = 0;
+  auto status = socket->request(getLink(lo), [&](const MessageView&) -> Result<void> {
+    ++replies;
+    return {};
+  });
+  ASSERT_TRUE(status) << status.error().describe();
+  EXPECT_EQ(replies, 1);
+}
+
+TEST(NetlinkSocketTest, QueryReadsEveryAnswerEvenWhenTheHandlerRefusesOne) {
+  auto socket = Socket::open(NETLINK_ROUTE);
+  ASSERT_TRUE(socket);
+  ifinfomsg all{};
+  std::array<Query, 1> queries{Query{MessageBuilder(RTM_GETLINK, 0).header(all).finish(), true}};
+  auto answers = socket->query(
+      queries, [](std::size_t, const MessageView&) -> Result<void> { return fail(Errc::Malformed, "refused"); });
+  ASSERT_FALSE(answers);
+  EXPECT_EQ(answers.error().message, "refused");
+  auto again = socket->dump(MessageBuilder(RTM_GETLINK, 0).header(all).finish());
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_FALSE(again->messages.empty());
+  std::array<Query, Socket::kMaxQueries + 1> tooMany{};
+  auto refused = socket->query(tooMany, [](std::size_t, const MessageView&) -> Result<void> { return {}; });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::InvalidArgument);
 }
 
 Message newTable(std::uint16_t type, const char* name, std::uint16_t flags = NLM_F_CREATE) {

@@ -152,6 +152,25 @@ TEST(IpvsEncodeTest, UpdateAndGetAndDumpDestsUseTheirCommands) {
   EXPECT_TRUE(std::equal(get.begin() + 17, get.end(), del.begin() + 17));
 }
 
+TEST(IpvsEncodeTest, ReadQueriesAskForTheServiceThenDumpItsDests) {
+  const ServiceKey v4 = key(Protocol::Tcp, "10.0.0.1:80");
+  const ServiceKey v6 = key(Protocol::Udp, "[fd00::1]:53");
+  for (const ServiceKey& k : {v4, v6}) {
+    const auto queries = readServiceQueries(kFamily, k);
+    // The same bytes as the single requests: the GET by its key, then the dump of its dests.
+    EXPECT_EQ(queries[kReadService].message.bytes, getServiceRequest(kFamily, k).bytes) << k.toString();
+    EXPECT_FALSE(queries[kReadService].dump);
+    EXPECT_EQ(queries[kReadDests].message.bytes, dumpDestsRequest(kFamily, k).bytes) << k.toString();
+    EXPECT_TRUE(queries[kReadDests].dump);
+    for (const auto& query : queries) {
+      EXPECT_EQ(query.message.type(), kFamily);
+      EXPECT_EQ(query.message.flags(), 0) << "the socket sets the flags (no ACK for a query)";
+    }
+  }
+  EXPECT_NE(readServiceQueries(kFamily, v4)[kReadService].message.bytes,
+            readServiceQueries(kFamily, key(Protocol::Tcp, "10.0.0.1:81"))[kReadService].message.bytes);
+}
+
 TEST(IpvsEncodeTest, EncodeOpDispatchesEveryKind) {
   VirtualServer vs;
   vs.key = key(Protocol::Tcp, "10.0.0.1:80");

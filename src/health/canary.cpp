@@ -42,7 +42,7 @@ struct CanaryWatch::Canary {
   bool afterClose = false;  // this connect follows a close: its failure is a death
   Duration backoff{};
   TimePoint openedAt{};
-  TimePoint confirmedAt{};  // the last reconnect made at once after a close
+  bool lastWasYoung = false;  // the canary closed before this one lived less than minLifetime
 };
 
 CanaryWatch::CanaryWatch(event::EpollDispatcher& loop, const std::vector<Endpoint>& servers, DeathCallback onDeath,
@@ -271,10 +271,10 @@ void CanaryWatch::onClosed(Canary& canary) {
   canary.afterClose = true;
   tell(canary, CanaryEvent::Closed);
   const TimePoint now = loop_.now();
-  if (now - canary.openedAt < options_.minLifetime && now - canary.confirmedAt < options_.minLifetime) {
-    return retryLater(canary);
-  }
-  canary.confirmedAt = now;
+  const bool young = now - canary.openedAt < options_.minLifetime;
+  const bool youngTwice = young && canary.lastWasYoung;
+  canary.lastWasYoung = young;
+  if (youngTwice) return retryLater(canary);
   canary.backoff = Duration::zero();
   connect(canary);  // at once: the reconnect tells an idle close from a death
 }

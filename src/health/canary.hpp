@@ -42,10 +42,10 @@ struct CanaryOptions {
   Duration retryMin = std::chrono::seconds(1);
   Duration retryMax = std::chrono::seconds(1);
   // A close is confirmed by reconnecting at once, however young the canary was: a server that dies
-  // a moment after its canary opened must be caught as fast as any other. But a server that
-  // closes every connection straight away must not see a reconnect loop: a canary closed sooner
-  // than this after opening, when the last immediate reconnect was also less than this ago, waits
-  // for the retry delay instead (so at most about two connects per minLifetime).
+  // a moment after its canary opened (or reopened after an idle close) must be caught as fast as
+  // any other. But a server that closes every connection straight away must not see a reconnect
+  // loop: when two canaries in a row lived less than this, the reconnect waits for the retry
+  // delay (so about one connect per retry delay).
   Duration minLifetime = std::chrono::seconds(1);
   // TCP keepalive on an open canary: first probe after idle, then every interval, dead after count.
   int keepaliveIdleSeconds = 5;

@@ -189,8 +189,7 @@ void CanaryWatch::continueHandshake(Canary& canary) {
 void CanaryWatch::opened(Canary& canary) {
   canary.timer->cancel();
   canary.state = Canary::State::Open;
-  canary.requestSent = false;
-  if (!canary.request.empty()) sendRequest(canary);
+  if (!canary.request.empty()) sendRequest(canary);  // requestSent was cleared by connect()
 }
 
 void CanaryWatch::sendRequest(Canary& canary) {

@@ -18,7 +18,8 @@
 #                  bench/care_failover_load.sh build): Debian's keepalived on IPVS, HTTP_GET on the
 #                  same path, delay_loop 1, connect_timeout 1, retry 0, the VIP on lo
 # DATAPATH (nftables, default, or ipvs) is the lvscare rows' --datapath; with ipvs, NODE_CONNTRACK
-# (default 1) adds one conntrack rule as a node has (see below).
+# (default 1) adds one conntrack rule as a node has (see below), and NODE_NAT=1 an empty nat chain
+# as kube-proxy's or a CNI's NAT rules register one (lvscare adds its own NAT hook where it needs one).
 # LVSCARE (default: <build dir>/src/cli/lvscare) names another lvscare binary to measure.
 # The masters close a connection idle for $IDLE_TIMEOUT (default 10s; idle canaries meet this).
 # All check $HEALTH_PATH (default /readyz). Scenarios, each trial with tests/support/vip_load_client
@@ -44,7 +45,7 @@
 # saves). After every trial each acknowledged request is looked up in the masters' logs ("lost":
 # answered but never served; anything but 0 is a bug). $TRIALS (default 5) for kill and blackhole,
 # $ROLLING_TRIALS (default 2) for rolling; $ROWS and $SCENARIOS choose (default: all). p50 and max
-# per row and scenario in one table at the end. Root only (exit 77 otherwise); everything runs in
+# per row and scenario in one table at the end; KEEP_LOGS=DIR keeps each row's balancer log there. Root only (exit 77 otherwise); everything runs in
 # a private network namespace (unshare -n); every wait is bounded. A default run takes ~10 minutes.
 set -euo pipefail
 BUILD=$(readlink -f "${1:-build}")
@@ -97,6 +98,7 @@ ip link set lo up
 # unless NODE_CONNTRACK=1 (the default) adds one such rule. NODE_CONNTRACK=0 measures a bare host.
 if [[ $DATAPATH == ipvs && ${NODE_CONNTRACK:-1} == 1 ]]; then
   nft -f - <<< "table ip node_conntrack { chain out { type filter hook output priority 0; ct state new counter; }; }"
+  if [[ ${NODE_NAT:-0} == 1 ]]; then nft -f - <<< "table ip node_nat { chain post { type nat hook postrouting priority 100; }; }"; fi
 fi
 masters_setup
 start_master() { master_start "$1" --shutdown-delay "$SHUTDOWN_DELAY" --idle-timeout "$IDLE_TIMEOUT" --startup-delay "${2:-0}"; }
@@ -167,6 +169,10 @@ stop_row() {
   kill "$balancer_pid" 2> /dev/null || true
   wait "$balancer_pid" 2> /dev/null || true
   balancer_pid=""
+  if [[ -n ${KEEP_LOGS:-} ]]; then
+    cp "$log" "$KEEP_LOGS/$1.log"
+    { conntrack -S; nstat -az; } > "$KEEP_LOGS/$1.counters" 2>&1 || true
+  fi
   if [[ $1 == keepalived ]]; then
     ip addr del "$VIP/32" dev lo
     ipvsadm -C
@@ -201,6 +207,7 @@ wait_back() {
 summary_field() { grep -o " $1=[0-9.]*" "$work/client.out" | cut -d= -f2; }
 
 trial_kill() {
+  fault_us=$EPOCHREALTIME
   kill -KILL "${master_pid[VICTIM]}"
   wait "${master_pid[VICTIM]}" 2> /dev/null || true
   sleep "$(awk -v ms="$settle_ms" 'BEGIN { print ms / 1000 }')"
@@ -209,6 +216,7 @@ trial_kill() {
 }
 trial_blackhole() {
   local stop_us=$EPOCHREALTIME
+  fault_us=$stop_us
   kill -STOP "${master_pid[VICTIM]}"
   sleep "$(awk -v ms="$settle_ms" 'BEGIN { print ms / 1000 }')"
   local cont_us=$EPOCHREALTIME
@@ -220,6 +228,7 @@ trial_blackhole() {
 readonly DROP_TABLE=lvscare_bench_drop
 trial_drop() {
   local start_us=$EPOCHREALTIME
+  fault_us=$start_us
   ip netns exec "${master_ns[VICTIM]}" nft -f - <<< "table ip $DROP_TABLE {
     chain input { type filter hook input priority -300; policy accept; tcp dport $VPORT drop; }; }"
   sleep "$(awk -v ms="$settle_ms" 'BEGIN { print ms / 1000 }')"
@@ -232,6 +241,7 @@ trial_drop() {
 master_exited() { ! kill -0 "${master_pid[$1]}" 2> /dev/null; }
 trial_rolling() {
   local n
+  fault_us=$EPOCHREALTIME
   for n in 1 2 3; do
     kill -TERM "${master_pid[n]}"
     wait_for 60 master_exited "$n" || fail "master $n still runs 60 s after SIGTERM"
@@ -265,6 +275,13 @@ to_victim_drop_ms() {
     END { print first == "" ? 0 : int((last - first) / 1000) }' "$work/results"
 }
 
+# The failed requests of a trial, "<outcome>@<ms from the fault>" each (at most 8): whether they fell
+# at the fault or at the victim's return tells a slow take-out from a bad re-add.
+failed_at() {
+  awk -v f="${fault_us/./}" '$4 != "ok" { printf "%s%s@%+d", n++ ? " " : "", $4, int(($2 - f) / 1000) }
+    n == 8 { exit }' "$work/results"
+}
+
 declare -A figures=()  # "<row> <scenario> <measure>" -> values, one per trial
 record() { figures["$1 $2 $3"]+="$4 "; }
 
@@ -287,6 +304,7 @@ run_trials() { # row scenario count
       record "$row" "$scenario" to_victim "$victim_ms"
       extra=", to victim for $victim_ms ms"
     fi
+    ((failed > 0)) && extra+="; failed at (ms from the fault) $(failed_at)"
     say "$row $scenario trial $t: $(sed -n 1p "$work/client.out")$extra; slowest answer $slowest ms; lost $lost"
   done
 }

@@ -54,7 +54,7 @@ std::string_view toString(RepairPart part) {
 
 RepairPart partOfHostChange(std::string_view made) {
   if (made.starts_with("route")) return RepairPart::Route;
-  if (made.starts_with("masquerade table")) return RepairPart::NftablesTable;
+  if (made.starts_with("masquerade table") || made.starts_with("nat hook table")) return RepairPart::NftablesTable;
   if (made.starts_with("sysctl")) return RepairPart::Sysctl;
   // The link was there but down or without the VIP: what came back is its address (or state).
   if (made.starts_with("link") && made.ends_with("replaced")) return RepairPart::Address;

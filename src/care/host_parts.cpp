@@ -87,6 +87,22 @@ Result<void> MasqueradeSetup::remove() {
   return {};
 }
 
+Result<std::vector<std::string>> NatHookSetup::ensure() {
+  const std::string what = "nat hook table " + nftables::natHookTableName(vip_);
+  auto installed = rules_.natHookInstalled(vip_);
+  if (!installed) return passOn(installed, what);
+  if (*installed) return std::vector<std::string>{};
+  if (auto done = rules_.installNatHook(vip_); !done) return passOn(done, what);
+  return std::vector<std::string>{what + " installed"};
+}
+
+Result<void> NatHookSetup::remove() {
+  auto removed = rules_.removeNatHook(vip_);
+  if (!removed && removed.error().code != Errc::NotFound)
+    return passOn(removed, "remove " + nftables::natHookTableName(vip_));
+  return {};
+}
+
 Result<std::vector<std::string>> CompositeHostSetup::ensure() {
   std::vector<std::string> made;
   std::optional<Error> first;

@@ -3,6 +3,7 @@
 //   route mode: RouteSetup
 //   link mode:  DummyLinkSetup (or, without the dummy link type, the VIP's local route: see
 //               FallbackHostSetup) + SysctlSetup(net.ipv4.vs.conntrack=1, IPVS only) + masquerade
+//   any mode but link, on IPVS with passive detection: the mode's parts + NatHookSetup
 #pragma once
 
 #include <memory>
@@ -111,6 +112,21 @@ class MasqueradeSetup final : public HostSetup {
  private:
   nftables::NftHostRules rules_;
   nftables::MasqueradeSpec spec_;
+};
+
+// The NAT hook IPVS connections need once conntrack tracks them (nftables/nat_hook_ruleset.hpp):
+// an empty nat chain of ours, so that conntrack moves a colliding connection to another source
+// port instead of dropping it. Owns the netfilter socket it programs through.
+class NatHookSetup final : public HostSetup {
+ public:
+  NatHookSetup(nftables::NftHostRules rules, IpAddress vip) : rules_(std::move(rules)), vip_(vip) {}
+  std::string_view name() const override { return "nat hook"; }
+  Result<std::vector<std::string>> ensure() override;
+  Result<void> remove() override;
+
+ private:
+  nftables::NftHostRules rules_;
+  IpAddress vip_;
 };
 
 // Runs its parts in order on ensure (every part is tried even when one fails; the first error is

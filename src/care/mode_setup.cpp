@@ -49,10 +49,9 @@ Result<std::unique_ptr<HostSetup>> masqueradeSetup(const CareConfig& config) {
   return std::make_unique<MasqueradeSetup>(std::move(*rules), masqueradeSpec(config));
 }
 
-}  // namespace
-
-Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,
-                                                 const ModuleLoader& loader) {
+// The parts config.mode is made of.
+Result<std::unique_ptr<HostSetup>> modeSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,
+                                             const ModuleLoader& loader) {
   switch (config.mode) {
     case Mode::None: return std::make_unique<NoHostSetup>();
     case Mode::Route:
@@ -80,12 +79,48 @@ Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netli
   return std::make_unique<NoHostSetup>();
 }
 
+Result<std::unique_ptr<HostSetup>> natHookSetup(const CareConfig& config) {
+  auto rules = nftables::NftHostRules::open();
+  if (!rules) return passOn(rules);
+  return std::make_unique<NatHookSetup>(std::move(*rules), vipOf(config));
+}
+
+}  // namespace
+
+// Link mode's masquerade table registers NAT; nftables' own DNAT does too.
+bool needsNatHook(const CareConfig& config, DatapathKind datapath) {
+  return datapath == DatapathKind::Ipvs && config.passiveDetection && config.mode != Mode::Link;
+}
+
+Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,
+                                                 const ModuleLoader& loader) {
+  auto mode = modeSetup(config, rtnl, datapath, loader);
+  if (!mode || !needsNatHook(config, datapath)) return mode;
+  auto natHook = natHookSetup(config);
+  if (!natHook) {
+    // A kernel without nf_tables: conntrack may then drop a connection that collides with another
+    // (nat_hook_ruleset.hpp); passive detection is worth that, and the VIP works without the hook.
+    logf(LogLevel::Warn, "host part=\"nat hook\" error={}", logValue(natHook.error().describe()));
+    return mode;
+  }
+  std::vector<std::unique_ptr<HostSetup>> parts;
+  const std::string name((*mode)->name());
+  parts.push_back(std::move(*mode));
+  parts.push_back(std::move(*natHook));
+  return std::make_unique<CompositeHostSetup>(name, std::move(parts));
+}
+
 Result<std::unique_ptr<HostSetup>> makeCleanup(const CareConfig& config, netlink::Socket& rtnl) {
   std::vector<std::unique_ptr<HostSetup>> parts;
   if (auto masquerade = masqueradeSetup(config)) {
     parts.push_back(std::move(*masquerade));
   } else if (masquerade.error().code != Errc::Unsupported) {
     return passOn(masquerade);
+  }
+  if (auto natHook = natHookSetup(config)) {
+    parts.push_back(std::move(*natHook));
+  } else if (natHook.error().code != Errc::Unsupported) {
+    return passOn(natHook);
   }
   if (config.nodeIp)
     parts.push_back(std::make_unique<RouteSetup>(rtnl, host::RouteSpec{vipOf(config), *config.nodeIp}));

@@ -8,13 +8,13 @@
 #include "care/care_endpoint.hpp"
 #include "care/care_loop.hpp"
 #include "care/datapath_choice.hpp"
-#include "care/mode_setup.hpp"
-#include "care/passive_detector.hpp"
-#include "health/canary.hpp"
 #include "care/go_lvscare_takeover.hpp"
 #include "care/kernel_watch.hpp"
-#include "health/probe_settings.hpp"
+#include "care/mode_setup.hpp"
+#include "care/passive_detector.hpp"
 #include "care/vip_owner.hpp"
+#include "health/canary.hpp"
+#include "health/probe_settings.hpp"
 #include "host/module_loader.hpp"
 #include "host/rtnl.hpp"
 #include "host/sysctl.hpp"
@@ -26,6 +26,7 @@
 #include "netlink/subscription.hpp"
 #include "nftables/lb_ruleset.hpp"
 #include "nftables/masq_ruleset.hpp"
+#include "nftables/nat_hook_ruleset.hpp"
 #include "nftables/nft_datapath.hpp"
 
 namespace lvscare::care {
@@ -125,6 +126,7 @@ WatchTargets watchTargets(const CareConfig& config, DatapathKind datapath, netli
   const std::uint8_t family = nftables::nfFamily(vip.family);
   if (datapath == DatapathKind::Nftables)
     targets.nftTables.emplace(family, nftables::lbTableName(ServiceKey{Protocol::Tcp, config.virtualServer}));
+  if (needsNatHook(config, datapath)) targets.nftTables.emplace(family, nftables::natHookTableName(vip));
   if (config.mode == Mode::Link) {
     targets.nftTables.emplace(family, nftables::masqTableName(vip));
     targets.linkName = config.interfaceName;
@@ -296,7 +298,8 @@ int runCare(const CareConfig& config) {
           care.onEvidence(server, kind, detail);
         },
         canaryOptions);
-    canaries->setObserver([&care](const Endpoint& server, health::CanaryEvent event) { care.noteCanary(server, event); });
+    canaries->setObserver(
+        [&care](const Endpoint& server, health::CanaryEvent event) { care.noteCanary(server, event); });
     canaries->start();
     logf(LogLevel::Info, "canary connections on rs={} tls={}", config.realServers.size(), canaryOptions.tls != nullptr);
   }

@@ -48,6 +48,18 @@ Result<std::optional<TableDump>> readTable(netlink::Socket& socket, std::uint8_t
   return std::optional<TableDump>(std::move(*dump));
 }
 
+Result<std::vector<ChainInfo>> readChains(netlink::Socket& socket, std::uint8_t family, std::string_view table) {
+  auto dump = socket.dump(dumpChains(family, table));
+  if (!dump) return passOn(dump, "read the chains of table " + std::string(table));
+  std::vector<ChainInfo> out;
+  for (const auto& message : dump->messages) {
+    auto chain = parseChain(message);
+    if (!chain) return passOn(chain);
+    if (chain->table == table) out.push_back(std::move(*chain));  // the request's filter is the kernel's to honour
+  }
+  return out;
+}
+
 Result<void> commit(netlink::Socket& socket, std::vector<Message>& messages, std::string_view what) {
   if (messages.empty()) return {};
   const auto results = socket.batch(messages, NFNL_SUBSYS_NFTABLES);

@@ -23,6 +23,8 @@ Result<std::vector<TableInfo>> readTables(netlink::Socket& socket, std::uint8_t 
 Result<TableDump> readRules(netlink::Socket& socket, TableInfo table);
 // One table and its rules; std::nullopt when the kernel has no such table.
 Result<std::optional<TableDump>> readTable(netlink::Socket& socket, std::uint8_t family, std::string_view name);
+// The chains of one table.
+Result<std::vector<ChainInfo>> readChains(netlink::Socket& socket, std::uint8_t family, std::string_view table);
 // One nfnetlink transaction: all of `messages` or none. The first failure, with `what` as context.
 Result<void> commit(netlink::Socket& socket, std::vector<Message>& messages, std::string_view what);
 

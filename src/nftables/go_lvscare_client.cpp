@@ -21,13 +21,9 @@ Result<std::optional<IptablesTable>> GoLvscareClient::readIptablesTable(std::str
   IptablesTable out;
   out.name = std::string(name);
   out.rules = std::move((*dump)->rules);
-  auto chains = socket_.dump(dumpChains(NFPROTO_IPV4, name));
+  auto chains = readChains(socket_, NFPROTO_IPV4, name);
   if (!chains) return passOn(chains);
-  for (const auto& message : chains->messages) {
-    auto chain = parseChain(message);
-    if (!chain) return passOn(chain);
-    if (chain->table == name) out.chains.push_back(std::move(chain->name));
-  }
+  for (auto& chain : *chains) out.chains.push_back(std::move(chain.name));
   // The rules point into the dump's buffers: keep them alive with the table.
   out.buffers = std::move((*dump)->raw.buffers);
   return std::optional<IptablesTable>(std::move(out));

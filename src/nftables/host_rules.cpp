@@ -14,18 +14,31 @@ Result<NftHostRules> NftHostRules::open() {
   return NftHostRules(std::move(*socket));
 }
 
-Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
-  auto valid = validateMasquerade(spec);
-  if (!valid) return passOn(valid);
-  const auto family = nfFamily(spec.vip.family);
-  const auto name = masqTableName(spec.vip);
+Result<void> NftHostRules::replaceTable(std::uint8_t family, const std::string& name, std::vector<Message> build,
+                                        std::string_view what) {
   auto dump = readTable(socket_, family, name);
   if (!dump) return passOn(dump);
   if (*dump && !carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   // add (no error if present) + delete + create: a replace that cannot fail on "exists" or "absent".
   std::vector<Message> messages{newTable(TableSpec{family, name, {}, 0}), deleteTable(family, name)};
-  for (auto& message : buildMasqTable(spec)) messages.push_back(std::move(message));
-  return commit(socket_, messages, "install masquerade for " + spec.vip.toString());
+  for (auto& message : build) messages.push_back(std::move(message));
+  return commit(socket_, messages, what);
+}
+
+Result<void> NftHostRules::removeTable(std::uint8_t family, const std::string& name, std::string_view what) {
+  auto dump = readTable(socket_, family, name);
+  if (!dump) return passOn(dump);
+  if (!*dump) return fail(Errc::NotFound, "no table " + name);
+  if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
+  std::vector<Message> messages{deleteTable(family, name)};
+  return commit(socket_, messages, what);
+}
+
+Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
+  auto valid = validateMasquerade(spec);
+  if (!valid) return passOn(valid);
+  return replaceTable(nfFamily(spec.vip.family), masqTableName(spec.vip), buildMasqTable(spec),
+                      "install masquerade for " + spec.vip.toString());
 }
 
 Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
@@ -40,12 +53,28 @@ Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
 }
 
 Result<void> NftHostRules::remove(const IpAddress& vip) {
-  auto dump = readTable(socket_, nfFamily(vip.family), masqTableName(vip));
+  return removeTable(nfFamily(vip.family), masqTableName(vip), "remove masquerade for " + vip.toString());
+}
+
+Result<void> NftHostRules::installNatHook(const IpAddress& vip) {
+  return replaceTable(nfFamily(vip.family), natHookTableName(vip), buildNatHookTable(vip),
+                      "install the NAT hook for " + vip.toString());
+}
+
+Result<bool> NftHostRules::natHookInstalled(const IpAddress& vip) {
+  const auto family = nfFamily(vip.family);
+  const auto name = natHookTableName(vip);
+  auto dump = readTable(socket_, family, name);
   if (!dump) return passOn(dump);
-  if (!*dump) return fail(Errc::NotFound, "no table " + masqTableName(vip));
+  if (!*dump) return false;
   if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
-  std::vector<Message> messages{deleteTable(nfFamily(vip.family), masqTableName(vip))};
-  return commit(socket_, messages, "remove masquerade for " + vip.toString());
+  auto chains = readChains(socket_, family, name);
+  if (!chains) return passOn(chains);
+  return isIntactNatHookTable(vip, (*dump)->table, *chains, (*dump)->rules);
+}
+
+Result<void> NftHostRules::removeNatHook(const IpAddress& vip) {
+  return removeTable(nfFamily(vip.family), natHookTableName(vip), "remove the NAT hook for " + vip.toString());
 }
 
 }  // namespace lvscare::nftables

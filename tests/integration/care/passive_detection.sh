@@ -7,10 +7,13 @@
 # conntrack's events. Conntrack itself runs in a network namespace only once a rule needs it (on a
 # node: kube-proxy's and the CNI's rules; link mode's masquerade); this fresh namespace in route
 # mode has none, so the test adds one rule that counts new connections, as a node has.
+# lvscare adds a NAT hook there (nftables/nat_hook_ruleset.hpp) and repairs it when deleted.
 # Three busybox httpd servers in network namespaces of their own behind veth pairs (10.79.N.2:80),
 # lvscare keeping 10.103.98.1:80 in route mode with --interval 30, so that within the test only
 # the conntrack events it watches can act (the first check round is at start, the next 30 s
 # later). Checked with nft and curl:
+#   0a. a client through the VIP and a direct connection from the same address and port (as a
+#      check's) both get through: conntrack resolves their entries' collision;
 #   0. a refusal of one client only (server 1 resets SYNs from a few source ports, as a TIME_WAIT
 #      left from an earlier connection with the same ports makes it look): the confirming connect
 #      gets through, so the server stays (the evidence is counted unconfirmed);
@@ -32,7 +35,7 @@ source "$(dirname "$0")/netns_test_lib.sh"
 if [[ -z ${PASSIVE_NETNS:-} ]]; then exec unshare -n env PASSIVE_NETNS=1 "$0" "$@"; fi
 find_busybox
 [[ $DATAPATH == nftables ]] || command -v ipvsadm > /dev/null || skip "needs ipvsadm"
-for tool in curl ip nft unshare; do command -v "$tool" > /dev/null || skip "needs $tool"; done
+for tool in curl ip nft python3 unshare; do command -v "$tool" > /dev/null || skip "needs $tool"; done
 begin_server_test passive-detection
 fail() { fail_with_state 60 "$@"; }
 # $1 requests through the VIP, each on a fresh connection, at most 2 s each.
@@ -63,7 +66,46 @@ care_pid=$!
 wait_for "$WAIT" eval 'has_weight "${rs[0]}" 1 && has_weight "${rs[1]}" 1 && has_weight "${rs[2]}" 1' \
   || fail "not all three at weight 1: $(weights)"
 grep -q "passive detection on source=conntrack" "$log" || fail "passive detection did not start"
+if [[ $DATAPATH == ipvs ]]; then  # IPVS connections tracked, nothing else registers NAT: the hook
+  nft list table ip "lvscare_nathook_$VIP" > /dev/null 2>&1 || fail "no NAT hook table on IPVS"
+  nft delete table ip "lvscare_nathook_$VIP"
+  wait_for "$WAIT" eval 'nft list table ip "lvscare_nathook_$VIP" > /dev/null 2>&1' || fail "the deleted NAT hook is not back"
+else  # nftables' DNAT registers NAT itself
+  ! nft list table ip "lvscare_nathook_$VIP" > /dev/null 2>&1 || fail "a NAT hook table on nftables"
+fi
 say "all three at weight 1; passive detection on"
+
+# --- 0a. a client and a check from the same address and port: both get through ----------------
+# With IPVS connections in conntrack, a client's connection through the VIP from the node's port P
+# to server i leaves an entry whose reply tuple (server i -> node:P) is also the reply tuple of a
+# direct connection from port P to server i, as lvscare's checks and canaries open. Without a NAT
+# hook in the namespace conntrack drops the second one's SYNs (insert_failed) for as long as the
+# first entry lives (two minutes after a close): a check that times out, or a client's connect.
+# The client ends with a reset (SO_LINGER 0), so that no TIME_WAIT socket holds the port; its
+# entry stays, in state CLOSE, for 10 s.
+served_by=$(python3 - "$NODE_IP" "$VIP" "$VPORT" << 'PY'
+import socket, struct, sys
+node, vip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket()
+s.settimeout(2)
+s.bind((node, 41000))
+s.connect((vip, port))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+answer = b""
+while b"server" not in answer:
+    chunk = s.recv(4096)
+    if not chunk: break
+    answer += chunk
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print(answer.split(b"server ")[-1].split()[0].decode() if b"server " in answer else "none")
+PY
+) || fail "no answer through the VIP from port 41000"
+[[ $served_by =~ ^[012]$ ]] || fail "unexpected answer through the VIP from port 41000: $served_by"
+curl -sS -o /dev/null --max-time 3 --interface "$NODE_IP" --local-port 41000 "http://${rs[served_by]}/" 2>> "$log" \
+  || fail "a direct connection from port 41000 to ${rs[served_by]} after a client's through the VIP got no answer" \
+    "(conntrack: $(conntrack -S 2> /dev/null | grep -o 'insert_failed=[0-9]*' | tr '\n' ' '))"
+say "a client through the VIP and a direct connection from the same port both answered"
 
 # --- 0. refused for one client only: unconfirmed, kept ------------------------------------------
 ip netns exec "${server_ns[0]}" nft -f - <<< "table inet refuse_some { chain in { type filter hook input priority 0; tcp dport $VPORT tcp sport 40000-40009 tcp flags syn reject with tcp reset; }; }"

@@ -80,6 +80,53 @@ TEST_F(NftHostRulesTest, AForeignTableWithOurNameIsLeftUntouched) {
   EXPECT_EQ(run("nft list ruleset").output, before);
 }
 
+TEST_F(NftHostRulesTest, NatHookInstallCheckRemove) {
+  const auto vip = IpAddress::parse("10.103.97.2").value();
+  const auto v6 = IpAddress::parse("fd00::2").value();
+  ASSERT_EQ(run("nft add table inet filter").status, 0);
+  EXPECT_FALSE(rules_->natHookInstalled(vip).value());
+  ASSERT_TRUE(rules_->installNatHook(vip));
+  EXPECT_TRUE(rules_->natHookInstalled(vip).value());
+  ASSERT_TRUE(rules_->installNatHook(vip));  // idempotent
+  ASSERT_TRUE(rules_->installNatHook(v6));
+  EXPECT_TRUE(rules_->natHookInstalled(v6).value());
+  EXPECT_FALSE(rules_->installed(MasqueradeSpec{vip, 0}).value());  // a hook is no masquerade
+
+  const auto text = run("nft list table ip lvscare_nathook_10.103.97.2");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("type nat hook postrouting priority srcnat; policy accept;"), std::string::npos)
+      << text.output;
+
+  // Damage (a rule added, the chain deleted) reads as not installed; install repairs it.
+  ASSERT_EQ(run("nft add rule ip lvscare_nathook_10.103.97.2 postrouting counter").status, 0);
+  EXPECT_FALSE(rules_->natHookInstalled(vip).value());
+  ASSERT_TRUE(rules_->installNatHook(vip));
+  EXPECT_TRUE(rules_->natHookInstalled(vip).value());
+  ASSERT_EQ(run("nft delete chain ip lvscare_nathook_10.103.97.2 postrouting").status, 0);
+  EXPECT_FALSE(rules_->natHookInstalled(vip).value());
+  ASSERT_TRUE(rules_->installNatHook(vip));
+  EXPECT_TRUE(rules_->natHookInstalled(vip).value());
+
+  ASSERT_TRUE(rules_->removeNatHook(vip));
+  EXPECT_EQ(rules_->removeNatHook(vip).error().code, Errc::NotFound);
+  ASSERT_TRUE(rules_->removeNatHook(v6));
+  EXPECT_EQ(run("nft list tables").output, "table inet filter\n");
+}
+
+TEST_F(NftHostRulesTest, AForeignTableWithTheNatHookNameIsLeftUntouched) {
+  ASSERT_EQ(
+      run("nft add table ip lvscare_nathook_10.103.97.2 && "
+          "nft add chain ip lvscare_nathook_10.103.97.2 postrouting '{ type nat hook postrouting priority 100; }'")
+          .status,
+      0);
+  const std::string before = run("nft list ruleset").output;
+  const auto vip = IpAddress::parse("10.103.97.2").value();
+  EXPECT_EQ(rules_->natHookInstalled(vip).error().code, Errc::Foreign);
+  EXPECT_EQ(rules_->installNatHook(vip).error().code, Errc::Foreign);
+  EXPECT_EQ(rules_->removeNatHook(vip).error().code, Errc::Foreign);
+  EXPECT_EQ(run("nft list ruleset").output, before);
+}
+
 TEST_F(NftHostRulesTest, WhatNftWritesFromOurTextReadsAsInstalled) {
   const auto spec = masq("10.103.97.12", 3);
   const std::string path = "/tmp/lvscare-masq-test-" + std::to_string(::getpid()) + ".nft";

@@ -30,6 +30,7 @@ TEST(PartOfHostChange, FromTheHostSetupsLines) {
   EXPECT_EQ(partOfHostChange("link lvscare with 10.103.97.12 created"), RepairPart::Link);
   EXPECT_EQ(partOfHostChange("link lvscare with 10.103.97.12 replaced"), RepairPart::Address);
   EXPECT_EQ(partOfHostChange("masquerade table lvscare-masq-10.103.97.12 installed"), RepairPart::NftablesTable);
+  EXPECT_EQ(partOfHostChange("nat hook table lvscare_nathook_10.103.97.12 installed"), RepairPart::NftablesTable);
   EXPECT_EQ(partOfHostChange("sysctl net.ipv4.vs.conntrack=1 replaced"), RepairPart::Sysctl);
 }
 

@@ -16,6 +16,11 @@
 #   lvscare-5s  LVScare's settings: --interval 5, --passive-detection=false
 #   keepalived  DATAPATH=ipvs only (in the test VM): Debian's keepalived, HTTP_GET delay_loop 1,
 #               connect_timeout 1, retry 0
+# Last, a row "close": when an idle connection the timer itself held to the victim read its end
+# (the FIN of the dead process's sockets), over every kill of every row: the floor, since no one
+# holding a connection knows sooner, and the server's kernel still accepts (then resets) new
+# connections until about then. Beside each row, "<row> after close": its removal minus that kill's
+# close, the part that is the balancer's.
 # DATAPATH: nftables (default) or ipvs (in the VM: scripts/vm/run.sh -- env DATAPATH=ipvs
 # bench/care_kill_to_removal.sh build). Prints every kill, then p50 / p90 / p99 / max per row in ms.
 # Root only (exit 77 otherwise); everything in a private network namespace (unshare -n); every wait
@@ -109,7 +114,12 @@ for row in $ROWS; do
       --timeout-ms 15000) || fail "$row kill $k: kill_to_removal failed ($out)"
     wait "${master_pid[VICTIM]}" 2> /dev/null || true
     us=$(sed -n 's/.*kill_to_removal_us=\([0-9]*\).*/\1/p' <<< "$out")
+    close_us=$(sed -n 's/.*kill_to_close_us=\([0-9]*\).*/\1/p' <<< "$out")
     figures[$row]+="$us "
+    if [[ -n $close_us ]]; then
+      figures[close]+="$close_us "
+      figures["$row after close"]+="$((us - close_us)) "
+    fi
     say "$row kill $k: $out"
     start_master "$VICTIM"
     wait_for 30 in_rotation "$VICTIM" || fail "$row: master $VICTIM not back in rotation 30 s after its restart"
@@ -120,11 +130,14 @@ done
 
 echo
 echo "kill to removal, $DATAPATH, no client traffic, $KILLS kills per row (ms)"
-printf '%-11s %8s %8s %8s %8s %8s\n' row p50 p90 p99 max n
-for row in $ROWS; do
+printf '%-22s %8s %8s %8s %8s %8s\n' row p50 p90 p99 max n
+rows=()
+for row in $ROWS; do rows+=("$row" "$row after close"); done
+for row in "${rows[@]}" close; do
+  [[ -n ${figures[$row]:-} ]] || continue
   # shellcheck disable=SC2086  # the values are words
   printf '%s\n' ${figures[$row]} | sort -n | awk -v row="$row" '{ v[NR] = $1 }
     function at(q,  i) { i = int(NR * q + 0.999); if (i < 1) i = 1; if (i > NR) i = NR; return v[i] / 1000 }
-    END { printf "%-11s %8.2f %8.2f %8.2f %8.2f %8d\n", row, at(0.5), at(0.9), at(0.99), v[NR] / 1000, NR }'
+    END { printf "%-22s %8.2f %8.2f %8.2f %8.2f %8d\n", row, at(0.5), at(0.9), at(0.99), v[NR] / 1000, NR }'
 done
 ok=1

@@ -10,23 +10,33 @@
 // announcement that carries the change is read (the kernel sends it after the commit), confirmed by
 // reading the ruleset. IPVS announces nothing: the tool reads the destinations with a 200 us pause
 // between reads (the pause leaves the CPU to the balancer under test) and stops the clock after the
-// read that shows the change, so its figures are late by up to one read and one pause, never early. Exit 3: the server
-// was not in rotation before the kill; exit 4: not taken out within the timeout; exit 2: bad arguments; exit 1: the
-// kernel refused.
+// read that shows the change, so its figures are late by up to one read and one pause, never early.
+//
+// The floor beside it: the tool holds an idle TCP connection of its own to the server, opened just
+// before the kill, and also prints when that connection's end (the FIN or reset the server's kernel
+// sends as it closes the dead process's sockets) is read: "kill_to_close_us=987", -1 if not within
+// the timeout. No one holding a connection learns of the death sooner; until then the server's
+// kernel still accepts connections, and resets them when the process's listener goes.
+//
+// Exit 3: the server was not in rotation (or not accepting) before the kill; exit 4: not taken out
+// within the timeout; exit 2: bad arguments; exit 1: the kernel refused.
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "ipvs/ipvs_datapath.hpp"
 #include "lvscare/datapath.hpp"
@@ -38,6 +48,8 @@ namespace {
 
 using namespace lvscare;
 using Clock = std::chrono::steady_clock;
+// Once the removal is seen, how long the idle connection's end is still waited for.
+constexpr std::chrono::seconds kCloseAfterRemoval{1};
 
 struct Arguments {
   std::string datapath;
@@ -110,6 +122,41 @@ Result<std::string> rotationOf(Datapath& datapath, const Arguments& arguments) {
   return std::string("removed");
 }
 
+// A blocking connect to the server (1 s at most), for the idle connection whose end is the floor.
+int connectIdle(const Endpoint& server) {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (server.address.isV4()) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&address);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(server.port);
+    std::memcpy(&in->sin_addr, server.address.bytes.data(), 4);
+    length = sizeof(sockaddr_in);
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(server.port);
+    std::memcpy(&in6->sin6_addr, server.address.bytes.data(), 16);
+    length = sizeof(sockaddr_in6);
+  }
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const timeval second{1, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &second, sizeof second);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True once the connection's end has been read (end of stream or an error such as a reset).
+bool endRead(int fd) {
+  char byte[64];
+  const ssize_t got = ::recv(fd, byte, sizeof byte, MSG_DONTWAIT);
+  return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,33 +184,57 @@ int main(int argc, char** argv) {
     announcements.emplace(std::move(*subscription));
   }
 
+  const int idle = connectIdle(arguments.server);
+  if (idle < 0) {
+    std::fprintf(stderr, "kill_to_removal: %s does not accept before the kill\n", arguments.server.toString().c_str());
+    return 3;
+  }
+
   const Clock::time_point killed = Clock::now();
   if (::kill(arguments.pid, SIGKILL) != 0) {
     std::perror("kill_to_removal: kill");
     return 1;
   }
   const Clock::time_point deadline = killed + arguments.timeout;
-  // Bounded by the deadline; each pass waits for an announcement (nftables) or 200 us (IPVS).
-  while (Clock::now() < deadline) {
-    Clock::time_point seen = Clock::now();
+  std::optional<Clock::time_point> closed, removed;
+  std::string change;
+  // Bounded by the deadline; each pass waits for an announcement (nftables) or 200 us (IPVS, or the
+  // removal seen), and for the idle connection's end, whichever comes first.
+  while (Clock::now() < deadline && !(closed && removed) &&
+         !(removed && Clock::now() - *removed > kCloseAfterRemoval)) {
+    // The announcements while the removal is awaited; the idle connection until its end is read.
+    pollfd ready[2] = {{closed ? -1 : idle, POLLIN, 0},
+                       {announcements && !removed ? announcements->fd() : -1, POLLIN, 0}};
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+    const bool waitForAnnouncement = announcements && !removed;
+    const timespec pause = waitForAnnouncement ? timespec{static_cast<time_t>(left.count() / 1000000000),
+                                                          static_cast<long>(left.count() % 1000000000)}
+                                               : timespec{0, 200000};
+    if (::ppoll(ready, 2, &pause, nullptr) < 0) continue;
+    const Clock::time_point seen = Clock::now();
+    if (!closed && (ready[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0 && endRead(idle)) closed = seen;
+    if (removed) continue;
     if (announcements) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - seen).count();
-      pollfd readable{announcements->fd(), POLLIN, 0};
-      if (::poll(&readable, 1, static_cast<int>(left) + 1) <= 0) continue;
-      seen = Clock::now();
+      if ((ready[1].revents & POLLIN) == 0) continue;  // the idle connection's end woke us
       (void)announcements->drain([](const netlink::MessageView&) {});
-    } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     auto now = rotationOf(**datapath, arguments);
-    if (!announcements) seen = Clock::now();  // IPVS: after the read, so the figure is never early
     if (now && *now != "active") {
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(seen - killed).count();
-      std::printf("kill_to_removal_us=%lld change=%s\n", static_cast<long long>(micros), now->c_str());
-      return 0;
+      // IPVS: the time after the read, so the figure is never early.
+      removed = announcements ? seen : Clock::now();
+      change = *now;
     }
   }
-  std::fprintf(stderr, "kill_to_removal: %s still in rotation %lld ms after the kill\n",
-               arguments.server.toString().c_str(), static_cast<long long>(arguments.timeout.count()));
-  return 4;
+  ::close(idle);
+  const auto micros = [&](Clock::time_point at) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(at - killed).count());
+  };
+  if (!removed) {
+    std::fprintf(stderr, "kill_to_removal: %s still in rotation %lld ms after the kill\n",
+                 arguments.server.toString().c_str(), static_cast<long long>(arguments.timeout.count()));
+    return 4;
+  }
+  std::printf("kill_to_removal_us=%lld change=%s kill_to_close_us=%lld\n", micros(*removed), change.c_str(),
+              closed ? micros(*closed) : -1LL);
+  return 0;
 }

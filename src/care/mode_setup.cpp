@@ -87,9 +87,10 @@ Result<std::unique_ptr<HostSetup>> natHookSetup(const CareConfig& config) {
 
 }  // namespace
 
-// Link mode's masquerade table registers NAT; nftables' own DNAT does too.
+// Link mode's masquerade table registers NAT; nftables' own DNAT does too. A run-once pass starts
+// no passive detection (nor the conntrack setting that comes with it).
 bool needsNatHook(const CareConfig& config, DatapathKind datapath) {
-  return datapath == DatapathKind::Ipvs && config.passiveDetection && config.mode != Mode::Link;
+  return datapath == DatapathKind::Ipvs && config.passiveDetection && !config.runOnce && config.mode != Mode::Link;
 }
 
 Result<std::unique_ptr<HostSetup>> makeHostSetup(const CareConfig& config, netlink::Socket& rtnl, DatapathKind datapath,

@@ -1,4 +1,5 @@
 #include "care/host_parts.hpp"
+#include "care/mode_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -119,6 +120,32 @@ TEST(SysctlSetupTest, MissingParameterIsAnErrorNamingIt) {
   auto made = setup.ensure();
   ASSERT_FALSE(made);
   EXPECT_NE(made.error().message.find("net.ipv4.vs.conntrack"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lvscare::care
+
+namespace lvscare::care {
+namespace {
+
+// The NAT hook only where IPVS connections are tracked for passive detection and nothing of ours
+// registers NAT already.
+TEST(NatHookTest, OnlyForIpvsWithPassiveDetectionOutsideLinkMode) {
+  CareConfig config;
+  config.mode = Mode::Route;
+  config.passiveDetection = true;
+  EXPECT_TRUE(needsNatHook(config, DatapathKind::Ipvs));
+  EXPECT_FALSE(needsNatHook(config, DatapathKind::Nftables));  // its DNAT registers NAT
+  config.mode = Mode::None;
+  EXPECT_TRUE(needsNatHook(config, DatapathKind::Ipvs));
+  config.mode = Mode::Link;
+  EXPECT_FALSE(needsNatHook(config, DatapathKind::Ipvs));  // the masquerade table does
+  config.mode = Mode::Route;
+  config.passiveDetection = false;
+  EXPECT_FALSE(needsNatHook(config, DatapathKind::Ipvs));
+  config.passiveDetection = true;
+  config.runOnce = true;
+  EXPECT_FALSE(needsNatHook(config, DatapathKind::Ipvs));
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ struct CanaryWatch::Canary {
   Duration backoff{};
   TimePoint openedAt{};
   bool lastWasYoung = false;  // the canary closed before this one lived less than minLifetime
+  int youngResets = 0;        // young canaries in a row that the server reset (resetReconnects)
 };
 
 CanaryWatch::CanaryWatch(event::EpollDispatcher& loop, const std::vector<Endpoint>& servers, DeathCallback onDeath,
@@ -138,13 +139,13 @@ void CanaryWatch::drainOpen(Canary& canary) {
       if (n > 0) continue;
       const int kind = SSL_get_error(canary.ssl.get(), n);
       if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return keepSession(canary);
-      return onClosed(canary);
+      return onClosed(canary, kind == SSL_ERROR_SYSCALL && errno == ECONNRESET);
     }
     const ssize_t n = ::recv(canary.watch->fd(), sink.data(), sink.size(), 0);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
-    return onClosed(canary);
+    return onClosed(canary, n < 0 && errno == ECONNRESET);
   }
 }
 
@@ -176,7 +177,7 @@ void CanaryWatch::continueHandshake(Canary& canary) {
   const int kind = SSL_get_error(canary.ssl.get(), ret);
   if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return;
   // The server closed during the handshake: a close like any other (a reconnect confirms it).
-  if (kind != SSL_ERROR_SSL) return onClosed(canary);
+  if (kind != SSL_ERROR_SSL) return onClosed(canary, kind == SSL_ERROR_SYSCALL && errno == ECONNRESET);
   // A TLS reason (certificate, protocol): not ours to judge (the checks report it); retried slowly
   // so that a server with broken TLS does not get a handshake every second from every node.
   ++counters_.tlsFailures;
@@ -246,6 +247,7 @@ void CanaryWatch::onConnectResult(Canary& canary, int error) {
     return opened(canary);
   }
   closeSocket(canary);
+  canary.youngResets = 0;  // nothing accepts any more: a listener's queue is no longer the question
   const bool death = canary.afterClose;
   canary.afterClose = false;
   retryLater(canary);
@@ -261,16 +263,26 @@ void CanaryWatch::tell(const Canary& canary, CanaryEvent event) {
   if (observer_) observer_(canary.server, event);
 }
 
-void CanaryWatch::onClosed(Canary& canary) {
+void CanaryWatch::onClosed(Canary& canary, bool reset) {
   closeSocket(canary);
   canary.timer->cancel();
-  // Closed right after a request: the server does not keep connections alive; asking again would
-  // only make it close sooner.
-  if (canary.requestSent && loop_.now() - canary.requestedAt < options_.minLifetime) canary.request.clear();
+  // Closed (not reset) right after a request: the server does not keep connections alive; asking
+  // again would only make it close sooner.
+  if (!reset && canary.requestSent && loop_.now() - canary.requestedAt < options_.minLifetime) canary.request.clear();
   canary.afterClose = true;
   tell(canary, CanaryEvent::Closed);
   const TimePoint now = loop_.now();
   const bool young = now - canary.openedAt < options_.minLifetime;
+  if (young && reset) {
+    if (canary.youngResets < options_.resetReconnects) {
+      // Most likely a dying listener's queue: the next connect tells, at once.
+      ++canary.youngResets;
+      canary.backoff = Duration::zero();
+      return connect(canary);
+    }
+  } else {
+    canary.youngResets = 0;
+  }
   const bool youngTwice = young && canary.lastWasYoung;
   canary.lastWasYoung = young;
   if (youngTwice) return retryLater(canary);

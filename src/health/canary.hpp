@@ -6,7 +6,9 @@
 // header timeout, a graceful restart). So a close is confirmed at once by reconnecting: the
 // reconnect refused (nothing listens any more) or unreachable is a death and is reported; a
 // reconnect that succeeds is an idle close and only counted. A false alarm therefore costs no
-// time out of rotation at all, and a real death is reported one connect round trip after it.
+// time out of rotation at all, and a real death is reported one connect round trip after it. A
+// dying process's listener goes a moment after its other sockets and resets the connections it
+// completed meanwhile: a reconnect that is reset so is made again at once (resetReconnects).
 // A host that dies without a word (no FIN) is noticed by TCP keepalive on the canary (a few
 // seconds) and by the active checks, whichever comes first.
 //
@@ -47,6 +49,12 @@ struct CanaryOptions {
   // loop: when two canaries in a row lived less than this, the reconnect waits for the retry
   // delay (so about one connect per retry delay).
   Duration minLifetime = std::chrono::seconds(1);
+  // A dying process's kernel closes its connections (the canary's FIN) a moment before its
+  // listener: until then the listener still completes handshakes, and resets those connections
+  // when it goes (0.3-5 ms here). A young canary that was reset, not closed, is such a connection,
+  // or one a server refused by a reset: it is reconnected at once, up to this many times in a row,
+  // before the retry delay applies (so a server that resets every connection sees no loop).
+  int resetReconnects = 8;
   // TCP keepalive on an open canary: first probe after idle, then every interval, dead after count.
   int keepaliveIdleSeconds = 5;
   int keepaliveIntervalSeconds = 1;
@@ -104,7 +112,7 @@ class CanaryWatch {
   void connect(Canary& canary);
   void onEvents(Canary& canary, std::uint32_t events);
   void onConnectResult(Canary& canary, int error);
-  void onClosed(Canary& canary);
+  void onClosed(Canary& canary, bool reset);
   void retryLater(Canary& canary);
   void tell(const Canary& canary, CanaryEvent event);
   void startHandshake(Canary& canary);

@@ -84,6 +84,42 @@ TEST_F(CanaryTest, AnIdleCloseIsNotADeathAndDoesNotSpin) {
   EXPECT_LE(server.accepted(), 12);
 }
 
+// A dying process's listener outlives its other sockets by a few milliseconds, completing
+// handshakes and then resetting them: the reconnects that confirm the canary's close land there.
+// They are reconnected at once, not after the retry delay, so the death is still told within
+// milliseconds.
+TEST_F(CanaryTest, ReconnectsResetByADyingListenerAreRetriedAtOnce) {
+  auto server = std::make_unique<LoopbackServer>(*loop, ServerMode::ResetSoon);
+  ASSERT_TRUE(server->ok());
+  const Endpoint target = server->endpoint();
+  CanaryOptions options;
+  options.minLifetime = 10s;
+  options.retryMin = options.retryMax = 10s;
+  auto canaries = watch(target, options);
+  canaries->start();
+  // Without the immediate reconnect the second young close would wait 10 s here.
+  ASSERT_TRUE(loop->runUntil([&] { return server->accepted() >= 4; }, 2s)) << server->accepted();
+  server.reset();  // the listener goes: refused
+  ASSERT_TRUE(loop->runUntil([&] { return !deaths.empty(); }, 2s));
+  EXPECT_EQ(deaths[0].server, target);
+  EXPECT_EQ(deaths[0].kind, FailureKind::Refused);
+}
+
+TEST_F(CanaryTest, AServerThatResetsEveryConnectionDoesNotSeeALoop) {
+  LoopbackServer server(*loop, ServerMode::ResetSoon);
+  ASSERT_TRUE(server.ok());
+  CanaryOptions options;
+  options.retryMin = options.retryMax = 100ms;
+  auto canaries = watch(server.endpoint(), options);
+  canaries->start();
+  loop->runFor(350ms);
+  EXPECT_TRUE(deaths.empty());
+  // resetReconnects (8) at once plus the first and the second young close, then one connect per
+  // retry delay: about 10 + 3.
+  EXPECT_GE(server.accepted(), 9);
+  EXPECT_LE(server.accepted(), 16);
+}
+
 TEST_F(CanaryTest, AServerThatIsNotThereYetIsRetriedWithoutDeaths) {
   LoopbackServer probe(*loop, ServerMode::AcceptSilently);
   ASSERT_TRUE(probe.ok());

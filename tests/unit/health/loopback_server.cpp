@@ -12,6 +12,7 @@ namespace lvscare::health::testing {
 
 struct LoopbackServer::Connection {
   std::unique_ptr<event::FdWatch> watch;  // owns the fd
+  std::unique_ptr<event::Timer> timer;    // ResetSoon: when to reset it
   SSL* ssl = nullptr;
   bool handshakeDone = false;
   std::string request;
@@ -79,6 +80,20 @@ void LoopbackServer::onAccept() {
     if (!fd) return;
     ++accepted_;
     if (mode_ == ServerMode::CloseAtOnce) continue;  // closed here
+    if (mode_ == ServerMode::ResetSoon) {
+      // Later, not here: the client is told its connect succeeded first, as across a network.
+      const linger abort{1, 0};
+      setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+      const int raw = fd.get();
+      auto connection = std::make_unique<Connection>();
+      auto watch = loop_.watch(std::move(fd), 0, [](std::uint32_t) {});
+      if (!watch) continue;
+      connection->watch = std::move(*watch);
+      connection->timer = loop_.createTimer([this, raw] { close(raw); });
+      connection->timer->arm(std::chrono::milliseconds(2));
+      connections_[raw] = std::move(connection);
+      continue;
+    }
     const int raw = fd.get();
     auto connection = std::make_unique<Connection>();
     if (tls_ != nullptr) {

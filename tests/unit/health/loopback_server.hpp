@@ -19,6 +19,7 @@ enum class ServerMode {
   RespondKeepAlive,     // reads a request, writes `response`, and waits for the next one
   RespondToAnything,    // writes `response` on the first bytes, whatever they are, and closes
   CloseAtOnce,          // accepts and closes without a word
+  ResetSoon,            // accepts and resets 2 ms later (as a listener going away resets its queue)
   NeverAccept,          // listens but never accepts: the kernel completes the handshake, then nothing
   AcceptSilently,       // accepts and never answers
   CloseAfterHandshake,  // TLS only: completes the handshake (its session tickets sent), then closes

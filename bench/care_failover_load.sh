@@ -171,7 +171,7 @@ stop_row() {
   balancer_pid=""
   if [[ -n ${KEEP_LOGS:-} ]]; then
     cp "$log" "$KEEP_LOGS/$1.log"
-    { conntrack -S; nstat -az; } > "$KEEP_LOGS/$1.counters" 2>&1 || true
+    { conntrack -S; nstat -az; nft list ruleset; } > "$KEEP_LOGS/$1.counters" 2>&1 || true
   fi
   if [[ $1 == keepalived ]]; then
     ip addr del "$VIP/32" dev lo

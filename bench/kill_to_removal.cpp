@@ -22,7 +22,6 @@
 // within the timeout; exit 2: bad arguments; exit 1: the kernel refused.
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -32,7 +31,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +39,7 @@
 #include "ipvs/ipvs_datapath.hpp"
 #include "lvscare/datapath.hpp"
 #include "lvscare/endpoint.hpp"
+#include "lvscare/socket_address.hpp"
 #include "netlink/subscription.hpp"
 #include "nftables/nft_datapath.hpp"
 
@@ -125,20 +124,7 @@ Result<std::string> rotationOf(Datapath& datapath, const Arguments& arguments) {
 // A blocking connect to the server (1 s at most), for the idle connection whose end is the floor.
 int connectIdle(const Endpoint& server) {
   sockaddr_storage address{};
-  socklen_t length = 0;
-  if (server.address.isV4()) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&address);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(server.port);
-    std::memcpy(&in->sin_addr, server.address.bytes.data(), 4);
-    length = sizeof(sockaddr_in);
-  } else {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(server.port);
-    std::memcpy(&in6->sin6_addr, server.address.bytes.data(), 16);
-    length = sizeof(sockaddr_in6);
-  }
+  const socklen_t length = toSockaddr(server, address);
   const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   const timeval second{1, 0};

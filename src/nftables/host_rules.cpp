@@ -14,11 +14,17 @@ Result<NftHostRules> NftHostRules::open() {
   return NftHostRules(std::move(*socket));
 }
 
-Result<void> NftHostRules::replaceTable(std::uint8_t family, const std::string& name, std::vector<Message> build,
-                                        std::string_view what) {
+Result<std::optional<TableDump>> NftHostRules::readOurTable(std::uint8_t family, const std::string& name) {
   auto dump = readTable(socket_, family, name);
   if (!dump) return passOn(dump);
   if (*dump && !carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
+  return dump;
+}
+
+Result<void> NftHostRules::replaceTable(std::uint8_t family, const std::string& name, std::vector<Message> build,
+                                        std::string_view what) {
+  auto dump = readOurTable(family, name);
+  if (!dump) return passOn(dump);
   // add (no error if present) + delete + create: a replace that cannot fail on "exists" or "absent".
   std::vector<Message> messages{newTable(TableSpec{family, name, {}, 0}), deleteTable(family, name)};
   for (auto& message : build) messages.push_back(std::move(message));
@@ -26,10 +32,9 @@ Result<void> NftHostRules::replaceTable(std::uint8_t family, const std::string& 
 }
 
 Result<void> NftHostRules::removeTable(std::uint8_t family, const std::string& name, std::string_view what) {
-  auto dump = readTable(socket_, family, name);
+  auto dump = readOurTable(family, name);
   if (!dump) return passOn(dump);
   if (!*dump) return fail(Errc::NotFound, "no table " + name);
-  if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   std::vector<Message> messages{deleteTable(family, name)};
   return commit(socket_, messages, what);
 }
@@ -44,10 +49,9 @@ Result<void> NftHostRules::install(const MasqueradeSpec& spec) {
 Result<bool> NftHostRules::installed(const MasqueradeSpec& spec) {
   auto valid = validateMasquerade(spec);
   if (!valid) return passOn(valid);
-  auto dump = readTable(socket_, nfFamily(spec.vip.family), masqTableName(spec.vip));
+  auto dump = readOurTable(nfFamily(spec.vip.family), masqTableName(spec.vip));
   if (!dump) return passOn(dump);
   if (!*dump) return false;
-  if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   auto decoded = decodeMasqTable((*dump)->table, (*dump)->rules);
   return decoded && *decoded == spec;
 }
@@ -64,10 +68,9 @@ Result<void> NftHostRules::installNatHook(const IpAddress& vip) {
 Result<bool> NftHostRules::natHookInstalled(const IpAddress& vip) {
   const auto family = nfFamily(vip.family);
   const auto name = natHookTableName(vip);
-  auto dump = readTable(socket_, family, name);
+  auto dump = readOurTable(family, name);
   if (!dump) return passOn(dump);
   if (!*dump) return false;
-  if (!carriesOurMark((*dump)->table)) return fail(foreignTable((*dump)->table));
   auto chains = readChains(socket_, family, name);
   if (!chains) return passOn(chains);
   return isIntactNatHookTable(vip, (*dump)->table, *chains, (*dump)->rules);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "netlink/socket.hpp"
+#include "nftables/client.hpp"
 #include "nftables/masq_ruleset.hpp"
 #include "nftables/nat_hook_ruleset.hpp"
 
@@ -32,6 +33,8 @@ class NftHostRules {
   Result<void> removeNatHook(const IpAddress& vip);
 
  private:
+  // Table `name` and its rules, std::nullopt when absent; Errc::Foreign when it is not ours.
+  Result<std::optional<TableDump>> readOurTable(std::uint8_t family, const std::string& name);
   // Creates or replaces table `name` with `build` in one transaction, unless a table of that name
   // is not ours.
   Result<void> replaceTable(std::uint8_t family, const std::string& name, std::vector<Message> build,

@@ -1,5 +1,7 @@
 #include "care/host_parts.hpp"
 
+#include <functional>
+
 #include "host/routes.hpp"
 #include "host/sysctl.hpp"
 #include "lvscare/log.hpp"
@@ -10,6 +12,21 @@ namespace {
 std::vector<std::string> madeIf(host::Change change, std::string what) {
   if (change == host::Change::Unchanged) return {};
   return {what + " " + std::string(host::toString(change))};
+}
+
+// A table of ours that is checked (`installed`) and installed when it is absent or damaged.
+Result<std::vector<std::string>> ensureNftTable(const std::string& what, Result<bool> installed,
+                                                const std::function<Result<void>()>& install) {
+  if (!installed) return passOn(installed, what);
+  if (*installed) return std::vector<std::string>{};
+  if (auto done = install(); !done) return passOn(done, what);
+  return std::vector<std::string>{what + " installed"};
+}
+
+// Removing a table that is not there is done already.
+Result<void> absentIsRemoved(Result<void> removed, const std::string& what) {
+  if (!removed && removed.error().code != Errc::NotFound) return passOn(removed, what);
+  return {};
 }
 
 }  // namespace
@@ -72,35 +89,21 @@ Result<std::vector<std::string>> SysctlSetup::ensure() {
 }
 
 Result<std::vector<std::string>> MasqueradeSetup::ensure() {
-  const std::string what = "masquerade table " + nftables::masqTableName(spec_.vip);
-  auto installed = rules_.installed(spec_);
-  if (!installed) return passOn(installed, what);
-  if (*installed) return std::vector<std::string>{};
-  if (auto done = rules_.install(spec_); !done) return passOn(done, what);
-  return std::vector<std::string>{what + " installed"};
+  return ensureNftTable("masquerade table " + nftables::masqTableName(spec_.vip), rules_.installed(spec_),
+                        [&] { return rules_.install(spec_); });
 }
 
 Result<void> MasqueradeSetup::remove() {
-  auto removed = rules_.remove(spec_.vip);
-  if (!removed && removed.error().code != Errc::NotFound)
-    return passOn(removed, "remove " + nftables::masqTableName(spec_.vip));
-  return {};
+  return absentIsRemoved(rules_.remove(spec_.vip), "remove " + nftables::masqTableName(spec_.vip));
 }
 
 Result<std::vector<std::string>> NatHookSetup::ensure() {
-  const std::string what = "nat hook table " + nftables::natHookTableName(vip_);
-  auto installed = rules_.natHookInstalled(vip_);
-  if (!installed) return passOn(installed, what);
-  if (*installed) return std::vector<std::string>{};
-  if (auto done = rules_.installNatHook(vip_); !done) return passOn(done, what);
-  return std::vector<std::string>{what + " installed"};
+  return ensureNftTable("nat hook table " + nftables::natHookTableName(vip_), rules_.natHookInstalled(vip_),
+                        [&] { return rules_.installNatHook(vip_); });
 }
 
 Result<void> NatHookSetup::remove() {
-  auto removed = rules_.removeNatHook(vip_);
-  if (!removed && removed.error().code != Errc::NotFound)
-    return passOn(removed, "remove " + nftables::natHookTableName(vip_));
-  return {};
+  return absentIsRemoved(rules_.removeNatHook(vip_), "remove " + nftables::natHookTableName(vip_));
 }
 
 Result<std::vector<std::string>> CompositeHostSetup::ensure() {

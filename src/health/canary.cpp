@@ -27,6 +27,13 @@ std::string_view toString(CanaryEvent event) {
   return "unknown";
 }
 
+namespace {
+
+// Whether a TLS read or handshake that failed with SSL_get_error's `kind` met a reset from the peer.
+bool resetByPeer(int kind) { return kind == SSL_ERROR_SYSCALL && errno == ECONNRESET; }
+
+}  // namespace
+
 struct CanaryWatch::Canary {
   enum class State : std::uint8_t { Idle, Connecting, Handshaking, Open, Waiting };
   Endpoint server;
@@ -139,7 +146,7 @@ void CanaryWatch::drainOpen(Canary& canary) {
       if (n > 0) continue;
       const int kind = SSL_get_error(canary.ssl.get(), n);
       if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return keepSession(canary);
-      return onClosed(canary, kind == SSL_ERROR_SYSCALL && errno == ECONNRESET);
+      return onClosed(canary, resetByPeer(kind));
     }
     const ssize_t n = ::recv(canary.watch->fd(), sink.data(), sink.size(), 0);
     if (n > 0) continue;
@@ -177,7 +184,7 @@ void CanaryWatch::continueHandshake(Canary& canary) {
   const int kind = SSL_get_error(canary.ssl.get(), ret);
   if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return;
   // The server closed during the handshake: a close like any other (a reconnect confirms it).
-  if (kind != SSL_ERROR_SSL) return onClosed(canary, kind == SSL_ERROR_SYSCALL && errno == ECONNRESET);
+  if (kind != SSL_ERROR_SSL) return onClosed(canary, resetByPeer(kind));
   // A TLS reason (certificate, protocol): not ours to judge (the checks report it); retried slowly
   // so that a server with broken TLS does not get a handshake every second from every node.
   ++counters_.tlsFailures;

@@ -8,8 +8,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "ipvs/ipvs_codec.hpp"
 #include "lvscare/datapath.hpp"

@@ -25,6 +25,14 @@ struct Death {
   std::string detail;
 };
 
+// Any wait for the retry delay would outlast the test: what happens does at once.
+CanaryOptions waitingLong() {
+  CanaryOptions options;
+  options.minLifetime = 10s;
+  options.retryMin = options.retryMax = 10s;
+  return options;
+}
+
 class CanaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,9 +58,7 @@ TEST_F(CanaryTest, TheServersProcessGoneIsADeathReportedOnce) {
   const Endpoint target = server->endpoint();
   // It dies right after its canary opened, well within minLifetime: still confirmed at once, not
   // after the (long, here) retry delay.
-  CanaryOptions options;
-  options.minLifetime = 10s;
-  options.retryMin = options.retryMax = 10s;
+  const CanaryOptions options = waitingLong();
   auto canaries = watch(target, options);
   std::vector<CanaryEvent> events;
   canaries->setObserver([&](const Endpoint&, CanaryEvent event) { events.push_back(event); });
@@ -92,9 +98,7 @@ TEST_F(CanaryTest, ReconnectsResetByADyingListenerAreRetriedAtOnce) {
   auto server = std::make_unique<LoopbackServer>(*loop, ServerMode::ResetSoon);
   ASSERT_TRUE(server->ok());
   const Endpoint target = server->endpoint();
-  CanaryOptions options;
-  options.minLifetime = 10s;
-  options.retryMin = options.retryMax = 10s;
+  const CanaryOptions options = waitingLong();
   auto canaries = watch(target, options);
   canaries->start();
   // Without the immediate reconnect the second young close would wait 10 s here.

@@ -14,7 +14,6 @@
 #include <openssl/ssl.h>
 
 #include "health/http_request.hpp"
-#include "lvscare/socket_address.hpp"
 
 namespace lvscare::health {
 
@@ -37,6 +36,7 @@ bool resetByPeer(int kind) { return kind == SSL_ERROR_SYSCALL && errno == ECONNR
 struct CanaryWatch::Canary {
   enum class State : std::uint8_t { Idle, Connecting, Handshaking, Open, Waiting };
   Endpoint server;
+  PortCursor sourcePort;
   std::unique_ptr<event::FdWatch> watch;  // owns the socket
   SslPtr ssl;                             // a TLS canary's session on the socket
   SslSessionPtr session;                  // a copy of the last resumable session, offered by the next handshake
@@ -55,7 +55,8 @@ struct CanaryWatch::Canary {
 
 CanaryWatch::CanaryWatch(event::EpollDispatcher& loop, const std::vector<Endpoint>& servers, DeathCallback onDeath,
                          CanaryOptions options)
-    : loop_(loop), onDeath_(std::move(onDeath)), options_(options) {
+    : loop_(loop), onDeath_(std::move(onDeath)), options_(std::move(options)) {
+  if (!options_.sourcePorts) options_.sourcePorts = SourcePorts::ofThisNamespace();
   for (const Endpoint& server : servers) {
     auto canary = std::make_unique<Canary>();
     canary->server = server;
@@ -96,22 +97,22 @@ std::size_t CanaryWatch::open() const {
 void CanaryWatch::connect(Canary& canary) {
   closeSocket(canary);
   canary.requestSent = false;
-  UniqueFd fd(::socket(canary.server.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return retryLater(canary);
   // Keepalive bounds a host that dies without a word: the canary errors with ETIMEDOUT after
   // idle + interval * count seconds of silence.
-  const int on = 1;
-  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPIDLE, &options_.keepaliveIdleSeconds, sizeof(int));
-  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPINTVL, &options_.keepaliveIntervalSeconds, sizeof(int));
-  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPCNT, &options_.keepaliveCount, sizeof(int));
-  sockaddr_storage address;
-  const socklen_t length = toSockaddr(canary.server, address);
-  const int connected = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length);
-  if (connected != 0 && errno != EINPROGRESS) return onConnectResult(canary, errno);
+  const auto keepalive = [this](int fd) {
+    const int on = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &options_.keepaliveIdleSeconds, sizeof(int));
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &options_.keepaliveIntervalSeconds, sizeof(int));
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &options_.keepaliveCount, sizeof(int));
+  };
+  auto started = startConnect(canary.server, options_.sourcePorts.get(), canary.sourcePort, keepalive);
+  if (!started.fd) return retryLater(canary);
+  const int connected = started.error;
+  if (connected != 0 && connected != EINPROGRESS) return onConnectResult(canary, connected);
   using namespace event::fd_event;
   // Edge-triggered with every event from the start: no epoll_ctl between connecting and open.
-  auto watch = loop_.watch(std::move(fd), kRead | kWrite | kPeerClosed | kEdge,
+  auto watch = loop_.watch(std::move(started.fd), kRead | kWrite | kPeerClosed | kEdge,
                            [this, raw = &canary](std::uint32_t events) { onEvents(*raw, events); });
   if (!watch) return retryLater(canary);
   canary.watch = std::move(*watch);

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "health/source_ports.hpp"
 #include "health/tls_context.hpp"
 #include "lvscare/event_loop.hpp"
 #include "lvscare/health.hpp"
@@ -71,6 +72,9 @@ struct CanaryOptions {
   // minLifetime of a request (no keep-alive) gets no more requests on it. Unset: nothing is sent.
   std::optional<ProbeConfig> request;
   Duration requestEvery = std::chrono::seconds(60);
+  // Where canaries connect from (source_ports.hpp): null, this namespace's ports above the
+  // ephemeral range; an empty SourcePorts, the kernel's choice.
+  std::shared_ptr<const SourcePorts> sourcePorts;
 };
 
 // What a canary went through, for whoever counts (the metrics): connected, closed by the server

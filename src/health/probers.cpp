@@ -31,6 +31,7 @@ Result<ProberFactory> makeProberFactory(event::EpollDispatcher& loop, const Prob
   if (auto ok = validateProbeConfig(config); !ok) return passOn(ok);
   auto spec = std::make_shared<ProbeSpec>();
   spec->config = config;
+  spec->sourcePorts = SourcePorts::ofThisNamespace();
   if (config.scheme == Scheme::Https) {
     auto tls = TlsClientContext::create(config);
     if (!tls) return passOn(tls);

@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "health/http_request.hpp"
-#include "lvscare/socket_address.hpp"
 
 namespace lvscare::health {
 namespace {
@@ -35,16 +34,14 @@ void StreamProber::start(ProbeCallback done) {
   parser_.reset();
   sent_ = 0;
   readable_ = false;
-  UniqueFd fd(::socket(target_.address.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return finishLater(FailureKind::Other, errnoText("socket", errno));
-  sockaddr_storage address;
-  const socklen_t length = toSockaddr(target_, address);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 && errno != EINPROGRESS) {
-    return finishLater(failureKindOfErrno(errno), errnoText("connect", errno));
+  auto started = startConnect(target_, spec_->sourcePorts.get(), sourcePort_);
+  if (!started.fd) return finishLater(FailureKind::Other, errnoText("socket", started.error));
+  if (started.error != 0 && started.error != EINPROGRESS) {
+    return finishLater(failureKindOfErrno(started.error), errnoText("connect", started.error));
   }
   // Edge-triggered with both directions from the start: no epoll_ctl between the stages.
   using namespace event::fd_event;
-  auto watch = loop_.watch(std::move(fd), kRead | kWrite | kPeerClosed | kEdge,
+  auto watch = loop_.watch(std::move(started.fd), kRead | kWrite | kPeerClosed | kEdge,
                            [this](std::uint32_t events) { onEvents(events); });
   if (!watch) return finishLater(FailureKind::Other, watch.error().describe());
   watch_ = std::move(*watch);
@@ -124,7 +121,8 @@ bool StreamProber::handshake() {
     stage_ = Stage::Sending;
     return true;
   }
-  if (!wantsMore(SSL_get_error(ssl_.get(), ret))) finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS handshake"));
+  if (!wantsMore(SSL_get_error(ssl_.get(), ret)))
+    finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS handshake"));
   return false;
 }
 
@@ -139,7 +137,8 @@ bool StreamProber::send() {
         sent_ += static_cast<std::size_t>(ret);
         continue;
       }
-      if (!wantsMore(SSL_get_error(ssl_.get(), ret))) finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS write"));
+      if (!wantsMore(SSL_get_error(ssl_.get(), ret)))
+        finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS write"));
       return false;
     }
     const ssize_t n = ::send(watch_->fd(), data, left, MSG_NOSIGNAL);
@@ -166,7 +165,8 @@ void StreamProber::receive() {
       if (ret <= 0) {
         const int kind = SSL_get_error(ssl_.get(), ret);
         if (wantsMore(kind)) return;
-        if (kind != SSL_ERROR_ZERO_RETURN) return finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS read"));
+        if (kind != SSL_ERROR_ZERO_RETURN)
+          return finish(FailureKind::Tls, spec_->tls->failure(ssl_.get(), ret, "TLS read"));
       }
       got = ret > 0 ? static_cast<std::size_t>(ret) : 0;
     } else {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "health/http_response_parser.hpp"
+#include "health/source_ports.hpp"
 #include "health/tls_context.hpp"
 #include "lvscare/event_loop.hpp"
 #include "lvscare/health.hpp"
@@ -16,7 +17,8 @@ namespace lvscare::health {
 // What every prober of one config shares.
 struct ProbeSpec {
   ProbeConfig config;
-  std::shared_ptr<TlsClientContext> tls;  // HTTPS only
+  std::shared_ptr<TlsClientContext> tls;           // HTTPS only
+  std::shared_ptr<const SourcePorts> sourcePorts;  // where the probes connect from; null: the kernel's choice
 };
 
 class StreamProber final : public Prober {
@@ -37,15 +39,17 @@ class StreamProber final : public Prober {
   bool handshake();
   bool send();
   void receive();
-  bool consume(std::string_view bytes);  // feeds the parser; true when the probe is finished
+  bool consume(std::string_view bytes);                  // feeds the parser; true when the probe is finished
   void finish(FailureKind failure, std::string detail);  // FailureKind::None: the probe passed
-  void finishLater(FailureKind failure, std::string detail);  // for errors found inside start(): done never runs from start()
+  void finishLater(FailureKind failure,
+                   std::string detail);  // for errors found inside start(): done never runs from start()
   void close();
 
   event::EpollDispatcher& loop_;
   Endpoint target_;
   std::shared_ptr<const ProbeSpec> spec_;
   std::string request_;
+  PortCursor sourcePort_;
   std::unique_ptr<event::FdWatch> watch_;  // owns the socket
   SslPtr ssl_;
   SslSessionPtr session_;  // the last good TLS session, resumed by the next probe (see resumesSessions)

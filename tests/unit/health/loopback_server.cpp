@@ -76,9 +76,14 @@ LoopbackServer::~LoopbackServer() {
 
 void LoopbackServer::onAccept() {
   for (int i = 0; i < 16; ++i) {
-    UniqueFd fd(accept4(listener_->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    UniqueFd fd(
+        accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&peer), &peerLength, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) return;
     ++accepted_;
+    // sin_port and sin6_port sit at the same offset
+    peerPorts_.push_back(ntohs(reinterpret_cast<const sockaddr_in&>(peer).sin_port));
     if (mode_ == ServerMode::CloseAtOnce) continue;  // closed here
     if (mode_ == ServerMode::ResetSoon) {
       // Later, not here: the client is told its connect succeeded first, as across a network.

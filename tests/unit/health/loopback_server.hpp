@@ -4,6 +4,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,7 @@ class LoopbackServer {
   bool ok() const { return static_cast<bool>(listener_); }
   const Endpoint& endpoint() const { return endpoint_; }
   int accepted() const { return accepted_; }
+  const std::vector<std::uint16_t>& peerPorts() const { return peerPorts_; }  // each accepted client's port
   const std::vector<std::string>& requests() const { return requests_; }
   const std::string& lastServerName() const { return serverName_; }  // SNI the client sent
   const std::string& lastTlsError() const { return tlsError_; }
@@ -61,6 +63,7 @@ class LoopbackServer {
   std::unique_ptr<event::FdWatch> listener_;
   std::map<int, std::unique_ptr<Connection>> connections_;
   int accepted_ = 0;
+  std::vector<std::uint16_t> peerPorts_;
   int resumed_ = 0;
   int handshakes_ = 0;
   std::vector<std::string> requests_;

@@ -68,6 +68,22 @@ add_server_ns() {
   rs[$i]=10.$net.$n.2:$port
 }
 
+# Three busybox httpd servers, each in a namespace of its own (add_server_ns <index> <prefix> <net>
+# <port>), answering "server <index>" on /; waits (at most $2 seconds) until each answers.
+#   start_three_http_servers <prefix> <wait seconds> <net> <port>   (needs $busybox: find_busybox)
+start_three_http_servers() {
+  local prefix=$1 wait=$2 net=$3 port=$4 i
+  for i in 0 1 2; do
+    add_server_ns "$i" "$prefix" "$net" "$port"
+    mkdir -p "$work/www$i" && echo "server $i" > "$work/www$i/index.html"
+    ip netns exec "${server_ns[$i]}" "$busybox" httpd -f -p "${rs[$i]}" -h "$work/www$i" &
+    server_pid[$i]=$!
+  done
+  for i in 0 1 2; do
+    wait_for "$wait" curl -s -o /dev/null --max-time 1 "http://${rs[$i]}/" || fail "server ${rs[$i]} does not answer"
+  done
+}
+
 # For a cleanup trap: kills every process left in the server namespaces and deletes them.
 remove_server_namespaces() { del_peer_netns "${server_ns[@]}"; }
 

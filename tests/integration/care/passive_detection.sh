@@ -49,15 +49,8 @@ ip link set lo up
 if [[ $DATAPATH == ipvs ]]; then
   nft -f - <<< "table ip node_conntrack { chain out { type filter hook output priority 0; ct state new counter; }; }"
 fi
-for i in 0 1 2; do
-  add_server_ns "$i" pd 79 "$VPORT"
-  mkdir -p "$work/www$i" && echo "server $i" > "$work/www$i/index.html"
-  ip netns exec "${server_ns[$i]}" "$busybox" httpd -f -p "${rs[$i]}" -h "$work/www$i" &
-  server_pid[$i]=$!
-done
 # lvscare's first check is its only one for 30 s: the servers must answer before it starts.
-answers() { curl -s -o /dev/null --max-time 1 "http://$1/"; }
-for i in 0 1 2; do wait_for "$WAIT" answers "${rs[$i]}" || fail "server ${rs[$i]} does not answer"; done
+start_three_http_servers pd "$WAIT" 79 "$VPORT"
 
 "$LVSCARE" care --vs "$VS" --rs "${rs[0]}" --rs "${rs[1]}" --rs "${rs[2]}" --health-schem http --health-path / \
   --interval 30 --health-timeout 1s --datapath "$DATAPATH" --ip "$NODE_IP" --logger DEBG \

@@ -282,6 +282,7 @@ int runCare(const CareConfig& config) {
   std::unique_ptr<health::CanaryWatch> canaries;
   if (config.canary) {
     health::CanaryOptions canaryOptions;
+    canaryOptions.sourcePorts = health::SourcePorts::ofThisNamespace();
     if (settings.probe.scheme != health::Scheme::Tcp) canaryOptions.request = settings.probe;
     if (settings.probe.scheme == health::Scheme::Https) {
       // The checks' own TLS settings: the factory above already loaded them once without error.
@@ -301,7 +302,14 @@ int runCare(const CareConfig& config) {
     canaries->setObserver(
         [&care](const Endpoint& server, health::CanaryEvent event) { care.noteCanary(server, event); });
     canaries->start();
-    logf(LogLevel::Info, "canary connections on rs={} tls={}", config.realServers.size(), canaryOptions.tls != nullptr);
+    const std::size_t ports = canaryOptions.sourcePorts->count();
+    logf(LogLevel::Info, "canary connections on rs={} tls={} source_ports={}", config.realServers.size(),
+         canaryOptions.tls != nullptr, ports);
+    if (ports == 0 && chosen->kind == DatapathKind::Ipvs) {
+      logf(LogLevel::Warn, "canary source_ports=0 detail={}",
+           logValue("net.ipv4.ip_local_port_range ends at 65535, so canaries take ports clients take too: a client "
+                    "through the VIP from a canary's port to the same server times out"));
+    }
   }
   ServedEndpoint endpoint;
   if (config.metricsBindAddress) {

@@ -11,7 +11,8 @@
 #   2. every client request through the VIP is answered (on IPVS, the canary ports' collision
 #      times them out);
 #   3. a port a listener holds above the range is left alone (lvscare binds around it);
-#   4. -C leaves nothing of ours.
+#   4. -C leaves nothing of ours;
+#   5. IPVS: with the range up to 65535 (nothing above it), one warning says what that risks.
 # Runs in a network namespace of its own (re-executes itself under `unshare -n`); every wait is
 # bounded. Exit 0 on success, 1 on failure, 77 when it cannot run here.
 set -euo pipefail
@@ -52,6 +53,8 @@ wait_for "$WAIT" eval 'has_weight "${rs[0]}" 1 && has_weight "${rs[1]}" 1 && has
   || fail "not all three at weight 1: $(weights)"
 
 # --- 1. lvscare's connections come from above the range ----------------------------------------
+grep -q "canary connections on rs=3 tls=false source_ports=$((65535 - LAST))" "$log" \
+  || fail "no line saying the canaries have the $((65535 - LAST)) ports above $LAST: $(grep "canary connections" "$log")"
 # Local ports of lvscare's TCP connections to the servers (ss -p names the process).
 lvscare_ports() { ss -Htnp state established "( dport = :$VPORT )" | grep "pid=$care_pid," | awk '{ n = split($3, a, ":"); print a[n] }'; }
 canaries_open() { (($(lvscare_ports | wc -l) >= 3)); }
@@ -103,5 +106,20 @@ kill "$care_pid" && wait "$care_pid" 2> /dev/null || true
 care_pid=
 "$LVSCARE" care -C --vs "$VS" --datapath "$DATAPATH" --ip "$NODE_IP" >> "$log" 2>&1 || fail "-C failed"
 [[ $(weight "${rs[0]}") == novs ]] || fail "the virtual server is still there after -C"
+# --- 5. IPVS: nothing above the range, one warning -----------------------------------------------
+if [[ $DATAPATH == ipvs ]]; then
+  sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+  "$LVSCARE" care --run-once --vs "$VS" --rs "${rs[0]}" --datapath "$DATAPATH" --ip "$NODE_IP" >> "$log" 2>&1 || fail "run-once failed"
+  : > "$work/none.log"
+  "$LVSCARE" care --vs "$VS" --rs "${rs[0]}" --health-schem http --health-path / --canary --datapath "$DATAPATH" \
+    --ip "$NODE_IP" --metrics-bind-address "" >> "$work/none.log" 2>&1 &
+  care_pid=$!
+  wait_for "$WAIT" grep -q "WARN canary source_ports=0 " "$work/none.log" \
+    || fail "no warning that the canaries share the clients' ports: $(cat "$work/none.log")"
+  kill "$care_pid" && wait "$care_pid" 2> /dev/null || true
+  care_pid=
+  "$LVSCARE" care -C --vs "$VS" --datapath "$DATAPATH" --ip "$NODE_IP" >> "$log" 2>&1 || fail "-C failed"
+  say "with no port above the range, one warning"
+fi
 ok=1
 say "PASS"

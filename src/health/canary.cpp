@@ -274,13 +274,16 @@ void CanaryWatch::tell(const Canary& canary, CanaryEvent event) {
 void CanaryWatch::onClosed(Canary& canary, bool reset) {
   closeSocket(canary);
   canary.timer->cancel();
+  const TimePoint now = loop_.now();
   // Closed (not reset) right after a request: the server does not keep connections alive; asking
-  // again would only make it close sooner.
-  if (!reset && canary.requestSent && loop_.now() - canary.requestedAt < options_.minLifetime) canary.request.clear();
+  // again would only make it close sooner. Such a close is explained and mended, so it does not
+  // count as young below: otherwise the next canary's close within minLifetime (the server's
+  // death a moment after the reopen) would wait for the retry delay.
+  const bool closedByRequest = !reset && canary.requestSent && now - canary.requestedAt < options_.minLifetime;
+  if (closedByRequest) canary.request.clear();
   canary.afterClose = true;
   tell(canary, CanaryEvent::Closed);
-  const TimePoint now = loop_.now();
-  const bool young = now - canary.openedAt < options_.minLifetime;
+  const bool young = !closedByRequest && now - canary.openedAt < options_.minLifetime;
   if (young && reset) {
     if (canary.youngResets < options_.resetReconnects) {
       // Most likely a dying listener's queue: the next connect tells, at once.

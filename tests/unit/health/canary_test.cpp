@@ -170,6 +170,21 @@ TEST_F(CanaryTest, AServerThatClosesAfterAnAnswerGetsNoMoreRequests) {
   EXPECT_TRUE(deaths.empty());
 }
 
+// A server without keep-alive closes the first canary right after its request; it dies while the
+// reopened canary is young: still told at once, not after the (long, here) retry delay.
+TEST_F(CanaryTest, ADeathRightAfterTheReopenThatFollowedAnAnswerIsToldAtOnce) {
+  auto server = std::make_unique<LoopbackServer>(*loop, ServerMode::Respond);
+  ASSERT_TRUE(server->ok());
+  CanaryOptions options = waitingLong();
+  options.request = testing::httpConfig(Scheme::Http);
+  auto canaries = watch(server->endpoint(), options);
+  canaries->start();
+  ASSERT_TRUE(loop->runUntil([&] { return server->accepted() == 2 && canaries->open() == 1; }, 2s));
+  server.reset();
+  ASSERT_TRUE(loop->runUntil([&] { return !deaths.empty(); }, 2s));
+  EXPECT_EQ(deaths[0].kind, FailureKind::Refused);
+}
+
 // With an HTTPS check the canary holds a TLS session, not a bare connection (a TLS server logs a
 // handshake error for every bare one it times out).
 class TlsCanaryTest : public CanaryTest {

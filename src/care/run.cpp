@@ -307,8 +307,9 @@ int runCare(const CareConfig& config) {
          canaryOptions.tls != nullptr, ports);
     if (ports == 0 && chosen->kind == DatapathKind::Ipvs) {
       logf(LogLevel::Warn, "canary source_ports=0 detail={}",
-           logValue("net.ipv4.ip_local_port_range ends at 65535, so canaries take ports clients take too: a client "
-                    "through the VIP from a canary's port to the same server times out"));
+           logValue("no port above net.ipv4.ip_local_port_range to use (the range ends at 65535, the ports above "
+                    "it are reserved, or the sysctls could not be read), so canaries take ports clients take too: a "
+                    "client through the VIP from a canary's port to the same server times out"));
     }
   }
   ServedEndpoint endpoint;

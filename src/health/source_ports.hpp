@@ -10,8 +10,11 @@
 // benchmark). The kernel gives clients ports inside net.ipv4.ip_local_port_range only, so ports
 // above it rule the collision out. Ports the admin reserved (ip_local_reserved_ports) are skipped,
 // and so is any port a socket already holds (bind fails: a listener keeps its port). Our sockets
-// set SO_REUSEADDR, so a server that starts later on such a port binds it anyway, as servers do.
-// When the range reaches 65535 there is nothing above it: the kernel chooses, as before.
+// set SO_REUSEADDR, so a server that starts later on such a port still binds it if it sets
+// SO_REUSEADDR too (most servers do); one that does not fails while a canary (or a check's
+// TIME_WAIT) holds that very port: its port belongs in ip_local_reserved_ports. The sysctls are
+// read when a prober factory or a canary watch is made (at start). When nothing is free above the
+// range (it ends at 65535, or all is reserved) the kernel chooses, as before.
 #pragma once
 
 #include <cstddef>

@@ -34,12 +34,13 @@ UniqueFd bindLoopback(std::uint16_t port, bool listening) {
   return fd;
 }
 
-// `count` ports above this namespace's ephemeral range that nothing holds now.
-std::vector<std::uint16_t> freePortsAbove(std::size_t count) {
+// `count` ports above this namespace's ephemeral range that nothing holds now, looked for from the
+// `from`th on.
+std::vector<std::uint16_t> freePortsAbove(std::size_t count, std::size_t from) {
   std::vector<std::uint16_t> free;
   const auto ours = SourcePorts::ofThisNamespace();
   for (std::size_t i = 0; i < ours->count() && free.size() < count; ++i) {
-    if (bindLoopback(ours->at(i), true)) free.push_back(ours->at(i));
+    if (bindLoopback(ours->at(from + i), true)) free.push_back(ours->at(from + i));
   }
   return free;
 }
@@ -52,7 +53,11 @@ std::uint16_t ephemeralLast() {
 class SourcePortsConnectTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ports = freePortsAbove(2);
+    // ctest runs each test as a process of its own, in parallel: each looks in a part of the ports
+    // of its own (from its line in this file times 16: the tests lie at least 7 lines apart, so
+    // their parts at least 112 ports), so that one test's listener never sits on another's port.
+    const int line = ::testing::UnitTest::GetInstance()->current_test_info()->line();
+    ports = freePortsAbove(2, static_cast<std::size_t>(line) * 16);
     if (ports.size() < 2) GTEST_SKIP() << "fewer than 2 free ports above ip_local_port_range";
   }
   // Connects to `server` the way the probers do, waits until it accepted, returns the socket.

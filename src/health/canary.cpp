@@ -108,8 +108,7 @@ void CanaryWatch::connect(Canary& canary) {
   };
   auto started = startConnect(canary.server, options_.sourcePorts.get(), canary.sourcePort, keepalive);
   if (!started.fd) return retryLater(canary);
-  const int connected = started.error;
-  if (connected != 0 && connected != EINPROGRESS) return onConnectResult(canary, connected);
+  if (started.error != 0 && started.error != EINPROGRESS) return onConnectResult(canary, started.error);
   using namespace event::fd_event;
   // Edge-triggered with every event from the start: no epoll_ctl between connecting and open.
   auto watch = loop_.watch(std::move(started.fd), kRead | kWrite | kPeerClosed | kEdge,
@@ -118,7 +117,7 @@ void CanaryWatch::connect(Canary& canary) {
   canary.watch = std::move(*watch);
   canary.state = Canary::State::Connecting;
   canary.timer->arm(options_.connectTimeout);
-  if (connected == 0) onConnectResult(canary, 0);
+  if (started.error == 0) onConnectResult(canary, 0);
 }
 
 void CanaryWatch::onEvents(Canary& canary, std::uint32_t events) {
